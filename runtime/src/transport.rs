@@ -1,0 +1,285 @@
+//! Transports: where one message ends and the next begins.
+//!
+//! Thrift has two framings on TCP: *framed* (each message preceded by its length as a 4-byte
+//! big-endian integer) and *unframed*, also called buffered (messages back to back). Unframed
+//! messages carry no length, so their end is found by walking their structure; see
+//! [`MessageBuffer::next_message`].
+//!
+//! A server does not know in advance what a peer speaks: [`detect`] decides from the first bytes
+//! of a connection, so one port serves every client.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::{ProtocolError, ProtocolErrorKind};
+use crate::protocol::{BinaryReader, CompactReader, DecodeLimits, Protocol, ProtocolRead, TType};
+
+/// How messages are delimited on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// A 4-byte big-endian length before each message (`TFramedTransport`).
+    Framed,
+    /// Messages back to back (`TBufferedTransport`, or a plain socket).
+    Unframed,
+}
+
+/// What a peer speaks: its protocol and framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Encoding {
+    pub protocol: Protocol,
+    pub framing: Framing,
+}
+
+const STRICT_BINARY: [u8; 2] = [0x80, 0x01];
+const COMPACT_ID: u8 = 0x82;
+
+/// Decides the protocol and framing from the first bytes a peer sent.
+///
+/// Returns `Ok(None)` while more bytes are needed (at most 6). The cases:
+/// - `80 01`: strict binary, unframed;
+/// - `82` followed by a version-1 byte: compact, unframed;
+/// - otherwise the first four bytes are a length: a frame length when the message inside
+///   starts like a message (`80 01`, `82`, or a non-strict binary name length `00 ..`),
+///   else a non-strict binary message's name length (unframed).
+pub fn detect(first: &[u8]) -> Result<Option<Encoding>, ProtocolError> {
+    let unframed = |protocol| {
+        Ok(Some(Encoding {
+            protocol,
+            framing: Framing::Unframed,
+        }))
+    };
+    let Some(&b0) = first.first() else {
+        return Ok(None);
+    };
+    if b0 == STRICT_BINARY[0] {
+        return match first.get(1) {
+            None => Ok(None),
+            Some(0x01) => unframed(Protocol::Binary),
+            Some(v) => Err(bad_start(format!(
+                "bytes 80 {v:02x} are not a binary protocol version 1 header"
+            ))),
+        };
+    }
+    if b0 == COMPACT_ID {
+        return match first.get(1) {
+            None => Ok(None),
+            Some(v) if v & 0x1f == 1 => unframed(Protocol::Compact),
+            Some(v) => Err(bad_start(format!(
+                "bytes 82 {v:02x} are not a compact protocol version 1 header"
+            ))),
+        };
+    }
+    if first.len() < 6 {
+        return Ok(None);
+    }
+    let len = i32::from_be_bytes([first[0], first[1], first[2], first[3]]);
+    if len <= 0 {
+        return Err(bad_start(format!(
+            "the first four bytes {:02x?} are neither a Thrift message header nor a positive frame length",
+            &first[..4]
+        )));
+    }
+    let framed = |protocol| {
+        Ok(Some(Encoding {
+            protocol,
+            framing: Framing::Framed,
+        }))
+    };
+    match (first[4], first[5]) {
+        (0x80, 0x01) => framed(Protocol::Binary),
+        (COMPACT_ID, v) if v & 0x1f == 1 => framed(Protocol::Compact),
+        // A non-strict binary message inside a frame starts with its name length, whose high
+        // byte is zero for any sane name; a name itself (unframed non-strict) is printable.
+        (0x00, _) => framed(Protocol::Binary),
+        (b, _) if b.is_ascii_graphic() => unframed(Protocol::Binary),
+        _ => Err(bad_start(format!(
+            "the first bytes {:02x?} are not a Thrift message in any supported protocol",
+            &first[..6]
+        ))),
+    }
+}
+
+fn bad_start(message: String) -> ProtocolError {
+    ProtocolError::new(ProtocolErrorKind::InvalidData, message)
+}
+
+/// Accumulates bytes read from a connection and cuts them into whole messages.
+#[derive(Debug)]
+pub struct MessageBuffer {
+    buf: BytesMut,
+    encoding: Option<Encoding>,
+    max_message: usize,
+    limits: DecodeLimits,
+}
+
+impl MessageBuffer {
+    /// A buffer for a peer whose encoding is known (a client), or `None` to detect it (a server).
+    pub fn new(encoding: Option<Encoding>, max_message: usize, limits: DecodeLimits) -> Self {
+        MessageBuffer {
+            buf: BytesMut::with_capacity(8 * 1024),
+            encoding,
+            max_message,
+            limits,
+        }
+    }
+
+    /// The detected (or configured) encoding.
+    pub fn encoding(&self) -> Option<Encoding> {
+        self.encoding
+    }
+
+    /// The buffer to read into. Reserve before reading; see [`MessageBuffer::reserve_for_read`].
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Bytes received but not yet part of a returned message.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Makes room for the next read: grows with what is arriving, never to more than a message
+    /// can be, so a peer's claimed length allocates only as its bytes arrive.
+    pub fn reserve_for_read(&mut self) {
+        let want = (self.buf.len() / 2).clamp(8 * 1024, 4 * 1024 * 1024);
+        if self.buf.capacity() - self.buf.len() < want / 2 {
+            self.buf.reserve(want);
+        }
+    }
+
+    /// The next complete message, if the buffer holds one.
+    pub fn next_message(&mut self) -> Result<Option<Bytes>, ProtocolError> {
+        let encoding = match self.encoding {
+            Some(e) => e,
+            None => match detect(&self.buf)? {
+                Some(e) => {
+                    self.encoding = Some(e);
+                    e
+                }
+                None => return Ok(None),
+            },
+        };
+        match encoding.framing {
+            Framing::Framed => self.next_frame(),
+            Framing::Unframed => self.next_unframed(encoding.protocol),
+        }
+    }
+
+    fn next_frame(&mut self) -> Result<Option<Bytes>, ProtocolError> {
+        if self.buf.len() < 4 {
+            return Ok(None);
+        }
+        let len = i32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+        if len <= 0 {
+            return Err(bad_start(format!("frame length {len} is not positive")));
+        }
+        let len = len as usize;
+        if len > self.max_message {
+            return Err(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "frame of {len} bytes exceeds the limit of {} bytes",
+                    self.max_message
+                ),
+            ));
+        }
+        if self.buf.len() < 4 + len {
+            return Ok(None);
+        }
+        self.buf.advance(4);
+        Ok(Some(self.buf.split_to(len).freeze()))
+    }
+
+    /// Walks the message's structure to find its end. The walk uses the protocol readers over
+    /// the buffered bytes, so the same limits apply; running out of bytes means "wait".
+    fn next_unframed(&mut self, protocol: Protocol) -> Result<Option<Bytes>, ProtocolError> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let all = std::mem::take(&mut self.buf).freeze();
+        let scanned = match protocol {
+            Protocol::Binary => scan(&mut BinaryReader::new(all.clone(), self.limits), |r| {
+                r.position()
+            }),
+            Protocol::Compact => scan(&mut CompactReader::new(all.clone(), self.limits), |r| {
+                r.position()
+            }),
+        };
+        match scanned {
+            Ok(end) => {
+                let message = all.slice(..end);
+                self.buf = BytesMut::from(&all[end..]);
+                Ok(Some(message))
+            }
+            Err(e) if e.kind() == ProtocolErrorKind::Truncated => {
+                if all.len() >= self.max_message {
+                    return Err(ProtocolError::new(
+                        ProtocolErrorKind::SizeLimit,
+                        format!("message exceeds the limit of {} bytes", self.max_message),
+                    ));
+                }
+                // Only the reader's clone shared the bytes, and it is gone: no copy here.
+                self.buf = all
+                    .try_into_mut()
+                    .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn scan<R: ProtocolRead>(
+    r: &mut R,
+    position: impl Fn(&R) -> usize,
+) -> Result<usize, ProtocolError> {
+    r.read_message_begin()?;
+    r.skip(TType::Struct)?;
+    Ok(position(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_every_encoding() {
+        let cases: [(&[u8], Protocol, Framing); 6] = [
+            (&[0x80, 0x01, 0, 1], Protocol::Binary, Framing::Unframed),
+            (&[0x82, 0x21], Protocol::Compact, Framing::Unframed),
+            (
+                &[0, 0, 0, 20, 0x80, 0x01],
+                Protocol::Binary,
+                Framing::Framed,
+            ),
+            (
+                &[0, 0, 0, 20, 0x82, 0x21],
+                Protocol::Compact,
+                Framing::Framed,
+            ),
+            (&[0, 0, 0, 20, 0, 0], Protocol::Binary, Framing::Framed),
+            (
+                &[0, 0, 0, 8, b't', b'e'],
+                Protocol::Binary,
+                Framing::Unframed,
+            ),
+        ];
+        for (bytes, protocol, framing) in cases {
+            assert_eq!(
+                detect(bytes).unwrap(),
+                Some(Encoding { protocol, framing }),
+                "bytes {bytes:02x?}"
+            );
+        }
+    }
+
+    #[test]
+    fn waits_for_enough_bytes_and_rejects_garbage() {
+        assert_eq!(detect(&[]).unwrap(), None);
+        assert_eq!(detect(&[0x80]).unwrap(), None);
+        assert_eq!(detect(&[0, 0, 0]).unwrap(), None);
+        assert!(detect(b"GET / HTTP/1.1").is_ok_and(|e| e.is_some()));
+        assert!(detect(&[0x80, 0x02]).is_err());
+        assert!(detect(&[0xff, 0xff, 0xff, 0xff, 0, 0]).is_err());
+        assert!(detect(&[0, 0, 0, 5, 0xff, 0xfe]).is_err());
+    }
+}
