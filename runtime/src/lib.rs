@@ -25,7 +25,7 @@ pub use error::{
     ApplicationException, ApplicationExceptionKind, Error, ProtocolError, ProtocolErrorKind,
 };
 pub use protocol::{Protocol, ProtocolRead, ProtocolWrite, Struct, TType};
-pub use server::{Call, Reply, Server, ServerBuilder, Service};
+pub use server::{Call, CallFuture, Reply, Server, ServerBuilder, Service};
 pub use types::{OrderedF64, ParseUuidError, TotalOrd, Uuid};
 
 /// Re-exports for generated code, so that it depends on `mosaic-runtime` alone.
