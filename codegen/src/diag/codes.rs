@@ -105,3 +105,5 @@ pub const UNION_REQUIREDNESS: &str = "M0903";
 pub const OPTIONAL_ARGUMENT: &str = "M0904";
 /// Deprecated syntax Apache still accepts (`async`, a `cpp_type` after `list<...>`).
 pub const DEPRECATED: &str = "M0905";
+/// An enum value written with another enum's name, which Apache reads as the expected enum's.
+pub const ENUM_PREFIX: &str = "M0906";
