@@ -19,6 +19,7 @@ import thrift_stubs
 from harness import Connection, Pair, ServerUnderTest
 
 ConnectFn = Callable[..., Connection]
+REFERENCE_BAD_INPUT = "MOSAIC_THRIFT_TEST_REFERENCE_BAD_INPUT"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,6 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mosaic_only: needs Mosaic's server (protocol auto-detection, input limits); "
         "skipped against the reference server",
+    )
+    config.addinivalue_line(
+        "markers",
+        "bad_input: malformed bytes against Mosaic's input limits; skipped against the "
+        f"reference server unless {REFERENCE_BAD_INPUT}=1",
     )
 
 
@@ -42,6 +48,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("mosaic_only") is not None and _reference_mode():
         pytest.skip("needs Mosaic's auto-detecting server, not the reference server")
+    if (
+        item.get_closest_marker("bad_input") is not None
+        and _reference_mode()
+        and os.environ.get(REFERENCE_BAD_INPUT) != "1"
+    ):
+        pytest.skip(f"Mosaic's input limits (set {REFERENCE_BAD_INPUT}=1 to run on the reference)")
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,8 @@ __all__ = ["Handler", "SecondHandler", "build_processor", "main"]
 
 LOG = logging.getLogger("reference_server")
 
-#: Largest frame and string the server accepts (the suite echoes 32 MiB binaries).
+#: Largest frame, string and container size the server accepts (the suite echoes 32 MiB
+#: binaries).
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024
 
 ProtocolFactory = Callable[[TTransport.TTransportBase], TProtocolBase]
@@ -217,14 +218,14 @@ def _protocol_factory(name: str, accelerated: bool, max_message: int) -> Protoco
             if accelerated
             else TBinaryProtocol.TBinaryProtocolFactory
         )
-        factory = cls(string_length_limit=max_message)
+        factory = cls(string_length_limit=max_message, container_length_limit=max_message)
     else:
         cls = (
             TCompactProtocol.TCompactProtocolAcceleratedFactory
             if accelerated
             else TCompactProtocol.TCompactProtocolFactory
         )
-        factory = cls(string_length_limit=max_message)
+        factory = cls(string_length_limit=max_message, container_length_limit=max_message)
     return factory.getProtocol  # type: ignore[no-any-return]
 
 
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         "--max-message-size",
         type=int,
         default=DEFAULT_MAX_MESSAGE,
-        help="largest frame and string accepted, in bytes",
+        help="largest frame and string accepted, in bytes; also the largest container size",
     )
     parser.add_argument(
         "--stubs-dir",
