@@ -70,7 +70,7 @@ impl Resolver {
     /// Typedefs whose targets lead back to themselves (directly, through other typedefs or
     /// through containers) have no meaning. Each cycle is reported once and then cut, so later
     /// stages can follow typedef chains safely.
-    pub(super) fn check_typedef_cycles(&mut self) {
+    pub(super) fn check_typedef_cycles(&mut self, docs: &[ast::Document]) {
         let n = self.program.typedefs.len();
         let mut reported: BTreeSet<TypedefId> = BTreeSet::new();
         for i in 0..n {
@@ -85,15 +85,18 @@ impl Resolver {
             }
             reported.extend(path.iter().copied());
             let td = &self.program.typedefs[i];
-            let names: Vec<String> = path
-                .iter()
-                .map(|p| format!("`{}`", self.program.typedef(*p).name))
+            let names: Vec<String> = std::iter::once(id)
+                .chain(path.iter().copied())
+                .map(|p| format!("`{}`", self.program.typedef(p).name))
                 .collect();
             let mut d = Diagnostic::error(
                 codes::TYPEDEF_CYCLE,
                 format!("typedef `{}` refers to itself", td.name),
             )
-            .with_primary(td.span, "this typedef never reaches a real type");
+            .with_primary(
+                Self::name_span(docs, self.typedef_origin[i]),
+                "this typedef never reaches a real type",
+            );
             if path.len() > 1 {
                 d = d.with_note(format!("the cycle: {}", names.join(" -> ")));
             }
@@ -131,7 +134,7 @@ impl Resolver {
     }
 
     /// Services that extend each other: reported once per cycle, which is then cut.
-    pub(super) fn check_extends_cycles(&mut self) {
+    pub(super) fn check_extends_cycles(&mut self, docs: &[ast::Document]) {
         let mut reported: BTreeSet<ServiceId> = BTreeSet::new();
         for i in 0..self.program.services.len() {
             let start = ServiceId(i as u32);
@@ -167,7 +170,10 @@ impl Resolver {
                     codes::EXTENDS_CYCLE,
                     format!("service `{}` extends itself", svc.name),
                 )
-                .with_primary(svc.span, "part of an `extends` cycle")
+                .with_primary(
+                    Self::name_span(docs, self.service_origin[i]),
+                    "part of an `extends` cycle",
+                )
                 .with_note(format!("the cycle: {}", names.join(" extends "))),
             );
             self.program.services[i].extends = None;
@@ -205,7 +211,7 @@ impl Resolver {
     /// A struct whose required fields lead back to it can never be built: it would have to
     /// contain itself. Recursion through optional or default fields, containers and unions is
     /// fine (Apache's test/Recursive.thrift).
-    pub(super) fn check_required_cycles(&mut self) {
+    pub(super) fn check_required_cycles(&mut self, docs: &[ast::Document]) {
         let mut reported: BTreeSet<StructId> = BTreeSet::new();
         for i in 0..self.program.structs.len() {
             let start = StructId(i as u32);
@@ -222,7 +228,10 @@ impl Resolver {
                 codes::REQUIRED_CYCLE,
                 format!("`{}` can never be built: its required fields contain itself", s.name),
             )
-            .with_primary(s.span, "recursive without an end");
+            .with_primary(
+                Self::name_span(docs, self.struct_origin[i]),
+                "recursive without an end",
+            );
             for (owner, field) in &path {
                 let f = &self.program.struct_(*owner).fields[*field];
                 d = d.with_secondary(f.span, format!("required `{}`", f.name));

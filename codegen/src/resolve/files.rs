@@ -227,7 +227,7 @@ impl Loader<'_> {
             pending.push(Pending {
                 diag: Diagnostic::error(
                     codes::INCLUDE_CYCLE,
-                    format!("`{}` includes itself", display.display()),
+                    format!("include cycle through `{}`", display.display()),
                 )
                 .with_primary(Span::default(), "this include closes a cycle")
                 .with_note(format!("the cycle: {}", chain.join(" includes "))),

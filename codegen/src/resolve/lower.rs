@@ -56,15 +56,15 @@ pub(super) fn resolve(loaded: files::Loaded) -> (ir::Program, SourceMap, Vec<Dia
     r.declare(&docs, &includes, &sources);
     r.check_namespaces(&docs);
     r.lower_typedefs(&docs);
-    r.check_typedef_cycles();
+    r.check_typedef_cycles(&docs);
     r.lower_enums(&docs);
     r.lower_structs(&docs);
     r.lower_services(&docs);
-    r.check_extends_cycles();
+    r.check_extends_cycles(&docs);
     r.check_inherited_functions();
     r.lower_consts(&docs);
     r.lower_defaults(&docs);
-    r.check_required_cycles();
+    r.check_required_cycles(&docs);
     (r.program, sources, r.diags)
 }
 
@@ -593,6 +593,11 @@ impl Resolver {
             });
         }
         out
+    }
+
+    /// The span of a definition's name.
+    pub(super) fn name_span(docs: &[ast::Document], (file, index): Origin) -> Span {
+        docs[file.index()].definitions[index].name().span
     }
 
     pub(super) fn is_bad(&self, file: FileId, t: &ast::TypeRef) -> bool {

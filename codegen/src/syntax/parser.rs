@@ -155,10 +155,20 @@ impl<'a> Parser<'a> {
         if t.tok != Tok::Bad {
             let found = self.describe(&t);
             let d = Diagnostic::error(codes::SYNTAX, format!("expected {what}, found {found}"))
-                .with_primary(t.span, format!("expected {what}"));
+                .with_primary(self.where_missing(&t), format!("expected {what}"));
             self.diags.push(d);
         }
         Err(Fail)
+    }
+
+    /// Where a missing token belongs: right after the previous token when the next one is on
+    /// a later line (the line that lacks something), else the next token itself.
+    fn where_missing(&self, next: &Token) -> Span {
+        if next.line_start && self.pos > 0 {
+            Span::new(self.file, self.prev.end, self.prev.end)
+        } else {
+            next.span
+        }
     }
 
     fn expect_sym(&mut self, c: char) -> PResult<Span> {
@@ -189,11 +199,19 @@ impl<'a> Parser<'a> {
         if self.peek().tok != Tok::Eof {
             self.bump();
         }
-        while self.peek().tok != Tok::Eof
-            && !(self.peek().line_start && is_top_keyword(&self.peek().tok))
-        {
+        while self.peek().tok != Tok::Eof && !(self.peek().line_start && self.starts_item()) {
             self.bump();
         }
+    }
+
+    /// A header or definition keyword, or a removed form that gets its own message.
+    fn starts_item(&self) -> bool {
+        let t = self.peek();
+        is_top_keyword(&t.tok)
+            || (t.tok == Tok::Ident && {
+                let w = self.text_of(t.span);
+                w == "senum" || w == "slist" || removed_header(w)
+            })
     }
 
     /// Skips the rest of a bad item in a `{ }` or `( )` list: up to a separator (eaten), the
@@ -208,6 +226,7 @@ impl<'a> Parser<'a> {
             }
             if depth == 0 {
                 let stop_here = t.tok == Tok::Sym(close)
+                    || (close == ')' && t.tok == Tok::Sym('}'))
                     || (t.line_start && is_top_keyword(&t.tok))
                     || (t.line_start && !first);
                 if stop_here {
@@ -521,9 +540,10 @@ impl<'a> Parser<'a> {
             return;
         }
         let found = self.describe(&t);
+        let at = self.where_missing(&t);
         self.diags.push(
             Diagnostic::error(codes::SYNTAX, format!("expected `{close}`, found {found}"))
-                .with_primary(t.span, format!("expected `{close}`"))
+                .with_primary(at, format!("expected `{close}`"))
                 .with_secondary(open, "to close this"),
         );
     }
@@ -542,7 +562,14 @@ impl<'a> Parser<'a> {
                 return out;
             }
             let t = self.peek();
-            if t.tok == Tok::Eof || (t.line_start && is_top_keyword(&t.tok) && close == '}') {
+            let other_close = match close {
+                ')' => Tok::Sym('}'),
+                _ => Tok::Sym(')'),
+            };
+            if t.tok == Tok::Eof
+                || t.tok == other_close
+                || (t.line_start && is_top_keyword(&t.tok) && close == '}')
+            {
                 self.unclosed(open, close);
                 return out;
             }

@@ -1,0 +1,1 @@
+include "include/nowhere.thrift"            // M0200

@@ -1,0 +1,2 @@
+struct A {}
+const string S = "café"
