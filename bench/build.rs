@@ -41,7 +41,10 @@ fn apache(out_dir: &std::path::Path) {
         ),
         Err(e) => panic!("could not run `{thrift}`: {e}"),
     };
-    assert!(status.success(), "`{thrift} --gen rs {IDL}` failed: {status}");
+    assert!(
+        status.success(),
+        "`{thrift} --gen rs {IDL}` failed: {status}"
+    );
 
     let generated = fs::read_to_string(gen_dir.join("bench.rs")).expect("read generated bench.rs");
     let body: String = generated

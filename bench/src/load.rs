@@ -24,7 +24,7 @@ use hdrhistogram::Histogram;
 use tokio::{
     io::Interest,
     net::TcpStream,
-    time::{sleep_until, timeout, timeout_at},
+    time::{timeout, timeout_at},
 };
 
 use crate::wire::{self, CallTemplate};
@@ -51,6 +51,10 @@ pub struct LoadSpec {
     pub measure: Duration,
     /// Compare every byte of large echoes (see [`CallTemplate::check_reply`]).
     pub full_check: bool,
+    /// Send the calls freed by one read in one write. Off, each call gets its own write, as
+    /// independent callers sharing a connection would send them, and a server can only batch
+    /// what happens to arrive together.
+    pub coalesce: bool,
 }
 
 /// The two instants at which the caller samples the server.
@@ -90,6 +94,9 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// Runs `spec` against `addr`, calling `at_edge` when the measured window starts and ends.
 ///
+/// `at_edge` runs on a thread of its own, so it fires on time even while the connection tasks
+/// keep the runtime's one thread busy (a read of a 1 MiB reply is not a short step).
+///
 /// # Errors
 ///
 /// A connection fails, the server closes one, a reply is wrong (bad framing, wrong type, unknown
@@ -97,7 +104,7 @@ pub fn new_histogram() -> Histogram<u64> {
 pub async fn run(
     addr: SocketAddr,
     spec: &LoadSpec,
-    mut at_edge: impl FnMut(Edge),
+    mut at_edge: impl FnMut(Edge) + Send + 'static,
 ) -> Result<LoadResult> {
     if spec.connections == 0 || spec.in_flight == 0 {
         bail!("connections and in-flight calls must be at least 1");
@@ -125,10 +132,12 @@ pub async fn run(
         })
         .collect();
 
-    sleep_until(window.from.into()).await;
-    at_edge(Edge::MeasureStart);
-    sleep_until(window.to.into()).await;
-    at_edge(Edge::MeasureEnd);
+    let sampler = std::thread::spawn(move || {
+        std::thread::sleep(window.from.saturating_duration_since(Instant::now()));
+        at_edge(Edge::MeasureStart);
+        std::thread::sleep(window.to.saturating_duration_since(Instant::now()));
+        at_edge(Edge::MeasureEnd);
+    });
 
     let mut result = LoadResult {
         calls: 0,
@@ -140,12 +149,18 @@ pub async fn run(
         let stats = task
             .await
             .context("connection task panicked")?
-            .map_err(|_| anyhow!("connection {i}: calls still in flight {GRACE:?} after the window"))?
+            .map_err(|_| {
+                anyhow!("connection {i}: calls still in flight {GRACE:?} after the window")
+            })?
             .with_context(|| format!("connection {i}"))?;
         result.calls += stats.calls;
         result.checked += stats.checked;
         result.latency.add(&stats.latency)?;
     }
+    // The tasks run past `window.to`, so the sampler is done or about to be.
+    sampler
+        .join()
+        .map_err(|_| anyhow!("the window sampler panicked"))?;
     Ok(result)
 }
 
@@ -166,6 +181,7 @@ struct Conn {
     call: CallTemplate,
     window: Window,
     full_check: bool,
+    coalesce: bool,
     /// Sequence id and send time of each call in flight (at most `in_flight`, so a scan is
     /// cheaper than a map).
     in_flight: Vec<(i32, Instant)>,
@@ -187,6 +203,7 @@ impl Conn {
             call: spec.call.clone(),
             window,
             full_check: spec.full_check,
+            coalesce: spec.coalesce,
             in_flight: Vec::with_capacity(spec.in_flight),
             next_seqid: 1,
             out: Vec::new(),
@@ -235,7 +252,15 @@ impl Conn {
     fn write_some(&mut self) -> io::Result<()> {
         loop {
             if self.out_pos < self.out.len() {
-                let n = self.stream.try_write(&self.out[self.out_pos..])?;
+                // `out` holds whole calls of one length from offset 0, so call boundaries are
+                // multiples of that length.
+                let end = if self.coalesce {
+                    self.out.len()
+                } else {
+                    let len = self.call.bytes().len();
+                    (self.out_pos / len + 1) * len
+                };
+                let n = self.stream.try_write(&self.out[self.out_pos..end])?;
                 self.out_pos += n;
                 if self.out_pos == self.out.len() {
                     self.out.clear();
@@ -289,7 +314,8 @@ impl Conn {
         // Make room for a whole large reply at once instead of growing it read by read.
         if let (Some(head), Ok(None)) = (self.input.get(..4), wire::frame_len(&self.input)) {
             let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-            self.input.reserve((4 + len).saturating_sub(self.input.len()));
+            self.input
+                .reserve((4 + len).saturating_sub(self.input.len()));
         }
         Ok(())
     }

@@ -69,10 +69,13 @@ impl Aggregate {
     }
 
     fn sum_cpu(&self, f: impl Fn(&Sample) -> CpuTimes) -> CpuTimes {
-        self.samples.iter().map(f).fold(CpuTimes::default(), |a, b| CpuTimes {
-            user: a.user + b.user,
-            system: a.system + b.system,
-        })
+        self.samples
+            .iter()
+            .map(f)
+            .fold(CpuTimes::default(), |a, b| CpuTimes {
+                user: a.user + b.user,
+                system: a.system + b.system,
+            })
     }
 
     /// Server CPU per call in microseconds.
@@ -252,8 +255,14 @@ mod tests {
             samples: vec![sample(400, 2)],
         };
         assert_eq!(volo.median_qps(), 200.0, "median of three rounds");
-        assert!((volo.server_us_per_call() - 10.0).abs() < 1e-9, "6 ms over 600 calls");
+        assert!(
+            (volo.server_us_per_call() - 10.0).abs() < 1e-9,
+            "6 ms over 600 calls"
+        );
         let table = scenario_table("ping", &[volo, other]);
-        assert!(table.contains("| minimal | 400 | 400–400 | 2.00x |"), "{table}");
+        assert!(
+            table.contains("| minimal | 400 | 400–400 | 2.00x |"),
+            "{table}"
+        );
     }
 }

@@ -200,7 +200,9 @@ fn find_field<'a>(body: &'a [u8], want_id: i16, want_ty: u8) -> Result<Reader<'a
     loop {
         let ty = r.u8("field type")?;
         if ty == T_STOP {
-            return Err(WireError::Unexpected(format!("struct without field {want_id}")));
+            return Err(WireError::Unexpected(format!(
+                "struct without field {want_id}"
+            )));
         }
         let id = r.i16("field id")?;
         if id == want_id && ty == want_ty {
@@ -265,7 +267,7 @@ enum Expect {
 impl CallTemplate {
     /// `ping()`.
     pub fn ping() -> Self {
-        Self::build(b"ping", Expect::Void, |out| stop(out))
+        Self::build(b"ping", Expect::Void, stop)
     }
 
     /// `echo(data)`: the reply must carry the same bytes.
@@ -380,7 +382,9 @@ fn same_payload(got: &[u8], want: &[u8], full: bool) -> bool {
 /// A payload of `len` bytes whose content depends on position, so a reply that is shifted,
 /// truncated or from another call does not compare equal.
 pub fn payload(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8 ^ (i >> 12) as u8).collect()
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ (i >> 12) as u8)
+        .collect()
 }
 
 #[cfg(test)]
@@ -405,7 +409,11 @@ mod tests {
         let want = [
             0, 0, 0, 17, 0x80, 1, 0, 1, 0, 0, 0, 4, b'p', b'i', b'n', b'g', 0, 0, 0, 7, 0,
         ];
-        assert_eq!(t.bytes(), want, "ping frame must be byte-identical to Apache's");
+        assert_eq!(
+            t.bytes(),
+            want,
+            "ping frame must be byte-identical to Apache's"
+        );
     }
 
     #[test]
@@ -423,10 +431,17 @@ mod tests {
             binary_field_header(out, 0, data.len());
             out.extend_from_slice(&data);
         });
-        assert_eq!(t.check_reply(&r[4..], true), Ok(42), "a correct echo passes");
+        assert_eq!(
+            t.check_reply(&r[4..], true),
+            Ok(42),
+            "a correct echo passes"
+        );
         let mut bad = r.clone();
         bad[100] ^= 1;
-        assert!(t.check_reply(&bad[4..], true).is_err(), "a changed byte fails");
+        assert!(
+            t.check_reply(&bad[4..], true).is_err(),
+            "a changed byte fails"
+        );
     }
 
     #[test]
@@ -437,7 +452,10 @@ mod tests {
             binary_field_header(out, 0, data.len() - 1);
             out.extend_from_slice(&data[1..]);
         });
-        assert!(t.check_reply(&short[4..], false).is_err(), "short echo fails");
+        assert!(
+            t.check_reply(&short[4..], false).is_err(),
+            "short echo fails"
+        );
         let mut shifted = data.clone();
         shifted.rotate_left(1);
         let r = reply(b"echo", 1, |out| {
@@ -453,16 +471,28 @@ mod tests {
         let ok = reply(b"add", 3, |out| i64_field(out, 0, 42));
         assert_eq!(t.check_reply(&ok[4..], true), Ok(3));
         let wrong = reply(b"add", 3, |out| i64_field(out, 0, 41));
-        assert!(t.check_reply(&wrong[4..], true).is_err(), "a wrong sum fails");
+        assert!(
+            t.check_reply(&wrong[4..], true).is_err(),
+            "a wrong sum fails"
+        );
         let mut exc = Vec::new();
         application_exception(&mut exc, b"add", 3, UNKNOWN_METHOD, "no");
-        assert!(t.check_reply(&exc[4..], true).is_err(), "an exception is not a reply");
+        assert!(
+            t.check_reply(&exc[4..], true).is_err(),
+            "an exception is not a reply"
+        );
     }
 
     #[test]
     fn frame_len_rejects_huge_and_negative_lengths() {
-        assert!(frame_len(&[0x7f, 0, 0, 0]).is_err(), "2 GiB frame is refused");
-        assert!(frame_len(&[0xff, 0xff, 0xff, 0xff]).is_err(), "negative length is refused");
+        assert!(
+            frame_len(&[0x7f, 0, 0, 0]).is_err(),
+            "2 GiB frame is refused"
+        );
+        assert!(
+            frame_len(&[0xff, 0xff, 0xff, 0xff]).is_err(),
+            "negative length is refused"
+        );
         assert_eq!(frame_len(&[0, 0, 0, 2, 1]), Ok(None), "partial frame waits");
         assert_eq!(frame_len(&[0, 0, 0, 1, 1]), Ok(Some(1)));
     }

@@ -17,6 +17,7 @@ use std::{
     fmt::Write as _,
     fs,
     path::{Path, PathBuf},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -40,6 +41,7 @@ usage: loadgen [options]
   --in-flight LIST calls in flight per connection (default 1,4)
   --servers LIST   volo,apache,minimal,mosaic (default all found)
   --mosaic PATH    Mosaic's bench-server (default: bench-server next to loadgen)
+  --coalesce       send the calls freed by one read in one write (default: a write per call)
   --full-check     compare every byte of 1 MiB echoes (default: sampled, see README)
   --out FILE       also write the Markdown report to FILE";
 
@@ -86,6 +88,7 @@ struct Options {
     servers: Option<Vec<String>>,
     mosaic: Option<PathBuf>,
     full_check: bool,
+    coalesce: bool,
     out: Option<PathBuf>,
 }
 
@@ -104,6 +107,7 @@ fn parse_options() -> Result<Options> {
         servers: None,
         mosaic: None,
         full_check: false,
+        coalesce: false,
         out: None,
     };
     let mut args = env::args().skip(1);
@@ -124,6 +128,7 @@ fn parse_options() -> Result<Options> {
             "--servers" => o.servers = Some(list(&value()?, |s| Ok(s.to_owned()))?),
             "--mosaic" => o.mosaic = Some(value()?.into()),
             "--full-check" => o.full_check = true,
+            "--coalesce" => o.coalesce = true,
             "--out" => o.out = Some(value()?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -139,7 +144,11 @@ fn parse_options() -> Result<Options> {
     if !(1..=100).contains(&o.rounds) {
         bail!("--rounds must be in 1..=100");
     }
-    if o.conns.iter().chain(&o.in_flight).any(|&n| !(1..=1024).contains(&n)) {
+    if o.conns
+        .iter()
+        .chain(&o.in_flight)
+        .any(|&n| !(1..=1024).contains(&n))
+    {
         bail!("connections and calls in flight must be in 1..=1024");
     }
     Ok(o)
@@ -149,7 +158,11 @@ fn parse_options() -> Result<Options> {
 fn find_servers(o: &Options) -> Result<Vec<(String, PathBuf)>> {
     let exe = env::current_exe()?;
     let dir = exe.parent().context("loadgen has a parent directory")?;
-    let wanted = |name: &str| o.servers.as_ref().is_none_or(|s| s.iter().any(|x| x == name));
+    let wanted = |name: &str| {
+        o.servers
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == name))
+    };
     let mut found = Vec::new();
     for name in ["volo", "apache", "minimal"] {
         if !wanted(name) {
@@ -203,17 +216,19 @@ fn run_once(rt: &tokio::runtime::Runtime, binary: &Path, spec: &LoadSpec) -> Res
     let mut server = ServerProcess::spawn(binary)?;
     let pid = server.pid();
     let me = std::process::id();
-    let mut edges: Vec<(CpuTimes, CpuTimes)> = Vec::with_capacity(2);
-    let mut edge_error = None;
-    let result = rt.block_on(load::run(server.addr(), spec, |_: Edge| {
-        match (procfs::cpu_times(pid), procfs::cpu_times(me)) {
-            (Ok(s), Ok(c)) => edges.push((s, c)),
-            (Err(e), _) | (_, Err(e)) => edge_error = Some(e),
-        }
+    let edges = Arc::new(Mutex::new(Vec::with_capacity(2)));
+    let sink = Arc::clone(&edges);
+    let result = rt.block_on(load::run(server.addr(), spec, move |_: Edge| {
+        let sample = procfs::cpu_times(pid).and_then(|s| Ok((s, procfs::cpu_times(me)?)));
+        sink.lock()
+            .expect("sampler lock is never poisoned")
+            .push(sample);
     }))?;
-    if let Some(e) = edge_error {
-        return Err(e).context("reading CPU times");
-    }
+    let edges = std::mem::take(&mut *edges.lock().expect("sampler lock is never poisoned"));
+    let edges: Vec<(CpuTimes, CpuTimes)> = edges
+        .into_iter()
+        .collect::<std::io::Result<_>>()
+        .context("reading CPU times")?;
     let peak_rss = procfs::peak_rss(pid).context("reading peak RSS")?;
     if !server.is_running() {
         bail!("{} exited during the run", binary.display());
@@ -260,8 +275,16 @@ fn main() -> Result<()> {
     let _ = writeln!(report, "- machine: {}", machine());
     let _ = writeln!(
         report,
-        "- per run: fresh server, {} s warm-up, {} s measured; {} round(s), server order rotating",
-        o.warmup, o.seconds, o.rounds
+        "- per run: fresh server, {} s warm-up, {} s measured; {} round(s), server order rotating; \
+         {}",
+        o.warmup,
+        o.seconds,
+        o.rounds,
+        if o.coalesce {
+            "calls freed by one read go out in one write"
+        } else {
+            "one write per call"
+        }
     );
     let _ = writeln!(
         report,
@@ -286,6 +309,7 @@ fn main() -> Result<()> {
                     warmup: Duration::from_secs_f64(o.warmup),
                     measure: Duration::from_secs_f64(o.seconds),
                     full_check: o.full_check,
+                    coalesce: o.coalesce,
                 };
                 let mut rows: Vec<Aggregate> = servers
                     .iter()

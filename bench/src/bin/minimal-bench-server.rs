@@ -8,7 +8,7 @@
 //!
 //! Usage: `minimal-bench-server --port N` (0 picks a port); prints `listening on 127.0.0.1:PORT`.
 
-use std::net::SocketAddr;
+use std::{io::IoSlice, net::SocketAddr};
 
 use anyhow::{Context, Result};
 use bytes::{Buf, BytesMut};
@@ -87,9 +87,11 @@ async fn answer(frame: &[u8], out: &mut Vec<u8>, stream: &mut TcpStream) -> Resu
             // Frame length counts the payload and the stop byte that follow.
             let len = out.len() - start - 4 + data.len() + 1;
             out[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
-            stream.write_all(out).await?;
-            stream.write_all(data).await?;
-            stream.write_all(&[0]).await?;
+            write_all_vectored(
+                stream,
+                &mut [IoSlice::new(out), IoSlice::new(data), IoSlice::new(&[0])],
+            )
+            .await?;
             out.clear();
             return Ok(());
         }
@@ -106,5 +108,18 @@ async fn answer(frame: &[u8], out: &mut Vec<u8>, stream: &mut TcpStream) -> Resu
     }
     wire::stop(out);
     wire::finish_frame(out, start);
+    Ok(())
+}
+
+/// Writes all of `bufs` with `writev`, so header, payload and trailer leave in one call.
+async fn write_all_vectored(stream: &mut TcpStream, mut bufs: &mut [IoSlice<'_>]) -> Result<()> {
+    // Each turn writes at least one byte or fails, so the loop ends.
+    while !bufs.is_empty() {
+        let n = stream.write_vectored(bufs).await?;
+        if n == 0 {
+            anyhow::bail!("peer stopped reading");
+        }
+        IoSlice::advance_slices(&mut bufs, n);
+    }
     Ok(())
 }
