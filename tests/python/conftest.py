@@ -70,9 +70,7 @@ def stubs(stubs_dir: Path) -> thrift_stubs.Stubs:
 
 
 @pytest.fixture(scope="session")
-def server(
-    stubs_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerUnderTest]:
+def server(stubs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUnderTest]:
     """The server under test; its processes start on first use and stop at session end."""
     under_test = ServerUnderTest.from_env(stubs_dir, tmp_path_factory.mktemp("servers"))
     try:

@@ -20,14 +20,14 @@ import itertools
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
@@ -152,7 +152,9 @@ def start_server(
     STARTUP_TIMEOUT seconds.
     """
     stderr_dir.mkdir(parents=True, exist_ok=True)
-    fd, stderr_name = tempfile.mkstemp(prefix=f"{name.replace('/', '_')}-", suffix=".stderr", dir=stderr_dir)
+    fd, stderr_name = tempfile.mkstemp(
+        prefix=f"{name.replace('/', '_')}-", suffix=".stderr", dir=stderr_dir
+    )
     stderr_path = Path(stderr_name)
     with os.fdopen(fd, "w") as stderr_file:
         process = subprocess.Popen(
@@ -229,13 +231,15 @@ class ServerUnderTest:
             only = None
             if spec != "python":
                 parts = spec.split(":")[1:]
-                if len(parts) not in (2, 3) or parts[0] not in ("binary", "compact"):
+                if (
+                    len(parts) not in (2, 3)
+                    or parts[0] not in ("binary", "compact")
+                    or parts[1] not in TRANSPORTS
+                    or (len(parts) == 3 and parts[2] != "multi")
+                ):
                     raise ValueError(
-                        f"{ENV_SERVER}={spec!r}: expected python:binary|compact:buffered|framed[:multi]"
-                    )
-                if parts[1] not in TRANSPORTS or (len(parts) == 3 and parts[2] != "multi"):
-                    raise ValueError(
-                        f"{ENV_SERVER}={spec!r}: expected python:binary|compact:buffered|framed[:multi]"
+                        f"{ENV_SERVER}={spec!r}: expected "
+                        "python:binary|compact:buffered|framed[:multi]"
                     )
                 only = (parts[0], parts[1], len(parts) == 3)
             return cls(spec, stubs_dir, work_dir, only=only)
@@ -348,9 +352,7 @@ class Connection:
             else TTransport.TBufferedTransport(self.socket)
         )
         _, cls, kwargs = PROTOCOLS[pair.protocol]
-        self.protocol: Any = cls(
-            self.transport, string_length_limit=MAX_MESSAGE, **kwargs
-        )
+        self.protocol: Any = cls(self.transport, string_length_limit=MAX_MESSAGE, **kwargs)
         self.transport.open()
         self._checked: dict[str, CheckedProtocol] = {}
 

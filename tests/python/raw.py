@@ -82,9 +82,9 @@ def call_with_runtime(
     """Sends METHOD with arguments written by WRITE_ARGS(protocol) and reads the reply.
 
     PROTOCOL is a `harness.Connection.service_protocol` (it numbers and checks seqids and
-    adds the multiplex prefix). READ_SUCCESS reads field 0 of the result struct; other
-    fields are skipped; field 0 must have type SUCCESS_TYPE. Returns None when field 0 is absent; raises the
-    TApplicationException of an EXCEPTION reply.
+    adds the multiplex prefix). READ_SUCCESS reads field 0 of the result struct, which
+    must have type SUCCESS_TYPE; other fields are skipped. Returns None when field 0 is
+    absent; raises the TApplicationException of an EXCEPTION reply.
     """
     protocol.writeMessageBegin(method, CALL, 0)
     protocol.writeStructBegin(f"{method}_args")
@@ -189,9 +189,7 @@ def framed(message: bytes, claimed_length: int | None = None) -> bytes:
     return struct.pack(">I", length & 0xFFFFFFFF) + message
 
 
-def expect_server_closes(
-    sock: socket.socket, half_close: bool, within: float, what: str
-) -> bytes:
+def expect_server_closes(sock: socket.socket, half_close: bool, within: float, what: str) -> bytes:
     """Waits until the server closes SOCK; returns whatever it sent before closing.
 
     With HALF_CLOSE the client first shuts down its sending side, telling the server that

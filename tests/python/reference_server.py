@@ -34,9 +34,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
+from typing import Any
 
 from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.protocol.TProtocol import TProtocolBase

@@ -25,9 +25,7 @@ from thrift_stubs import Stubs
 @pytest.mark.timeout(60)
 def test_every_client_kind_on_one_port_at_once(server: ServerUnderTest, stubs: Stubs) -> None:
     """All 20 client configurations open at once on the one port, calls interleaved."""
-    connections = [
-        Connection(server.address_for(pair), pair, stubs) for pair in harness.PAIRS
-    ]
+    connections = [Connection(server.address_for(pair), pair, stubs) for pair in harness.PAIRS]
     try:
         clients = [conn.thrift_test() for conn in connections]
         for round_ in range(5):
@@ -112,7 +110,8 @@ def test_cross_test_flags_and_signal_stop(
             ) from None
         assert code in (0, -stop_signal, 128 + stop_signal), (
             f"server exited with code {code} after {stop_signal.name} "
-            f"({time.monotonic() - started:.1f} s), expected 0 or death by that signal; stderr:\n{process.stderr_tail()}"
+            f"({time.monotonic() - started:.1f} s), expected 0 or death by that signal; "
+            f"stderr:\n{process.stderr_tail()}"
         )
     finally:
         process.stop(timeout=5)

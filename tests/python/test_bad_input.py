@@ -116,7 +116,9 @@ def _cases() -> list[BadInput]:
     cases += _both_transports(
         "compact-string-2^31-1",
         "compact",
-        compact_message("testString", compact_field("binary", 1) + compact_string(b"x" * 16, 2**31 - 1)),
+        compact_message(
+            "testString", compact_field("binary", 1) + compact_string(b"x" * 16, 2**31 - 1)
+        ),
         False,
     )
     cases += _both_transports(
@@ -141,7 +143,7 @@ def _cases() -> list[BadInput]:
     cases += _both_transports(
         "binary-map-negative",
         "binary",
-        _binary_call("testMap", binary_field("map", 1) + struct.pack(">bbi", 8, 8, -2**31)),
+        _binary_call("testMap", binary_field("map", 1) + struct.pack(">bbi", 8, 8, -(2**31))),
         False,
     )
     # Compact sizes are unsigned varints: 0xFFFFFFFF is -1 as an i32, 2^32-1 as a u32.
@@ -159,9 +161,7 @@ def _cases() -> list[BadInput]:
     )
     # ---- nesting far deeper than any sane limit ----
     nested_lists = (
-        binary_field("list", 1)
-        + struct.pack(">bi", 15, 1) * DEPTH
-        + struct.pack(">bi", 8, 0)
+        binary_field("list", 1) + struct.pack(">bi", 15, 1) * DEPTH + struct.pack(">bi", 8, 0)
     )
     cases += _both_transports(
         "binary-lists-nested-10000", "binary", _binary_call("testVoid", nested_lists), False

@@ -11,8 +11,6 @@ import math
 import struct
 from typing import Any
 
-import pytest
-
 from conftest import ConnectFn
 from thrift_stubs import Stubs
 
@@ -26,7 +24,7 @@ I64_MIN = -(2**63)
 STRINGS = [
     "Python" * 20,
     "",
-    "\b\t\n/\\\\\r{}:パイソン\"",
+    '\b\t\n/\\\\\r{}:パイソン"',
     "Afrikaans, Alemannisch, Aragonés, العربية, مصرى, Asturianu, Aymar aru, Azərbaycan, "
     "Башҡорт, Boarisch, Žemaitėška, Беларуская, Български, বাংলা, Brezhoneg, Bosanski, "
     "Català, Нохчийн, Cebuano, ᏣᎳᎩ, Česky, Чӑвашла, Cymraeg, Dansk, Deutsch, ދިވެހިބަސް, "
@@ -38,8 +36,8 @@ STRINGS = [
     "Српски, Svenska, Kiswahili, தமிழ், తెలుగు, ไทย, Tagalog, Türkçe, Українська, اردو, "
     "Tiếng Việt, Volapük, Walon, ייִדיש, Yorùbá, 中文, Bân-lâm-gú, 粵語, 🦀🐍☕",
     "Test",
-    "quote \" backslash \\ slash / \\/ \b\f\n\r\t \x00 \x01 \x1f \x7f \u2028\u2029 "
-    "\\u0041 {\"json\": [1, 2]} ' <>&",
+    'quote " backslash \\ slash / \\/ \b\f\n\r\t \x00 \x01 \x1f \x7f \u2028\u2029 '
+    '\\u0041 {"json": [1, 2]} \' <>&',
 ]
 
 BYTES = [63, -127, 0, -1, 42, -42, 127, -128]
@@ -139,9 +137,8 @@ def test_binary(connect: ConnectFn) -> None:
     for size in [0] + [2**k for k in range(18)]:
         value = bytes((i * 7 + size) & 0xFF for i in range(size))
         got = client.testBinary(value)
-        assert got == value, (
-            f"testBinary of {size} bytes returned {len(got)} bytes"
-            + ("" if len(got) != size else " with different content")
+        assert got == value, f"testBinary of {size} bytes returned {len(got)} bytes" + (
+            "" if len(got) != size else " with different content"
         )
 
 

@@ -21,7 +21,9 @@ def test_second_service_string(connect: ConnectFn) -> None:
     for thing in ("foobar", "", "ünïcödé"):
         got = second.secondtestString(thing)
         expected = f'testString("{thing}")'
-        assert got == expected, f"secondtestString({thing!r}) returned {got!r}, expected {expected!r}"
+        assert got == expected, (
+            f"secondtestString({thing!r}) returned {got!r}, expected {expected!r}"
+        )
 
 
 @pytest.mark.parametrize("pair", MULTIPLEXED, ids=[p.id for p in MULTIPLEXED])
