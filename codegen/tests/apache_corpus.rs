@@ -65,7 +65,9 @@ fn corpus_is_accepted_as_apache_accepts_it() {
                 "{}: accepted, but Apache rejects it ({why})",
                 file.display()
             )),
-            (Err(f), None) => problems.push(format!("{}: rejected\n{}", file.display(), f.render())),
+            (Err(f), None) => {
+                problems.push(format!("{}: rejected\n{}", file.display(), f.render()))
+            }
             (Err(f), Some((_, _, text))) => {
                 let rendered = f.render();
                 if !rendered.contains(text) {

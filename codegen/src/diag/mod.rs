@@ -140,7 +140,10 @@ pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
         }
         out.push('\n');
     } else if warnings > 0 {
-        out.push_str(&format!("warning: {} emitted\n", plural(warnings, "warning")));
+        out.push_str(&format!(
+            "warning: {} emitted\n",
+            plural(warnings, "warning")
+        ));
     }
     out
 }

@@ -141,9 +141,21 @@ mod tests {
     fn line_col_counts_from_one_and_in_chars() {
         let f = SourceFile::new("a.thrift".into(), "ab\nçd\n".into());
         assert_eq!(f.line_col(0), LineCol { line: 1, col: 1 }, "start of file");
-        assert_eq!(f.line_col(3), LineCol { line: 2, col: 1 }, "start of line 2");
-        assert_eq!(f.line_col(5), LineCol { line: 2, col: 2 }, "after a 2-byte char");
-        assert_eq!(f.line_col(100), LineCol { line: 3, col: 1 }, "past the end clamps");
+        assert_eq!(
+            f.line_col(3),
+            LineCol { line: 2, col: 1 },
+            "start of line 2"
+        );
+        assert_eq!(
+            f.line_col(5),
+            LineCol { line: 2, col: 2 },
+            "after a 2-byte char"
+        );
+        assert_eq!(
+            f.line_col(100),
+            LineCol { line: 3, col: 1 },
+            "past the end clamps"
+        );
         assert_eq!(f.line_text(1), "çd", "line text has no newline");
     }
 }

@@ -226,7 +226,10 @@ impl Resolver {
             let s = self.program.struct_(start);
             let mut d = Diagnostic::error(
                 codes::REQUIRED_CYCLE,
-                format!("`{}` can never be built: its required fields contain itself", s.name),
+                format!(
+                    "`{}` can never be built: its required fields contain itself",
+                    s.name
+                ),
             )
             .with_primary(
                 Self::name_span(docs, self.struct_origin[i]),

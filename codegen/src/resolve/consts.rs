@@ -227,7 +227,9 @@ impl Resolver {
                 format!("enum `{name}` has no value {v}"),
             )
             .with_primary(span, "not a value of the enum")
-            .with_help(format!("use one of the values of `{name}`, such as `{name}.NAME`")),
+            .with_help(format!(
+                "use one of the values of `{name}`, such as `{name}.NAME`"
+            )),
         );
         None
     }
@@ -415,7 +417,9 @@ impl Resolver {
                 .with_primary(span, "not defined");
                 if let (Type::Enum(e), false) = (target, name.contains('.')) {
                     let en = self.program.enum_(e).name.clone();
-                    d = d.with_help(format!("enum values are written with their enum: `{en}.{name}`"));
+                    d = d.with_help(format!(
+                        "enum values are written with their enum: `{en}.{name}`"
+                    ));
                 }
                 self.diags.push(d);
                 None
@@ -539,8 +543,8 @@ mod tests {
         assert_eq!(
             a,
             Some([
-                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
-                0xdd, 0xee, 0xff
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff
             ]),
             "canonical form, bytes in text order"
         );
@@ -549,8 +553,20 @@ mod tests {
             a,
             "braces and upper case"
         );
-        assert_eq!(parse_uuid("00112233-4455-6677-8899-aabbccddeef"), None, "short");
-        assert_eq!(parse_uuid("0011223304455-6677-8899-aabbccddeeff"), None, "dash moved");
-        assert_eq!(parse_uuid("+0112233-4455-6677-8899-aabbccddeeff"), None, "sign");
+        assert_eq!(
+            parse_uuid("00112233-4455-6677-8899-aabbccddeef"),
+            None,
+            "short"
+        );
+        assert_eq!(
+            parse_uuid("0011223304455-6677-8899-aabbccddeeff"),
+            None,
+            "dash moved"
+        );
+        assert_eq!(
+            parse_uuid("+0112233-4455-6677-8899-aabbccddeeff"),
+            None,
+            "sign"
+        );
     }
 }

@@ -46,8 +46,7 @@ impl MemoryLoader {
 
     /// Adds (or replaces) a file.
     pub fn add(&mut self, path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) -> &mut Self {
-        self.files
-            .insert(normalize(path.as_ref()), contents.into());
+        self.files.insert(normalize(path.as_ref()), contents.into());
         self
     }
 
@@ -98,7 +97,13 @@ mod tests {
     #[test]
     fn memory_paths_are_normalized() {
         let l = MemoryLoader::new().with("dir/a.thrift", "x");
-        assert!(l.identify(Path::new("./dir/../dir/a.thrift")).is_some(), "dots fold");
-        assert!(l.identify(Path::new("a.thrift")).is_none(), "other dirs miss");
+        assert!(
+            l.identify(Path::new("./dir/../dir/a.thrift")).is_some(),
+            "dots fold"
+        );
+        assert!(
+            l.identify(Path::new("a.thrift")).is_none(),
+            "other dirs miss"
+        );
     }
 }

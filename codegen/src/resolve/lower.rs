@@ -118,7 +118,10 @@ impl Resolver {
     ) {
         for (i, doc) in docs.iter().enumerate() {
             let file = FileId(i as u32);
-            let path = sources.path(file).map(|p| p.to_path_buf()).unwrap_or_default();
+            let path = sources
+                .path(file)
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
             let mut scope = FileScope::default();
             for (inc, inc_stem) in &includes[i] {
                 scope.includes.entry(inc_stem.clone()).or_insert(*inc);
@@ -338,11 +341,9 @@ impl Resolver {
                 None
             }
             None => {
-                let mut d = Diagnostic::error(
-                    codes::UNKNOWN_TYPE,
-                    format!("unknown type `{}`", name.name),
-                )
-                .with_primary(name.span, "not defined");
+                let mut d =
+                    Diagnostic::error(codes::UNKNOWN_TYPE, format!("unknown type `{}`", name.name))
+                        .with_primary(name.span, "not defined");
                 if self.scopes.lookup_const(file, &name.name).is_some() {
                     d = Diagnostic::error(
                         codes::WRONG_KIND_OF_NAME,
@@ -486,10 +487,15 @@ impl Resolver {
                     self.err(
                         Diagnostic::warning(
                             codes::NONPOSITIVE_FIELD_ID,
-                            format!("{noun} id {n} of `{}` is not positive; using {id}", f.name.name),
+                            format!(
+                                "{noun} id {n} of `{}` is not positive; using {id}",
+                                f.name.name
+                            ),
                         )
                         .with_primary(span, "ids must be 1 or more")
-                        .with_note("Apache Thrift replaces ids of zero or less with implicit negative ids"),
+                        .with_note(
+                            "Apache Thrift replaces ids of zero or less with implicit negative ids",
+                        ),
                     );
                     (id, true, span)
                 }

@@ -40,15 +40,30 @@ fn includes_come_first_and_names_are_qualified() {
     ]);
     let p = &l.program;
     assert_eq!(p.files[0].name, "shared", "the include gets the first id");
-    assert_eq!(p.files[1].includes, vec![crate::span::FileId(0)], "include edge");
-    assert_eq!(p.roots, vec![crate::span::FileId(1)], "root is the last file");
+    assert_eq!(
+        p.files[1].includes,
+        vec![crate::span::FileId(0)],
+        "include edge"
+    );
+    assert_eq!(
+        p.roots,
+        vec![crate::span::FileId(1)],
+        "root is the last file"
+    );
     let a = &p.structs[1];
     assert_eq!(
         a.fields[0].default,
-        Some(ConstValue::Struct(p.structs[0].id, vec![(1, ConstValue::Int(7))])),
+        Some(ConstValue::Struct(
+            p.structs[0].id,
+            vec![(1, ConstValue::Int(7))]
+        )),
         "struct literal with an included constant"
     );
-    assert_eq!(p.all_functions(p.services[1].id).len(), 1, "inherited function");
+    assert_eq!(
+        p.all_functions(p.services[1].id).len(),
+        1,
+        "inherited function"
+    );
 }
 
 #[test]
@@ -88,10 +103,21 @@ fn implicit_ids_are_negative_with_warnings() {
 
 #[test]
 fn typedef_chains_are_kept() {
-    let l = ok(&[("a.thrift", "typedef i64 Id\ntypedef Id UserId\nstruct U { 1: UserId id }")]);
+    let l = ok(&[(
+        "a.thrift",
+        "typedef i64 Id\ntypedef Id UserId\nstruct U { 1: UserId id }",
+    )]);
     let p = &l.program;
-    assert_eq!(p.structs[0].fields[0].ty, Type::Typedef(p.typedefs[1].id), "kept");
-    assert_eq!(p.true_type(&p.structs[0].fields[0].ty), &Type::I64, "resolved");
+    assert_eq!(
+        p.structs[0].fields[0].ty,
+        Type::Typedef(p.typedefs[1].id),
+        "kept"
+    );
+    assert_eq!(
+        p.true_type(&p.structs[0].fields[0].ty),
+        &Type::I64,
+        "resolved"
+    );
 }
 
 #[test]
@@ -105,7 +131,10 @@ fn const_checks() {
         ("enum E { A }\nconst E X = E.B", codes::UNKNOWN_ENUM_VALUE),
         ("enum E { A }\nconst E X = 3", codes::UNKNOWN_ENUM_VALUE),
         ("enum E { A }\nconst E X = A", codes::UNKNOWN_CONST),
-        ("struct S { 1: i32 a }\nconst S X = {\"b\": 1}", codes::UNKNOWN_STRUCT_FIELD),
+        (
+            "struct S { 1: i32 a }\nconst S X = {\"b\": 1}",
+            codes::UNKNOWN_STRUCT_FIELD,
+        ),
         ("const uuid X = \"nope\"", codes::INVALID_UUID),
         ("const i32 A = B\nconst i32 B = A", codes::CONST_CYCLE),
         ("const list<i32> X = [1, \"two\"]", codes::CONST_MISMATCH),
@@ -125,7 +154,11 @@ fn const_conversions() {
     )]);
     let v: Vec<&ConstValue> = l.program.consts.iter().map(|c| &c.value).collect();
     assert_eq!(v[0], &ConstValue::Double(3.0), "int to double");
-    assert_eq!(v[1], &ConstValue::Enum(l.program.enums[0].id, 2), "enum by name");
+    assert_eq!(
+        v[1],
+        &ConstValue::Enum(l.program.enums[0].id, 2),
+        "enum by name"
+    );
     assert_eq!(v[2], &ConstValue::Int(1), "enum value as an integer");
     assert_eq!(v[3], &ConstValue::Bool(true), "1 as bool");
     assert_eq!(
@@ -142,26 +175,56 @@ fn semantic_errors() {
     let cases: &[(&str, &str)] = &[
         ("struct A {}\nstruct A {}", codes::DUPLICATE_DEFINITION),
         ("struct A {}\nservice A {}", codes::DUPLICATE_DEFINITION),
-        ("struct A { 1: i32 a, 2: i32 a }", codes::DUPLICATE_FIELD_NAME),
+        (
+            "struct A { 1: i32 a, 2: i32 a }",
+            codes::DUPLICATE_FIELD_NAME,
+        ),
         ("struct A { 1: i32 a, 1: i32 b }", codes::DUPLICATE_FIELD_ID),
         ("struct A { 40000: i32 a }", codes::FIELD_ID_RANGE),
         ("enum E { A, A }", codes::DUPLICATE_ENUM_VALUE),
         ("enum E { A = 4294967296 }", codes::ENUM_VALUE_RANGE),
-        ("service S { void f(), void f() }", codes::DUPLICATE_FUNCTION),
+        (
+            "service S { void f(), void f() }",
+            codes::DUPLICATE_FUNCTION,
+        ),
         ("service S { oneway i32 f() }", codes::ONEWAY_RETURNS),
-        ("exception X {}\nservice S { oneway void f() throws (1: X x) }", codes::ONEWAY_THROWS),
-        ("struct X {}\nservice S { void f() throws (1: X x) }", codes::THROWS_NOT_EXCEPTION),
+        (
+            "exception X {}\nservice S { oneway void f() throws (1: X x) }",
+            codes::ONEWAY_THROWS,
+        ),
+        (
+            "struct X {}\nservice S { void f() throws (1: X x) }",
+            codes::THROWS_NOT_EXCEPTION,
+        ),
         ("struct A { 1: B b }", codes::UNKNOWN_TYPE),
         ("service S extends T {}", codes::UNKNOWN_SERVICE),
-        ("struct T {}\nservice S extends T {}", codes::WRONG_KIND_OF_NAME),
-        ("service S {}\nstruct A { 1: S s }", codes::WRONG_KIND_OF_NAME),
-        ("struct A { 1: required B b }\nstruct B { 1: required A a }", codes::REQUIRED_CYCLE),
+        (
+            "struct T {}\nservice S extends T {}",
+            codes::WRONG_KIND_OF_NAME,
+        ),
+        (
+            "service S {}\nstruct A { 1: S s }",
+            codes::WRONG_KIND_OF_NAME,
+        ),
+        (
+            "struct A { 1: required B b }\nstruct B { 1: required A a }",
+            codes::REQUIRED_CYCLE,
+        ),
         ("struct A { 1: required A a }", codes::REQUIRED_CYCLE),
         ("typedef A B\ntypedef B A", codes::TYPEDEF_CYCLE),
         ("typedef list<L> L", codes::TYPEDEF_CYCLE),
-        ("service A extends B {}\nservice B extends A {}", codes::EXTENDS_CYCLE),
-        ("service A { void f() }\nservice B extends A { void f() }", codes::DUPLICATE_FUNCTION),
-        ("union U { 1: i32 a = 1, 2: i32 b = 2 }", codes::UNION_DEFAULTS),
+        (
+            "service A extends B {}\nservice B extends A {}",
+            codes::EXTENDS_CYCLE,
+        ),
+        (
+            "service A { void f() }\nservice B extends A { void f() }",
+            codes::DUPLICATE_FUNCTION,
+        ),
+        (
+            "union U { 1: i32 a = 1, 2: i32 b = 2 }",
+            codes::UNION_DEFAULTS,
+        ),
     ];
     for (src, code) in cases {
         let got = errors(&[("a.thrift", src)]);
@@ -184,9 +247,21 @@ fn namespace_scopes() {
         "namespace noexist x\nnamespace cpp.noexist y\nnamespace py p\nnamespace * star\nnamespace php.path q",
     )]);
     let codes: Vec<_> = l.warnings.iter().map(|d| d.code).collect();
-    assert_eq!(codes, [codes::UNKNOWN_NAMESPACE, codes::UNKNOWN_NAMESPACE], "two warnings");
-    assert_eq!(l.program.files[0].namespace("py"), Some("p"), "scope lookup");
-    assert_eq!(l.program.files[0].namespace("java"), Some("star"), "`*` fallback");
+    assert_eq!(
+        codes,
+        [codes::UNKNOWN_NAMESPACE, codes::UNKNOWN_NAMESPACE],
+        "two warnings"
+    );
+    assert_eq!(
+        l.program.files[0].namespace("py"),
+        Some("p"),
+        "scope lookup"
+    );
+    assert_eq!(
+        l.program.files[0].namespace("java"),
+        Some("star"),
+        "`*` fallback"
+    );
 }
 
 #[test]

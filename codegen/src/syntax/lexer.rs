@@ -90,7 +90,7 @@ const KEYWORDS: &[(&str, Kw)] = &[
 ];
 
 impl Kw {
-    pub fn from_str(s: &str) -> Option<Kw> {
+    pub fn from_word(s: &str) -> Option<Kw> {
         KEYWORDS.iter().find(|(k, _)| *k == s).map(|&(_, kw)| kw)
     }
 
@@ -280,7 +280,7 @@ impl Lexer<'_> {
             }
         }
         let word = &self.text[start..self.pos];
-        let tok = match Kw::from_str(word) {
+        let tok = match Kw::from_word(word) {
             Some(kw) => Tok::Keyword(kw),
             None => Tok::Ident,
         };
@@ -440,7 +440,11 @@ impl Lexer<'_> {
         self.diags.push(
             Diagnostic::error(
                 codes::UNEXPECTED_CHAR,
-                format!("unexpected character{} `{}`", plural(shown), shown.escape_debug()),
+                format!(
+                    "unexpected character{} `{}`",
+                    plural(shown),
+                    shown.escape_debug()
+                ),
             )
             .with_primary(self.span(start, end), "no token starts with this"),
         );
@@ -585,7 +589,11 @@ mod tests {
     #[test]
     fn doc_comments_attach_to_the_next_token() {
         let (t, _) = lex(FileId(0), "/** hello */ // plain\n/**/ struct");
-        assert_eq!(t[0].doc.as_deref(), Some("hello"), "doc kept across comments");
+        assert_eq!(
+            t[0].doc.as_deref(),
+            Some("hello"),
+            "doc kept across comments"
+        );
         assert!(t[0].line_start, "token after a line break");
     }
 
@@ -597,7 +605,11 @@ mod tests {
             Some("First line.\n  indented\n\nLast."),
             "margins and common indentation removed"
         );
-        assert_eq!(clean_doc(" one line "), Some("one line".into()), "single line");
+        assert_eq!(
+            clean_doc(" one line "),
+            Some("one line".into()),
+            "single line"
+        );
         assert_eq!(clean_doc("  \n  "), None, "blank doc is none");
     }
 }

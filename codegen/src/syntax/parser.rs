@@ -67,15 +67,9 @@ fn base_type(kw: Kw) -> Option<BaseType> {
 
 /// Old header forms (`cpp_namespace`, `java_package`, ...) that Apache has removed.
 fn removed_header(word: &str) -> bool {
-    [
-        "_namespace",
-        "_package",
-        "_module",
-        "_prefix",
-        "_category",
-    ]
-    .iter()
-    .any(|s| word.ends_with(s))
+    ["_namespace", "_package", "_module", "_prefix", "_category"]
+        .iter()
+        .any(|s| word.ends_with(s))
         && !word.contains('.')
 }
 
@@ -345,9 +339,9 @@ impl<'a> Parser<'a> {
                     span: start.span.to(self.prev),
                 }))
             }
-            Tok::Keyword(Kw::CppInclude) => {
-                Ok(Header::CppInclude(self.string_lit("a file name in quotes")?))
-            }
+            Tok::Keyword(Kw::CppInclude) => Ok(Header::CppInclude(
+                self.string_lit("a file name in quotes")?,
+            )),
             _ => {
                 let scope = if let Some(star) = self.eat_sym('*') {
                     Ident {
@@ -426,7 +420,10 @@ impl<'a> Parser<'a> {
                     codes::DOTTED_NAME,
                     format!("name `{}` contains a dot", ident.name),
                 )
-                .with_primary(ident.span, "names of definitions and fields cannot be dotted")
+                .with_primary(
+                    ident.span,
+                    "names of definitions and fields cannot be dotted",
+                )
                 .with_help("dots only separate a file's name from a definition it includes"),
             );
         }
@@ -779,7 +776,11 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let name = self.text_of(t.span).to_string();
                 if name == "slist" || name == "senum" {
-                    let help = if name == "slist" { "list<string>" } else { "string" };
+                    let help = if name == "slist" {
+                        "list<string>"
+                    } else {
+                        "string"
+                    };
                     self.diags.push(
                         Diagnostic::error(
                             codes::REMOVED_SYNTAX,
@@ -825,9 +826,7 @@ impl<'a> Parser<'a> {
                                             "`cpp_type` after `list<...>` is deprecated",
                                         )
                                         .with_primary(span, "")
-                                        .with_help(
-                                            "write `list cpp_type \"...\" <type>` instead",
-                                        ),
+                                        .with_help("write `list cpp_type \"...\" <type>` instead"),
                                     );
                                 }
                             }

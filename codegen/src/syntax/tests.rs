@@ -8,13 +8,20 @@ use crate::span::FileId;
 fn ok(src: &str) -> Document {
     let (doc, diags) = parse(FileId(0), src);
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "unexpected errors for {src:?}: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "unexpected errors for {src:?}: {errors:#?}"
+    );
     doc
 }
 
 fn error_codes(src: &str) -> Vec<&'static str> {
     let (_, diags) = parse(FileId(0), src);
-    diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
+    diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
 }
 
 #[test]
@@ -61,9 +68,17 @@ fn fields_in_every_form() {
         "keywords are valid field names"
     );
     assert!(s.fields[2].id.is_none(), "missing id");
-    assert_eq!(s.fields[3].id.map(|i| i.0), Some(-1), "negative id kept as written");
+    assert_eq!(
+        s.fields[3].id.map(|i| i.0),
+        Some(-1),
+        "negative id kept as written"
+    );
     assert_eq!(s.fields[3].ty.annotations.len(), 1, "type annotations");
-    assert_eq!(s.fields[3].annotations.len(), 1, "field annotations, value-less");
+    assert_eq!(
+        s.fields[3].annotations.len(),
+        1,
+        "field annotations, value-less"
+    );
     assert!(s.fields[4].reference, "`&` kept");
 }
 
@@ -94,7 +109,10 @@ service S extends shared.Base {
     let Definition::Service(s) = &doc.definitions[5] else {
         panic!()
     };
-    assert_eq!(s.extends.as_ref().map(|e| e.name.as_str()), Some("shared.Base"));
+    assert_eq!(
+        s.extends.as_ref().map(|e| e.name.as_str()),
+        Some("shared.Base")
+    );
     assert_eq!(s.functions.len(), 3, "three functions");
     assert_eq!(s.functions[0].doc.as_deref(), Some("Doc."), "function doc");
     assert!(s.functions[0].oneway.is_some(), "oneway");
@@ -116,7 +134,11 @@ fn keyword_as_a_definition_name_is_refused() {
         [codes::KEYWORD_AS_NAME],
         "keywords are not names"
     );
-    assert_eq!(error_codes("struct a.b {}"), [codes::DOTTED_NAME], "dotted name");
+    assert_eq!(
+        error_codes("struct a.b {}"),
+        [codes::DOTTED_NAME],
+        "dotted name"
+    );
 }
 
 #[test]
@@ -151,8 +173,15 @@ fn apache_refusals_are_errors() {
 
 #[test]
 fn deep_nesting_is_refused_without_overflow() {
-    let src = format!("const list<i32> X = {}{}", "[".repeat(5000), "]".repeat(5000));
+    let src = format!(
+        "const list<i32> X = {}{}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     assert!(error_codes(&src).contains(&codes::TOO_DEEP), "depth limit");
     let src = format!("typedef {}i32{} T", "list<".repeat(5000), ">".repeat(5000));
-    assert!(error_codes(&src).contains(&codes::TOO_DEEP), "depth limit on types");
+    assert!(
+        error_codes(&src).contains(&codes::TOO_DEEP),
+        "depth limit on types"
+    );
 }
