@@ -21,10 +21,18 @@ use mosaic_codegen::resolve::{load, LoadOptions};
 
 /// Files Apache's compiler rejects too, with the reason and a text the rendered diagnostics
 /// must contain.
+///
+/// Checked against Debian's `thrift --gen py` (0.17) over Apache's `test/`, parquet-format and
+/// jaeger-idl: besides BrokenConstants.thrift, 0.17 also fails on files that current Apache
+/// accepts and so do we: ConstantsDemo, DebugProtoTest, FuzzTest and ThriftTest use `uuid`
+/// (newer than 0.17); NameConflictTest (and v0.16/) uses keywords as field names
+/// (THRIFT-5626, newer than 0.17); py/explicit_module/test3.thrift names a struct `from`,
+/// refused by Apache's Python generator as a Python keyword, not by its parser, so it is the
+/// back ends' business (they escape keywords).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[(
     "BrokenConstants.thrift",
-    "integer literals beyond 64 bits and out-of-range constants",
-    "error[",
+    "an integer literal beyond 64 bits, and an enum value beyond i32",
+    "error[M0014]: integer literal is too large",
 )];
 
 fn thrift_files(dir: &Path, out: &mut Vec<PathBuf>) {
