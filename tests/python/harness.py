@@ -59,14 +59,24 @@ REFERENCE_SERVER = Path(__file__).resolve().parent / "reference_server.py"
 LISTENING_PREFIX = "listening on "
 
 #: Client protocols: name -> (wire protocol the server sees, Apache protocol class, kwargs).
+#: Binary clients read strictly: README says replies carry the versioned header, even to a
+#: client that wrote non-strict calls.
 PROTOCOLS: dict[str, tuple[str, type, dict[str, Any]]] = {
-    "binary": ("binary", TBinaryProtocol.TBinaryProtocol, {"strictWrite": True}),
-    "binary-nonstrict": ("binary", TBinaryProtocol.TBinaryProtocol, {"strictWrite": False}),
+    "binary": (
+        "binary",
+        TBinaryProtocol.TBinaryProtocol,
+        {"strictRead": True, "strictWrite": True},
+    ),
+    "binary-nonstrict": (
+        "binary",
+        TBinaryProtocol.TBinaryProtocol,
+        {"strictRead": True, "strictWrite": False},
+    ),
     "compact": ("compact", TCompactProtocol.TCompactProtocol, {}),
     "binary-accel": (
         "binary",
         TBinaryProtocol.TBinaryProtocolAccelerated,
-        {"strictWrite": True, "fallback": False},
+        {"strictRead": True, "strictWrite": True, "fallback": False},
     ),
     "compact-accel": (
         "compact",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from thrift.Thrift import TApplicationException, TType
+from thrift.transport.TTransport import TTransportException
 
 from conftest import ConnectFn
 from raw import call_with_runtime
@@ -32,7 +33,13 @@ def test_exception_all_branches_on_one_connection(connect: ConnectFn, stubs: Stu
     )
 
     with pytest.raises(TApplicationException) as undeclared:
-        client.testException("TException")
+        try:
+            client.testException("TException")
+        except TTransportException as err:
+            raise AssertionError(
+                'testException("TException"): the connection failed instead of an EXCEPTION '
+                f"message carrying a TApplicationException ({err})"
+            ) from err
     assert isinstance(undeclared.value.type, int), (
         f'testException("TException"): TApplicationException without a type: {undeclared.value!r}'
     )
