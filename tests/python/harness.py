@@ -285,15 +285,21 @@ class ServerUnderTest:
         for server in self._processes.values():
             server.stop()
 
+    def require_binary(self) -> Path:
+        """Mosaic's server binary; raises RuntimeError saying how to get it if it is missing."""
+        assert self.binary is not None, "require_binary() is for Mosaic's server"
+        if not self.binary.exists():
+            raise RuntimeError(
+                f"server under test {self.binary} does not exist: build it with "
+                f"`cargo build -p mosaic-conformance --bins`, or set {ENV_SERVER} to a "
+                "binary or to `python` for the reference server"
+            )
+        return self.binary
+
     def _start(self, key: tuple[str, str, bool] | None) -> ServerProcess:
         if key is None:
+            self.require_binary()
             assert self.binary is not None
-            if not self.binary.exists():
-                raise RuntimeError(
-                    f"server under test {self.binary} does not exist: build it with "
-                    f"`cargo build -p mosaic-conformance --bins`, or set {ENV_SERVER} to a "
-                    "binary or to `python` for the reference server"
-                )
             return start_server("thrift-test-server", [str(self.binary), "--port=0"], self.work_dir)
         wire, transport, multiplexed = key
         argv = [

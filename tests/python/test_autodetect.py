@@ -84,8 +84,11 @@ def test_cross_test_flags_and_signal_stop(
     multiplexed = protocol_flag.startswith("multi")
     wire = "compact" if protocol_flag in ("compact", "multic") else "binary"
     if server.is_mosaic:
-        assert server.binary is not None
-        argv = [str(server.binary), f"--port={port}", *flags]
+        try:
+            binary = server.require_binary()
+        except RuntimeError as err:
+            pytest.fail(str(err), pytrace=False)
+        argv = [str(binary), f"--port={port}", *flags]
         # Mosaic ignores --protocol/--transport: every client kind must work.
         pairs = [Pair("binary", "buffered", False), Pair("compact", "framed", multiplexed)]
     else:
