@@ -13,7 +13,10 @@ A JSON array of entries, in a fixed order, each::
       "name":    "xtruct_extremes_max",   # unique, stable: [a-z0-9_]+
       "type":    "Xtruct",                # the struct's name in ThriftTest.thrift
       "binary":  "0b0001000000...",       # TBinaryProtocol (strict), lowercase hex
-      "compact": "18045a65726f..."        # TCompactProtocol, lowercase hex
+      "compact": "18045a65726f...",       # TCompactProtocol, lowercase hex
+      "defaults_absent": false,           # see below
+      "binary_filled": "...",             # only when defaults_absent: see below
+      "compact_filled": "..."
     }
 
 Each encoding is of the struct alone (``writeStructBegin`` .. ``writeStructEnd``, ending
@@ -24,6 +27,15 @@ integer extremes of i8/i16/i32/i64, doubles including -0.0, inf, -inf, 1e307, 1e
 the smallest subnormal (never NaN), empty and non-ASCII strings, empty containers,
 binaries with all 256 byte values, enum values including one the enum does not declare
 (7), field ids up to 4000, unions, exceptions, and required/optional/default fields.
+
+``defaults_absent`` is true when some field of default requiredness (neither ``required``
+nor ``optional``) is absent somewhere in the value. Thrift writes such fields "opt-in,
+req-out": Apache's C++, Java and Go runtimes always write them, Python omits them when
+None. A runtime that models them as plain values (as Mosaic's Rust code does) decodes
+these entries to the zero value and writes it back. For them the corpus also carries
+``binary_filled``/``compact_filled``: Apache's encoding of the same value with every absent
+default-requiredness field set to its zero value (what C++, Java and Go write), which such
+a runtime must produce byte for byte.
 
 Three entries leave out optional fields that have IDL defaults (``bool_test_unset``,
 ``optional_set_unset``, ``optional_binary_unset``): Apache's Python runtime reads such an
@@ -54,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from thrift.protocol import TBinaryProtocol, TCompactProtocol
-from thrift.Thrift import TFrozenDict
+from thrift.Thrift import TFrozenDict, TType
 from thrift.transport import TTransport
 
 import thrift_stubs
@@ -62,10 +74,13 @@ import thrift_stubs
 __all__ = [
     "ABSENT_OPTIONAL_DEFAULTS",
     "CORPUS_PATH",
+    "OPTIONAL_FIELDS",
     "build_values",
     "corpus",
     "decode",
+    "defaults_absent",
     "encode",
+    "filled",
     "main",
     "render",
 ]
@@ -348,19 +363,130 @@ def decode(cls: Any, data: bytes, compact: bool) -> Any:
     return value
 
 
-def corpus(t: Any) -> list[dict[str, str]]:
-    return [
-        {
+#: Fields declared ``optional`` in ThriftTest.thrift (unions' fields are all optional).
+OPTIONAL_FIELDS = frozenset(
+    {
+        ("BoolTest", "b"),
+        ("BoolTest", "s"),
+        ("CrazyNesting", "set_field"),
+        ("StructB", "aa"),
+        ("OptionalSetDefaultTest", "with_default"),
+        ("OptionalBinary", "bin_set"),
+        ("OptionalBinary", "bin_map"),
+    }
+)
+UNIONS = frozenset({"SomeUnion"})
+
+
+def defaults_absent(value: Any) -> bool:
+    """Whether a default-requiredness field is None anywhere inside VALUE."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(defaults_absent(v) for v in value)
+    if isinstance(value, dict):
+        return any(defaults_absent(k) or defaults_absent(v) for k, v in value.items())
+    spec = getattr(type(value), "thrift_spec", None)
+    if spec is None:
+        return False
+    name = type(value).__name__
+    for field in spec:
+        if field is None:
+            continue
+        field_value = getattr(value, field[2])
+        if field_value is None:
+            if name not in UNIONS and (name, field[2]) not in OPTIONAL_FIELDS:
+                return True
+        elif defaults_absent(field_value):
+            return True
+    return False
+
+
+def _hashable(value: Any) -> Any:
+    """VALUE as an immutable struct's field must be: containers frozen, recursively."""
+    if isinstance(value, dict):
+        return TFrozenDict({_hashable(k): _hashable(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_hashable(v) for v in value)
+    return value
+
+
+def _zero(ttype: int, args: Any) -> Any:
+    if ttype == TType.BOOL:
+        return False
+    if ttype in (TType.BYTE, TType.I16, TType.I32, TType.I64):
+        return 0
+    if ttype == TType.DOUBLE:
+        return 0.0
+    if ttype == TType.STRING:
+        return b"" if args == "BINARY" else ""
+    if ttype == TType.STRUCT:
+        return filled(args[0]())
+    if ttype == TType.LIST:
+        return []
+    if ttype == TType.SET:
+        return set()
+    if ttype == TType.MAP:
+        return {}
+    raise ValueError(f"no zero value for thrift type {ttype}")
+
+
+def _fill_value(ttype: int, args: Any, value: Any) -> Any:
+    if ttype == TType.STRUCT:
+        return filled(value)
+    if ttype == TType.LIST:
+        return [_fill_value(args[0], args[1], v) for v in value]
+    if ttype == TType.SET:
+        return {_hashable(_fill_value(args[0], args[1], v)) for v in value}
+    if ttype == TType.MAP:
+        return {
+            _hashable(_fill_value(args[0], args[1], k)): _fill_value(args[2], args[3], v)
+            for k, v in value.items()
+        }
+    return value
+
+
+def filled(value: Any) -> Any:
+    """A copy of struct VALUE with every absent default-requiredness field set to its zero."""
+    cls = type(value)
+    name = cls.__name__
+    fields: dict[str, Any] = {}
+    for field in cls.thrift_spec:
+        if field is None:
+            continue
+        _, ttype, fname, args, _ = field
+        v = getattr(value, fname)
+        if v is None:
+            if name not in UNIONS and (name, fname) not in OPTIONAL_FIELDS:
+                v = _zero(ttype, args)
+        else:
+            v = _fill_value(ttype, args, v)
+        fields[fname] = v
+    immutable = getattr(cls, "__hash__", None) is not None and "__setattr__" in cls.__dict__
+    if immutable:
+        fields = {k: _hashable(v) for k, v in fields.items()}
+    return cls(**fields)
+
+
+def corpus(t: Any) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for name, value in build_values(t):
+        entry: dict[str, Any] = {
             "name": name,
             "type": type(value).__name__,
             "binary": encode(value, compact=False).hex(),
             "compact": encode(value, compact=True).hex(),
+            "defaults_absent": defaults_absent(value),
         }
-        for name, value in build_values(t)
-    ]
+        if entry["defaults_absent"]:
+            complete = filled(value)
+            entry["binary_filled"] = encode(complete, compact=False).hex()
+            entry["compact_filled"] = encode(complete, compact=True).hex()
+        entries.append(entry)
+    return entries
 
 
-def render(entries: list[dict[str, str]]) -> str:
+def render(entries: list[dict[str, Any]]) -> str:
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
 
 
