@@ -1,0 +1,634 @@
+//! Structs, exceptions and unions: the type, its `Struct` codec, `Default`, ordering, and for
+//! exceptions `Display` + `Error`.
+//!
+//! The same code serves user types and the argument and result structs of service methods
+//! ([`Record`] describes either).
+//!
+//! Wire rules, as Apache's runtimes have them:
+//! - a field is decoded only when its id and wire type both match; anything else is skipped,
+//!   so newer peers' fields and mistyped fields are ignored;
+//! - `required` fields fail decoding with `ProtocolError::missing_field` when absent;
+//!   default-requiredness fields take their default; `optional` fields are `None`;
+//! - optional (and `Option`-held) fields are written only when set, the others always;
+//! - a union is written as its one field, and decoding fails with `ProtocolError::bad_union`
+//!   when no known field was present (the last one wins when several are).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ir::{self, Requiredness, StructId, StructKind, Type};
+
+use super::codec::Val;
+use super::consts::{contains_double, wrap};
+use super::docs::doc_attrs;
+use super::ident::{ident, unraw};
+use super::shapes::{is_zero_default, Repr};
+use super::types::{complexity_allow, Scope};
+use super::Cx;
+
+/// A struct-like type to generate.
+pub(crate) struct Record<'a> {
+    /// The IDL name, for error messages.
+    pub idl_name: &'a str,
+    /// The Rust name (escaped).
+    pub name: String,
+    pub kind: StructKind,
+    pub members: Vec<Member<'a>>,
+    pub scope: Scope,
+}
+
+/// A field of a [`Record`].
+pub(crate) struct Member<'a> {
+    pub field: &'a ir::Field,
+    /// The Rust field or variant name (escaped).
+    pub name: String,
+    pub repr: Repr,
+}
+
+impl Member<'_> {
+    /// The local that holds the field while decoding: `f_` and the unescaped name.
+    fn local(&self) -> proc_macro2::Ident {
+        proc_macro2::Ident::new(
+            &format!("f_{}", unraw(&self.name)),
+            proc_macro2::Span::call_site(),
+        )
+    }
+}
+
+impl Cx<'_> {
+    /// The record for user struct `id`.
+    pub(crate) fn user_record(&self, id: StructId) -> Record<'_> {
+        let s = self.program.struct_(id);
+        let names = self.names.struct_(id);
+        Record {
+            idl_name: &s.name,
+            name: names.name.clone(),
+            kind: s.kind,
+            members: s
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, field)| Member {
+                    field,
+                    name: names.members[i].clone(),
+                    repr: self.shapes.field_repr(self.program, id, i),
+                })
+                .collect(),
+            scope: Scope::top(s.file),
+        }
+    }
+
+    /// Every item for user struct, union or exception `id`.
+    pub(crate) fn struct_items(&self, id: StructId) -> TokenStream {
+        let s = self.program.struct_(id);
+        let record = self.user_record(id);
+        let caps = self.shapes.caps(id);
+        let ordered = self.shapes.is_ordered(id);
+        let manual_ord = ordered && !self.shapes.derives_ord(self.program, id);
+        let default_derived = record
+            .members
+            .iter()
+            .all(|m| is_zero_default(self.program, m.field));
+
+        let mut derives = vec![quote!(Clone), quote!(Debug)];
+        if s.kind != StructKind::Union && default_derived {
+            derives.push(quote!(Default));
+        }
+        if !manual_ord {
+            derives.push(quote!(PartialEq));
+            if caps.eq {
+                derives.push(quote!(Eq));
+            }
+        }
+        if caps.hash {
+            derives.push(quote!(Hash));
+        }
+        if ordered && !manual_ord {
+            derives.extend([quote!(PartialOrd), quote!(Ord)]);
+        }
+
+        let doc = doc_attrs(s.doc.as_deref());
+        let attrs = quote!(#doc #[derive(#(#derives),*)]);
+        let def = match s.kind {
+            StructKind::Union => self.union_def(&record, attrs),
+            _ => self.struct_def(&record, attrs),
+        };
+        let codec = match s.kind {
+            StructKind::Union => self.union_codec(&record),
+            _ => self.struct_codec(&record),
+        };
+        let default = if s.kind != StructKind::Union && !default_derived {
+            self.default_impl(&record)
+        } else {
+            TokenStream::new()
+        };
+        let order = if manual_ord {
+            self.manual_ord(&record)
+        } else if ordered {
+            total_ord_via_ord(&record.name)
+        } else {
+            TokenStream::new()
+        };
+        let exception = if s.kind == StructKind::Exception {
+            exception_impls(self.program, &record)
+        } else {
+            TokenStream::new()
+        };
+        quote!(#def #codec #default #order #exception)
+    }
+
+    /// `pub struct Name { pub field: T, ... }`.
+    pub(crate) fn struct_def(&self, record: &Record<'_>, attrs: TokenStream) -> TokenStream {
+        let name = ident(&record.name);
+        let allow = complexity_allow(
+            record
+                .members
+                .iter()
+                .map(|m| self.complexity(&m.field.ty, m.repr)),
+        );
+        let fields = record.members.iter().map(|m| {
+            let doc = doc_attrs(m.field.doc.as_deref());
+            let fname = ident(&m.name);
+            let ty = self.member_type(record.scope, &m.field.ty, m.repr);
+            quote!(#doc pub #fname: #ty)
+        });
+        quote! {
+            #attrs
+            #allow
+            pub struct #name {
+                #(#fields),*
+            }
+        }
+    }
+
+    /// `pub enum Name { Variant(T), ... }`.
+    fn union_def(&self, record: &Record<'_>, attrs: TokenStream) -> TokenStream {
+        let name = ident(&record.name);
+        let allow = complexity_allow(
+            record
+                .members
+                .iter()
+                .map(|m| self.complexity(&m.field.ty, m.repr)),
+        );
+        let variants = record.members.iter().map(|m| {
+            let doc = doc_attrs(m.field.doc.as_deref());
+            let vname = ident(&m.name);
+            let ty = self.member_type(record.scope, &m.field.ty, m.repr);
+            quote!(#doc #vname(#ty))
+        });
+        quote! {
+            #attrs
+            // Variants are as large as their types; boxing them would cost every user.
+            #[allow(clippy::large_enum_variant)]
+            #allow
+            pub enum #name {
+                #(#variants),*
+            }
+        }
+    }
+
+    /// The `match` arm that decodes member `m` with `assign` (an assignment expression).
+    fn decode_arm(&self, m: &Member<'_>, assign: TokenStream) -> TokenStream {
+        let id = proc_macro2::Literal::i16_unsuffixed(m.field.id);
+        let tt = self.ttype(&m.field.ty);
+        quote!((#id, #tt) => #assign,)
+    }
+
+    /// The decoded value of member `m`, stored as its repr's inner type (`T` or `Box<T>`).
+    fn decode_member(&self, record: &Record<'_>, m: &Member<'_>) -> TokenStream {
+        let value = self.decode(record.scope, &m.field.ty, false, 0);
+        if m.repr.is_boxed() {
+            quote!(::std::boxed::Box::new(#value))
+        } else {
+            value
+        }
+    }
+
+    /// Statements that write member `m` held in `val`, field header included.
+    fn encode_member(&self, m: &Member<'_>, val: &Val) -> TokenStream {
+        let id = proc_macro2::Literal::i16_unsuffixed(m.field.id);
+        let tt = self.ttype(&m.field.ty);
+        let body = self.encode(&m.field.ty, false, val, 0);
+        quote! {
+            w.write_field_begin(#tt, #id)?;
+            #body
+        }
+    }
+
+    /// `impl Struct` for a struct or exception.
+    pub(crate) fn struct_codec(&self, record: &Record<'_>) -> TokenStream {
+        let name = ident(&record.name);
+        let idl_name = record.idl_name;
+
+        let writes = record.members.iter().map(|m| {
+            let fname = ident(&m.name);
+            if !m.repr.is_option() {
+                return self.encode_member(m, &Val::Place(quote!(self.#fname)));
+            }
+            let v = if m.repr.is_boxed() {
+                Val::RefBox(quote!(v))
+            } else {
+                Val::Ref(quote!(v))
+            };
+            let write = self.encode_member(m, &v);
+            if m.field.requiredness == Requiredness::Required {
+                let field_name = &m.field.name;
+                quote! {
+                    match &self.#fname {
+                        Some(v) => { #write }
+                        None => {
+                            return Err(::mosaic_runtime::ProtocolError::missing_field(#idl_name, #field_name));
+                        }
+                    }
+                }
+            } else {
+                quote! {
+                    if let Some(v) = &self.#fname {
+                        #write
+                    }
+                }
+            }
+        });
+
+        let locals = record.members.iter().map(|m| {
+            let local = m.local();
+            quote!(let mut #local = None;)
+        });
+        let arms = record.members.iter().map(|m| {
+            let local = m.local();
+            let value = self.decode_member(record, m);
+            self.decode_arm(m, quote!(#local = Some(#value)))
+        });
+        let inits = record.members.iter().map(|m| {
+            let fname = ident(&m.name);
+            let value = self.decoded_field(record, m);
+            quote!(#fname: #value)
+        });
+        let read_loop = if record.members.is_empty() {
+            quote! {
+                while let Some(field) = r.read_field_begin()? {
+                    r.skip(field.ty)?;
+                }
+            }
+        } else {
+            quote! {
+                while let Some(field) = r.read_field_begin()? {
+                    match (field.id, field.ty) {
+                        #(#arms)*
+                        (_, ty) => r.skip(ty)?,
+                    }
+                }
+            }
+        };
+
+        let allow = approx_allow(record);
+        quote! {
+            #allow
+            impl ::mosaic_runtime::Struct for #name {
+                fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+                    &self,
+                    w: &mut W,
+                ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+                    w.write_struct_begin()?;
+                    #(#writes)*
+                    w.write_field_stop()?;
+                    w.write_struct_end()
+                }
+
+                fn decode<R: ::mosaic_runtime::ProtocolRead>(
+                    r: &mut R,
+                ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+                    r.read_struct_begin()?;
+                    #(#locals)*
+                    #read_loop
+                    r.read_struct_end()?;
+                    Ok(Self {
+                        #(#inits),*
+                    })
+                }
+            }
+        }
+    }
+
+    /// The value of member `m` after decoding, from its local.
+    fn decoded_field(&self, record: &Record<'_>, m: &Member<'_>) -> TokenStream {
+        let local = m.local();
+        let field = m.field;
+        if field.requiredness == Requiredness::Required {
+            let idl_name = record.idl_name;
+            let field_name = &field.name;
+            let missing = quote! {
+                #local.ok_or_else(|| ::mosaic_runtime::ProtocolError::missing_field(#idl_name, #field_name))?
+            };
+            return if m.repr.is_option() {
+                quote!(Some(#missing))
+            } else {
+                missing
+            };
+        }
+        let default = field
+            .default
+            .as_ref()
+            .filter(|_| !is_zero_default(self.program, field));
+        match (default, m.repr.is_option()) {
+            (None, true) => quote!(#local),
+            (None, false) => quote!(#local.unwrap_or_default()),
+            // Optional fields keep "absent" as `None`; their default is `Default`'s business.
+            (Some(_), true) if field.requiredness == Requiredness::Optional => quote!(#local),
+            (Some(value), true) => {
+                let expr = self.const_expr(record.scope, &field.ty, value, false);
+                let cheap = m.repr == Repr::Option && self.is_cheap(&field.ty, value);
+                let expr = wrap(expr, m.repr);
+                if cheap {
+                    quote!(#local.or(#expr))
+                } else {
+                    quote!(#local.or_else(|| #expr))
+                }
+            }
+            (Some(value), false) => {
+                let expr = self.const_expr(record.scope, &field.ty, value, false);
+                if self.is_cheap(&field.ty, value) {
+                    quote!(#local.unwrap_or(#expr))
+                } else {
+                    quote!(#local.unwrap_or_else(|| #expr))
+                }
+            }
+        }
+    }
+
+    /// `impl Struct` for a union.
+    fn union_codec(&self, record: &Record<'_>) -> TokenStream {
+        let name = ident(&record.name);
+        let idl_name = record.idl_name;
+        let (w, write) = if record.members.is_empty() {
+            // No value of an empty union exists, so there is nothing to write.
+            (quote!(_w), quote!(match *self {}))
+        } else {
+            let arms = record.members.iter().map(|m| {
+                let vname = ident(&m.name);
+                let v = if m.repr.is_boxed() {
+                    Val::RefBox(quote!(v))
+                } else {
+                    Val::Ref(quote!(v))
+                };
+                let write = self.encode_member(m, &v);
+                quote!(Self::#vname(v) => { #write })
+            });
+            let write = quote! {
+                w.write_struct_begin()?;
+                match self {
+                    #(#arms)*
+                }
+                w.write_field_stop()?;
+                w.write_struct_end()
+            };
+            (quote!(w), write)
+        };
+        let read = if record.members.is_empty() {
+            quote! {
+                while let Some(field) = r.read_field_begin()? {
+                    r.skip(field.ty)?;
+                }
+                r.read_struct_end()?;
+                Err(::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
+            }
+        } else {
+            let arms = record.members.iter().map(|m| {
+                let vname = ident(&m.name);
+                let value = self.decode_member(record, m);
+                self.decode_arm(m, quote!(found = Some(Self::#vname(#value))))
+            });
+            quote! {
+                let mut found = None;
+                while let Some(field) = r.read_field_begin()? {
+                    match (field.id, field.ty) {
+                        #(#arms)*
+                        (_, ty) => r.skip(ty)?,
+                    }
+                }
+                r.read_struct_end()?;
+                found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
+            }
+        };
+        quote! {
+            impl ::mosaic_runtime::Struct for #name {
+                fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+                    &self,
+                    #w: &mut W,
+                ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+                    #write
+                }
+
+                fn decode<R: ::mosaic_runtime::ProtocolRead>(
+                    r: &mut R,
+                ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+                    r.read_struct_begin()?;
+                    #read
+                }
+            }
+        }
+    }
+
+    /// `impl Default` with the IDL's default values.
+    fn default_impl(&self, record: &Record<'_>) -> TokenStream {
+        let name = ident(&record.name);
+        let inits = record.members.iter().map(|m| {
+            let fname = ident(&m.name);
+            let value = match &m.field.default {
+                Some(v) if !is_zero_default(self.program, m.field) => {
+                    wrap(self.const_expr(record.scope, &m.field.ty, v, false), m.repr)
+                }
+                _ if m.repr.is_option() => quote!(None),
+                _ => quote!(::std::default::Default::default()),
+            };
+            quote!(#fname: #value)
+        });
+        let allow = approx_allow(record);
+        quote! {
+            #allow
+            impl ::std::default::Default for #name {
+                fn default() -> Self {
+                    Self {
+                        #(#inits),*
+                    }
+                }
+            }
+        }
+    }
+
+    /// `PartialEq`, `Eq`, `PartialOrd`, `Ord` and `TotalOrd` by hand, for ordered types with
+    /// `f64` fields: fields compare in declaration order with `TotalOrd` (IEEE total order for
+    /// doubles); union variants compare by position first.
+    fn manual_ord(&self, record: &Record<'_>) -> TokenStream {
+        let name = ident(&record.name);
+        let body = if record.kind == StructKind::Union {
+            let same = record.members.iter().map(|m| {
+                let vname = ident(&m.name);
+                quote! {
+                    (Self::#vname(a), Self::#vname(b)) => ::mosaic_runtime::TotalOrd::total_cmp(a, b),
+                }
+            });
+            let positions = record.members.iter().enumerate().map(|(i, m)| {
+                let vname = ident(&m.name);
+                quote!(#name::#vname(_) => #i,)
+            });
+            let other = if record.members.len() > 1 {
+                quote!(_ => position(self).cmp(&position(other)),)
+            } else {
+                TokenStream::new()
+            };
+            let position_fn = if record.members.len() > 1 {
+                quote! {
+                    fn position(v: &#name) -> usize {
+                        match v {
+                            #(#positions)*
+                        }
+                    }
+                }
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                #position_fn
+                match (self, other) {
+                    #(#same)*
+                    #other
+                }
+            }
+        } else {
+            let mut cmps = record.members.iter().map(|m| {
+                let fname = ident(&m.name);
+                quote!(::mosaic_runtime::TotalOrd::total_cmp(&self.#fname, &other.#fname))
+            });
+            match cmps.next() {
+                Some(first) => quote!(#first #(.then_with(|| #cmps))*),
+                None => quote!(::std::cmp::Ordering::Equal),
+            }
+        };
+        quote! {
+            impl ::mosaic_runtime::TotalOrd for #name {
+                fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                    #body
+                }
+            }
+
+            impl ::std::cmp::PartialEq for #name {
+                fn eq(&self, other: &Self) -> bool {
+                    ::mosaic_runtime::TotalOrd::total_cmp(self, other).is_eq()
+                }
+            }
+
+            impl ::std::cmp::Eq for #name {}
+
+            impl ::std::cmp::PartialOrd for #name {
+                fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+                    Some(::std::cmp::Ord::cmp(self, other))
+                }
+            }
+
+            impl ::std::cmp::Ord for #name {
+                fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                    ::mosaic_runtime::TotalOrd::total_cmp(self, other)
+                }
+            }
+        }
+    }
+}
+
+/// `TotalOrd` through a derived `Ord`, so that types with hand-written orders can hold this one.
+pub(crate) fn total_ord_via_ord(name: &str) -> TokenStream {
+    let name = ident(name);
+    quote! {
+        impl ::mosaic_runtime::TotalOrd for #name {
+            fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                ::std::cmp::Ord::cmp(self, other)
+            }
+        }
+    }
+}
+
+/// `Display` (the `message` field when the exception has a string one, the fields otherwise)
+/// and `Error`.
+fn exception_impls(program: &ir::Program, record: &Record<'_>) -> TokenStream {
+    let name = ident(&record.name);
+    let type_name = format!("{}: ", unraw(&record.name));
+    let message = record.members.iter().find(|m| {
+        m.field.name == "message" && matches!(program.true_type(&m.field.ty), Type::String)
+    });
+    let body = match message {
+        Some(m) if !m.repr.is_option() => {
+            let fname = ident(&m.name);
+            quote! {
+                f.write_str(#type_name)?;
+                f.write_str(&self.#fname)
+            }
+        }
+        Some(m) => {
+            let fname = ident(&m.name);
+            quote! {
+                match &self.#fname {
+                    Some(message) => {
+                        f.write_str(#type_name)?;
+                        f.write_str(message)
+                    }
+                    None => ::std::fmt::Debug::fmt(self, f),
+                }
+            }
+        }
+        None => quote!(::std::fmt::Debug::fmt(self, f)),
+    };
+    quote! {
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                #body
+            }
+        }
+
+        impl ::std::error::Error for #name {}
+    }
+}
+
+impl Cx<'_> {
+    /// Whether the expression for a default is literals and constructors only (no calls, no
+    /// allocation), so that clippy asks for `unwrap_or` / `or` rather than a closure.
+    fn is_cheap(&self, ty: &Type, value: &ir::ConstValue) -> bool {
+        let p = self.program;
+        match (p.true_type(ty), value) {
+            (Type::String | Type::Binary | Type::List(_) | Type::Set(_) | Type::Map(..), _) => {
+                false
+            }
+            (Type::Struct(id), ir::ConstValue::Struct(_, given)) => {
+                let s = p.struct_(*id);
+                let all_given = s
+                    .fields
+                    .iter()
+                    .all(|f| given.iter().any(|(g, _)| *g == f.id));
+                // A struct literal that leaves fields out calls `Default::default()`.
+                (s.kind == StructKind::Union || all_given)
+                    && given.iter().all(|(fid, v)| {
+                        let Some(i) = s.fields.iter().position(|f| f.id == *fid) else {
+                            return true;
+                        };
+                        // `Some` is a constructor, `Box::new` a call.
+                        !self.shapes.field_repr(p, *id, i).is_boxed()
+                            && self.is_cheap(&s.fields[i].ty, v)
+                    })
+            }
+            _ => true,
+        }
+    }
+}
+
+/// `#[allow(clippy::approx_constant)]` for code that spells out IDL defaults with doubles:
+/// the IDL's numbers are what they are, even when one is close to `PI`.
+fn approx_allow(record: &Record<'_>) -> TokenStream {
+    let doubles = record
+        .members
+        .iter()
+        .any(|m| m.field.default.as_ref().is_some_and(contains_double));
+    if doubles {
+        quote!(#[allow(clippy::approx_constant)])
+    } else {
+        TokenStream::new()
+    }
+}
