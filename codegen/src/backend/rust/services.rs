@@ -147,12 +147,12 @@ impl Cx<'_> {
         });
         let doc = doc_attrs(service.doc.as_deref());
         let how = doc_text(&format!(
-            "Implement this for a handler (`async fn` works for each method) and serve it with \
-             [`{}`].",
+            "Implement this for a handler (`async fn` works for each method) and serve it\n\
+             with [`{}`].",
             unraw(&names.server)
         ));
         let gap = if service.doc.is_some() {
-            doc_text("")
+            quote!(#[doc = ""])
         } else {
             TokenStream::new()
         };
@@ -219,8 +219,8 @@ impl Cx<'_> {
             }
         });
         let doc = doc_text(&format!(
-            "The error of `{}`: an exception it declares, or [`Other`](Self::Other) for any \
-             other failure.",
+            "The error of `{}`: an exception it declares, or [`Other`](Self::Other)\n\
+             for any other failure.",
             m.function.name
         ));
         quote! {
@@ -283,9 +283,9 @@ impl Cx<'_> {
                 self.dispatch_arm(scope, &m)
             });
         let doc = doc_text(&format!(
-            "Serves a [`{trait_}`] handler: decodes each call, runs the handler's method and \
-             encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed \
-             name is `{idl_name}`.",
+            "Serves a [`{trait_}`] handler: decodes each call, runs the handler's method\n\
+             and encodes its result. Register it with a `mosaic_runtime::Server`; its\n\
+             multiplexed name is `{idl_name}`.",
             trait_ = unraw(&names.trait_),
         ));
         quote! {
@@ -431,10 +431,10 @@ impl Cx<'_> {
             .into_iter()
             .map(|(owner, f)| self.client_method(scope, &self.method(owner, f)));
         let doc = doc_text(&format!(
-            "A typed client for the `{idl_name}` service, over a shared \
+            "A typed client for the `{idl_name}` service, over a shared\n\
              [`mosaic_runtime::Client`] (cheap to clone).\n\n\
-             Each method sends one call and waits for its reply; dropping the future abandons \
-             the call (the server may still run it)."
+             Each method sends one call and waits for its reply. Cancel safety: dropping\n\
+             the future abandons the call, which the server may still run."
         ));
         let multiplexed_doc = doc_text(&format!(
             "A client for a server that multiplexes services: calls go to `{idl_name}:method`."

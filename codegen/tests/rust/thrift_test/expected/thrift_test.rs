@@ -880,7 +880,8 @@ impl ::mosaic_runtime::Struct for OneField {
     }
 }
 
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`ThriftTestService`].
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`ThriftTestService`].
 pub trait ThriftTest: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Prints "testVoid()" and returns nothing.
     fn test_void(
@@ -1161,7 +1162,9 @@ pub trait ThriftTest: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`ThriftTest`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `ThriftTest`.
+/// Serves a [`ThriftTest`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `ThriftTest`.
 pub struct ThriftTestService<H>(::std::sync::Arc<H>);
 
 impl<H: ThriftTest> ThriftTestService<H> {
@@ -1660,7 +1663,8 @@ impl<H: ThriftTest> ::mosaic_runtime::Service for ThriftTestService<H> {
     }
 }
 
-/// The error of `testException`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `testException`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum TestExceptionError {
@@ -1700,7 +1704,8 @@ impl ::std::error::Error for TestExceptionError {
     }
 }
 
-/// The error of `testMultiException`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `testMultiException`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum TestMultiExceptionError {
@@ -1749,9 +1754,11 @@ impl ::std::error::Error for TestMultiExceptionError {
     }
 }
 
-/// A typed client for the `ThriftTest` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `ThriftTest` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct ThriftTestClient {
     client: ::mosaic_runtime::Client,
@@ -4507,7 +4514,8 @@ pub mod __thrift_test {
     }
 }
 
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`SecondServiceService`].
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`SecondServiceService`].
 pub trait SecondService: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Prints 'testString("%s")' with thing as '%s'
     /// @param string thing - the string to print
@@ -4520,7 +4528,9 @@ pub trait SecondService: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`SecondService`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `SecondService`.
+/// Serves a [`SecondService`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `SecondService`.
 pub struct SecondServiceService<H>(::std::sync::Arc<H>);
 
 impl<H: SecondService> SecondServiceService<H> {
@@ -4575,9 +4585,11 @@ impl<H: SecondService> ::mosaic_runtime::Service for SecondServiceService<H> {
     }
 }
 
-/// A typed client for the `SecondService` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `SecondService` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct SecondServiceClient {
     client: ::mosaic_runtime::Client,

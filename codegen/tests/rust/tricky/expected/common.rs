@@ -185,7 +185,9 @@ impl ::std::error::Error for CommonError {}
 pub const MAX_ITEMS: i32 = 100;
 
 /// The base service.
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`BaseService`].
+///
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`BaseService`].
 pub trait Base: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Returns the time.
     fn now(
@@ -202,7 +204,9 @@ pub trait Base: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`Base`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `Base`.
+/// Serves a [`Base`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `Base`.
 pub struct BaseService<H>(::std::sync::Arc<H>);
 
 impl<H: Base> BaseService<H> {
@@ -277,7 +281,8 @@ impl<H: Base> ::mosaic_runtime::Service for BaseService<H> {
     }
 }
 
-/// The error of `fail`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `fail`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum FailError {
@@ -317,9 +322,11 @@ impl ::std::error::Error for FailError {
     }
 }
 
-/// A typed client for the `Base` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `Base` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct BaseClient {
     client: ::mosaic_runtime::Client,

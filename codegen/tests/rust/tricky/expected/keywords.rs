@@ -989,7 +989,9 @@ impl ::std::fmt::Display for Crate {
 
 impl ::std::error::Error for Crate {}
 /// A service named like a keyword, with keyword methods and arguments.
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`ImplService`].
+///
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`ImplService`].
 pub trait Impl: ::std::marker::Send + ::std::marker::Sync + 'static {
     fn r#fn(
         &self,
@@ -1030,7 +1032,9 @@ pub trait Impl: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`Impl`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `impl`.
+/// Serves a [`Impl`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `impl`.
 pub struct ImplService<H>(::std::sync::Arc<H>);
 
 impl<H: Impl> ImplService<H> {
@@ -1163,7 +1167,8 @@ impl<H: Impl> ::mosaic_runtime::Service for ImplService<H> {
     }
 }
 
-/// The error of `loop`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `loop`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum LoopError {
@@ -1200,9 +1205,11 @@ impl ::std::error::Error for LoopError {
     }
 }
 
-/// A typed client for the `impl` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `impl` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct ImplClient {
     client: ::mosaic_runtime::Client,
@@ -1675,7 +1682,8 @@ pub mod __impl {
     }
 }
 
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`DefaultServiceService`].
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`DefaultServiceService`].
 pub trait DefaultService: ::std::marker::Send + ::std::marker::Sync + 'static {
     fn r#dyn(
         &self,
@@ -1684,7 +1692,9 @@ pub trait DefaultService: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`DefaultService`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `Default_Service`.
+/// Serves a [`DefaultService`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `Default_Service`.
 pub struct DefaultServiceService<H>(::std::sync::Arc<H>);
 
 impl<H: DefaultService> DefaultServiceService<H> {
@@ -1729,9 +1739,11 @@ impl<H: DefaultService> ::mosaic_runtime::Service for DefaultServiceService<H> {
     }
 }
 
-/// A typed client for the `Default_Service` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `Default_Service` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct DefaultServiceClient {
     client: ::mosaic_runtime::Client,

@@ -7,7 +7,9 @@
 /// ```text
 ///     let x = not rust;
 /// ```
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`StoreService`].
+///
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`StoreService`].
 pub trait Store: super::common::Base {
     /// Stores a value and returns its id.
     fn put(
@@ -74,7 +76,9 @@ pub trait Store: super::common::Base {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`Store`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `Store`.
+/// Serves a [`Store`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `Store`.
 pub struct StoreService<H>(::std::sync::Arc<H>);
 
 impl<H: Store> StoreService<H> {
@@ -305,7 +309,8 @@ impl<H: Store> ::mosaic_runtime::Service for StoreService<H> {
     }
 }
 
-/// The error of `put`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `put`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum PutError {
@@ -345,7 +350,8 @@ impl ::std::error::Error for PutError {
     }
 }
 
-/// The error of `get`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `get`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetError {
@@ -394,9 +400,11 @@ impl ::std::error::Error for GetError {
     }
 }
 
-/// A typed client for the `Store` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `Store` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct StoreClient {
     client: ::mosaic_runtime::Client,
@@ -1264,7 +1272,9 @@ pub mod __store {
 }
 
 /// Extends a service in the same file.
-/// Implement this for a handler (`async fn` works for each method) and serve it with [`CacheService`].
+///
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`CacheService`].
 pub trait Cache: Store {
     fn evict(
         &self,
@@ -1274,7 +1284,9 @@ pub trait Cache: Store {
     > + ::std::marker::Send;
 }
 
-/// Serves a [`Cache`] handler: decodes each call, runs the handler's method and encodes its result. Register it with a `mosaic_runtime::Server`; its multiplexed name is `Cache`.
+/// Serves a [`Cache`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `Cache`.
 pub struct CacheService<H>(::std::sync::Arc<H>);
 
 impl<H: Cache> CacheService<H> {
@@ -1529,7 +1541,8 @@ impl<H: Cache> ::mosaic_runtime::Service for CacheService<H> {
     }
 }
 
-/// The error of `evict`: an exception it declares, or [`Other`](Self::Other) for any other failure.
+/// The error of `evict`: an exception it declares, or [`Other`](Self::Other)
+/// for any other failure.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum EvictError {
@@ -1569,9 +1582,11 @@ impl ::std::error::Error for EvictError {
     }
 }
 
-/// A typed client for the `Cache` service, over a shared [`mosaic_runtime::Client`] (cheap to clone).
+/// A typed client for the `Cache` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
 ///
-/// Each method sends one call and waits for its reply; dropping the future abandons the call (the server may still run it).
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
 #[derive(Clone, Debug)]
 pub struct CacheClient {
     client: ::mosaic_runtime::Client,
