@@ -107,14 +107,15 @@ impl Builder {
         self
     }
 
-    /// Whether to print `cargo:rerun-if-changed=` for every IDL file read. Default: `true`.
+    /// Whether [`Builder::compile`] talks to cargo: `cargo:rerun-if-changed=` for every IDL
+    /// file read, and a `cargo:warning=` line for each IDL warning. Default: `true`.
     pub fn emit_rerun_if_changed(mut self, enable: bool) -> Self {
         self.emit_rerun_if_changed = enable;
         self
     }
 
     /// Compiles `roots` and writes the Rust files. Files whose contents did not change are
-    /// not rewritten.
+    /// not rewritten. Diagnostics are printed to stderr in full.
     ///
     /// # Errors
     ///
@@ -128,15 +129,18 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(CompileError::NoOutDir)?,
         };
-        let (read, result) = self.run(roots);
+        let run = self.run(roots);
         if self.emit_rerun_if_changed {
-            for path in &read {
+            for path in &run.read {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
+            for headline in &run.warning_headlines {
+                println!("cargo:warning={headline}");
+            }
         }
-        let files = match result {
-            Ok((files, warnings)) => {
-                eprint!("{warnings}");
+        let files = match run.result {
+            Ok(files) => {
+                eprint!("{}", run.warnings);
                 files
             }
             Err(e) => {
@@ -161,44 +165,69 @@ impl Builder {
     ///
     /// [`CompileError::Idl`] when the IDL has errors.
     pub fn generate(&self, roots: &[impl AsRef<Path>]) -> Result<Vec<GeneratedFile>, CompileError> {
-        self.run(roots).1.map(|(files, _)| files)
+        self.run(roots).result
     }
 
-    /// The files read, and the generated files with rendered warnings (or the error).
-    fn run(&self, roots: &[impl AsRef<Path>]) -> (Vec<PathBuf>, Result<Generated, CompileError>) {
+    fn run(&self, roots: &[impl AsRef<Path>]) -> Run {
         let options = LoadOptions {
             include_dirs: self.include_dirs.clone(),
         };
         match resolve::load(roots, &options) {
-            Ok(loaded) => {
-                let read = loaded.sources.iter().map(|(_, f)| f.path.clone()).collect();
-                let files = rust::generate(&loaded.program, &self.rust);
-                (read, Ok((files, loaded.render_warnings())))
-            }
+            Ok(loaded) => Run {
+                read: loaded.sources.iter().map(|(_, f)| f.path.clone()).collect(),
+                warnings: loaded.render_warnings(),
+                warning_headlines: loaded
+                    .warnings
+                    .iter()
+                    .map(|d| headline(&d.render(&loaded.sources)))
+                    .collect(),
+                result: Ok(rust::generate(&loaded.program, &self.rust)),
+            },
             Err(failed) => {
-                let read = failed.sources.iter().map(|(_, f)| f.path.clone()).collect();
+                let mut read: Vec<PathBuf> =
+                    failed.sources.iter().map(|(_, f)| f.path.clone()).collect();
                 // Roots that could not be read are not in the source map; cargo should still
                 // watch for them to appear.
-                let mut read: Vec<PathBuf> = read;
                 for root in roots {
                     let root = root.as_ref().to_path_buf();
                     if !read.contains(&root) {
                         read.push(root);
                     }
                 }
-                (
+                Run {
                     read,
-                    Err(CompileError::Idl {
+                    warnings: String::new(),
+                    warning_headlines: Vec::new(),
+                    result: Err(CompileError::Idl {
                         rendered: failed.render(),
                     }),
-                )
+                }
             }
         }
     }
 }
 
-/// Generated files and the rendered warnings of the IDL.
-type Generated = (Vec<GeneratedFile>, String);
+/// What one compilation read and produced.
+struct Run {
+    /// Every IDL file read (or that should have been).
+    read: Vec<PathBuf>,
+    /// Warnings rendered in full.
+    warnings: String,
+    /// One line per warning, for `cargo:warning=`.
+    warning_headlines: Vec<String>,
+    result: Result<Vec<GeneratedFile>, CompileError>,
+}
+
+/// A rendered diagnostic in one line: its message and location
+/// (`warning[M0900]: field `a` has no id; using -1 (x.thrift:3:10)`).
+fn headline(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default().trim();
+    match lines.find_map(|l| l.trim_start().strip_prefix("--> ")) {
+        Some(at) => format!("{first} ({})", at.trim()),
+        None => first.to_string(),
+    }
+}
 
 /// Why [`Builder::compile`] failed.
 #[derive(Debug)]

@@ -11,3 +11,8 @@ pub mod thrift_test {
 pub mod tricky {
     include!(concat!(env!("OUT_DIR"), "/tricky/mosaic.rs"));
 }
+
+/// The front end's file with every IDL construct (`codegen/tests/data/everything.thrift`).
+pub mod everything {
+    include!(concat!(env!("OUT_DIR"), "/everything/mosaic.rs"));
+}
