@@ -62,6 +62,34 @@ fn parse_stat(stat: &str, hz: u64) -> Option<CpuTimes> {
     })
 }
 
+/// Reads the CPU time all cores have spent busy since boot: every state of the `cpu` line of
+/// `/proc/stat` except idle and iowait. Interrupt and softirq time is included; on loopback part
+/// of the TCP work of the server and the load generator is charged there and not to either
+/// process, so "busy minus both processes" is never quite zero on an otherwise idle machine.
+///
+/// # Errors
+///
+/// `/proc/stat` is unreadable or has no `cpu` line.
+pub fn machine_busy() -> io::Result<Duration> {
+    let stat = fs::read_to_string("/proc/stat")?;
+    parse_machine_busy(&stat, ticks_per_second())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no cpu line in /proc/stat"))
+}
+
+fn parse_machine_busy(stat: &str, hz: u64) -> Option<Duration> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    let busy: u64 = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| v.get(i)).sum();
+    Some(Duration::from_nanos(
+        busy.saturating_mul(1_000_000_000) / hz,
+    ))
+}
+
 /// Reads the peak resident memory (`VmHWM`) of process `pid`, in bytes.
 ///
 /// # Errors
@@ -96,6 +124,16 @@ mod tests {
         let pid = std::process::id();
         assert!(peak_rss(pid).unwrap() > 0, "a live process has a peak RSS");
         cpu_times(pid).unwrap();
+    }
+
+    #[test]
+    fn machine_busy_skips_idle_and_iowait() {
+        let stat = "cpu  100 1 20 5000 70 3 4 2 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n";
+        assert_eq!(
+            parse_machine_busy(stat, 100),
+            Some(Duration::from_millis(1300)),
+            "user+nice+system+irq+softirq+steal = 130 ticks"
+        );
     }
 
     #[test]

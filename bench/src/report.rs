@@ -30,6 +30,9 @@ pub struct Sample {
     pub server_cpu: CpuTimes,
     /// The load generator's CPU time over the window.
     pub client_cpu: CpuTimes,
+    /// CPU time the whole machine was busy over the window beyond the server and the load
+    /// generator: other processes, and interrupt work charged to neither.
+    pub others_cpu: Duration,
     /// The server's peak resident memory in bytes, since it started.
     pub peak_rss: u64,
 }
@@ -119,6 +122,13 @@ fn qps_text(q: f64) -> String {
     }
 }
 
+impl Sample {
+    /// Cores kept busy by everything but the server and the load generator.
+    pub fn others_cores(&self) -> f64 {
+        self.others_cpu.as_secs_f64() / self.window.as_secs_f64()
+    }
+}
+
 /// A Markdown table for one scenario.
 pub fn scenario_table(title: &str, rows: &[Aggregate]) -> String {
     let find = |name: &str| rows.iter().find(|a| a.server == name);
@@ -130,9 +140,9 @@ pub fn scenario_table(title: &str, rows: &[Aggregate]) -> String {
     let _ = writeln!(t, "### {title}\n");
     t.push_str(
         "| server | QPS | QPS range | vs Volo | vs minimal | p50 µs | p99 µs | server CPU µs/call \
-         | CPU vs Volo | kernel share | server cores | loadgen CPU µs/call | peak RSS MB |\n",
+         | CPU vs Volo | kernel share | server cores | loadgen CPU µs/call | others' cores | peak RSS MB |\n",
     );
-    t.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    t.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for a in rows {
         let q = a.qps();
         let qps = a.median_qps();
@@ -142,9 +152,10 @@ pub fn scenario_table(title: &str, rows: &[Aggregate]) -> String {
         let us = a.server_us_per_call();
         let kernel = cpu.system.as_secs_f64() / cpu.total().as_secs_f64().max(1e-9);
         let client = per_call_us(a.sum_cpu(|s| s.client_cpu).total(), a.calls());
+        let others: Duration = a.samples.iter().map(|s| s.others_cpu).sum();
         let _ = writeln!(
             t,
-            "| {} | {} | {}–{} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {:.0}% | {:.2} | {:.2} | {:.1} |",
+            "| {} | {} | {}–{} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {:.0}% | {:.2} | {:.2} | {:.2} | {:.1} |",
             a.server,
             qps_text(qps),
             qps_text(q.first().copied().unwrap_or(0.0)),
@@ -158,6 +169,7 @@ pub fn scenario_table(title: &str, rows: &[Aggregate]) -> String {
             kernel * 100.0,
             cpu.total().as_secs_f64() / window.as_secs_f64().max(1e-9),
             client,
+            others.as_secs_f64() / window.as_secs_f64().max(1e-9),
             a.peak_rss() as f64 / (1024.0 * 1024.0),
         );
     }
@@ -240,6 +252,7 @@ mod tests {
                 system: Duration::ZERO,
             },
             client_cpu: CpuTimes::default(),
+            others_cpu: Duration::ZERO,
             peak_rss: 1 << 20,
         }
     }
