@@ -49,13 +49,15 @@ pub fn compile(roots: &[impl AsRef<Path>]) -> Result<(), CompileError> {
 /// - include directories: none (an include is looked up beside the including file first);
 /// - server and client code: both;
 /// - index file: `mosaic.rs`;
-/// - `cargo:rerun-if-changed` lines: printed.
+/// - `cargo:rerun-if-changed` lines: printed;
+/// - `cargo:warning` lines for IDL warnings: printed.
 #[derive(Clone, Debug)]
 pub struct Builder {
     out_dir: Option<PathBuf>,
     include_dirs: Vec<PathBuf>,
     rust: RustOptions,
     emit_rerun_if_changed: bool,
+    cargo_warnings: bool,
 }
 
 impl Default for Builder {
@@ -65,6 +67,7 @@ impl Default for Builder {
             include_dirs: Vec::new(),
             rust: RustOptions::default(),
             emit_rerun_if_changed: true,
+            cargo_warnings: true,
         }
     }
 }
@@ -107,10 +110,18 @@ impl Builder {
         self
     }
 
-    /// Whether [`Builder::compile`] talks to cargo: `cargo:rerun-if-changed=` for every IDL
-    /// file read, and a `cargo:warning=` line for each IDL warning. Default: `true`.
+    /// Whether [`Builder::compile`] prints `cargo:rerun-if-changed=` for every IDL file read,
+    /// so that editing one rebuilds the crate. Default: `true`.
     pub fn emit_rerun_if_changed(mut self, enable: bool) -> Self {
         self.emit_rerun_if_changed = enable;
+        self
+    }
+
+    /// Whether [`Builder::compile`] prints a `cargo:warning=` line for each IDL warning, which
+    /// cargo shows when it builds the crate. Default: `true`. (Warnings always go to stderr in
+    /// full, which cargo shows only when the build script fails.)
+    pub fn cargo_warnings(mut self, enable: bool) -> Self {
+        self.cargo_warnings = enable;
         self
     }
 
@@ -134,6 +145,8 @@ impl Builder {
             for path in &run.read {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
+        }
+        if self.cargo_warnings {
             for headline in &run.warning_headlines {
                 println!("cargo:warning={headline}");
             }

@@ -33,6 +33,8 @@ fn main() {
         mosaic_codegen::Builder::new()
             .out_dir(out.join(name))
             .include_dir(&dir)
+            // The cases warn on purpose (implicit field ids, odd namespaces).
+            .cargo_warnings(false)
             .compile(&roots)
             .unwrap_or_else(|e| panic!("generating Rust for {name} failed:\n{e}"));
     }

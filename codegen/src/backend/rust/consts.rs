@@ -24,8 +24,7 @@ impl Cx<'_> {
         let scope = Scope::top(c.file);
         let name = ident(&self.names.consts[id.index()]);
         let doc = doc_attrs(c.doc.as_deref());
-        let complex = complexity_allow([10 + self.type_complexity(&c.ty, false, 2)]);
-        let allow = if contains_double(&c.value) {
+        let allow = if contains_approx_constant(&c.value) {
             // The IDL's numbers are what they are, even when one is close to `PI`.
             quote!(#[allow(clippy::approx_constant)])
         } else {
@@ -34,50 +33,55 @@ impl Cx<'_> {
         match (self.program.true_type(&c.ty), &c.value) {
             (Type::String, ConstValue::String(s)) => {
                 let lit = Literal::string(s);
-                quote!(#doc pub const #name: &str = #lit;)
+                return quote!(#doc pub const #name: &str = #lit;);
             }
             (Type::Binary, ConstValue::String(s)) => {
                 let lit = Literal::byte_string(s.as_bytes());
-                quote!(#doc pub const #name: &[u8] = #lit;)
+                return quote!(#doc pub const #name: &[u8] = #lit;);
             }
-            (
-                Type::Bool
-                | Type::I8
-                | Type::I16
-                | Type::I32
-                | Type::I64
-                | Type::Double
-                | Type::Uuid
-                | Type::Enum(_),
-                _,
-            ) => {
-                let ty = self.rust_type(scope, &c.ty, false);
-                let value = self.const_expr(scope, &c.ty, &c.value, false);
-                quote!(#doc #allow pub const #name: #ty = #value;)
-            }
-            _ => {
-                let ty = self.rust_type(scope, &c.ty, false);
-                let value = self.const_expr(scope, &c.ty, &c.value, false);
-                // `|| Vec::new()` is a redundant closure to clippy: pass the function.
-                let init = match syn::parse2::<syn::ExprCall>(value.clone()) {
-                    Ok(call) if call.args.is_empty() => {
-                        let func = call.func;
-                        quote!(#func)
-                    }
-                    _ => quote!(|| #value),
-                };
-                let allow = quote! {
-                    #allow
-                    #complex
-                };
-                quote! {
-                    #doc
-                    #allow
-                    pub static #name: ::mosaic_runtime::__private::LazyLock<#ty> =
-                        ::mosaic_runtime::__private::LazyLock::new(#init);
-                }
-            }
+            _ => {}
         }
+        let ty = self.rust_type(scope, &c.ty, false);
+        let value = self.const_expr(scope, &c.ty, &c.value, false);
+        if !self.is_static(id) {
+            return quote!(#doc #allow pub const #name: #ty = #value;);
+        }
+        // `|| Vec::new()` is a redundant closure to clippy: pass the function.
+        let init = match syn::parse2::<syn::ExprCall>(value.clone()) {
+            Ok(call) if call.args.is_empty() => {
+                let func = call.func;
+                quote!(#func)
+            }
+            _ => quote!(|| #value),
+        };
+        let complex = complexity_allow([10 + self.type_complexity(&c.ty, false, 2)]);
+        // `LazyLock` is imported at the top of the file.
+        quote! {
+            #doc
+            #allow
+            #complex
+            pub static #name: LazyLock<#ty> = LazyLock::new(#init);
+        }
+    }
+
+    /// Whether constant `id` is a `static` (built on first use) rather than a `const`.
+    pub(crate) fn is_static(&self, id: ConstId) -> bool {
+        let c = self.program.const_(id);
+        !matches!(
+            (self.program.true_type(&c.ty), &c.value),
+            (Type::String | Type::Binary, ConstValue::String(_))
+                | (
+                    Type::Bool
+                        | Type::I8
+                        | Type::I16
+                        | Type::I32
+                        | Type::I64
+                        | Type::Double
+                        | Type::Uuid
+                        | Type::Enum(_),
+                    _,
+                )
+        )
     }
 
     /// An expression of type `ty` (rendered with `key` context) for `value`.
@@ -130,7 +134,7 @@ impl Cx<'_> {
                     return quote!(::std::vec::Vec::new());
                 }
                 let items = items.iter().map(|i| self.const_expr(scope, e, i, key));
-                quote!(::std::vec![#(#items),*])
+                quote!(::std::vec::Vec::from([#(#items),*]))
             }
             (Type::Set(e), ConstValue::Set(items) | ConstValue::List(items)) => {
                 if items.is_empty() {
@@ -207,6 +211,8 @@ impl Cx<'_> {
         });
         if seen.iter().all(|s| *s) {
             quote!(#path { #(#inits),* })
+        } else if !seen.iter().any(|s| *s) {
+            quote!(<#path as ::std::default::Default>::default())
         } else {
             quote!(#path { #(#inits,)* ..::std::default::Default::default() })
         }
@@ -251,15 +257,45 @@ fn double(d: f64, key: bool) -> TokenStream {
     }
 }
 
-/// Whether a value holds a double anywhere.
-pub(crate) fn contains_double(value: &ConstValue) -> bool {
+/// Whether a value holds a double that clippy's `approx_constant` may take for one of
+/// `std::f64::consts`.
+pub(crate) fn contains_approx_constant(value: &ConstValue) -> bool {
     match value {
-        ConstValue::Double(_) => true,
-        ConstValue::List(v) | ConstValue::Set(v) => v.iter().any(contains_double),
+        ConstValue::Double(d) => is_approx_constant(*d),
+        ConstValue::List(v) | ConstValue::Set(v) => v.iter().any(contains_approx_constant),
         ConstValue::Map(m) => m
             .iter()
-            .any(|(k, v)| contains_double(k) || contains_double(v)),
-        ConstValue::Struct(_, f) => f.iter().any(|(_, v)| contains_double(v)),
+            .any(|(k, v)| contains_approx_constant(k) || contains_approx_constant(v)),
+        ConstValue::Struct(_, f) => f.iter().any(|(_, v)| contains_approx_constant(v)),
         _ => false,
     }
+}
+
+/// A conservative version of clippy's test: a literal of four or more characters within 0.5%
+/// of a constant it knows.
+fn is_approx_constant(d: f64) -> bool {
+    use std::f64::consts as c;
+    const KNOWN: [f64; 19] = [
+        c::E,
+        c::FRAC_1_PI,
+        c::FRAC_1_SQRT_2,
+        c::FRAC_2_PI,
+        c::FRAC_2_SQRT_PI,
+        c::FRAC_PI_2,
+        c::FRAC_PI_3,
+        c::FRAC_PI_4,
+        c::FRAC_PI_6,
+        c::FRAC_PI_8,
+        c::LN_2,
+        c::LN_10,
+        c::LOG2_10,
+        c::LOG2_E,
+        c::LOG10_2,
+        c::LOG10_E,
+        c::PI,
+        c::SQRT_2,
+        c::TAU,
+    ];
+    let abs = d.abs();
+    format!("{abs:?}").len() >= 4 && KNOWN.iter().any(|k| ((abs - k) / k).abs() < 0.005)
 }

@@ -89,7 +89,7 @@ fn ends_item(line: &str) -> bool {
     if t.starts_with("#[") || t.starts_with("//") {
         return false;
     }
-    t == "}" || t == "};" || t.ends_with(';')
+    t == "}" || t == "};" || t.ends_with(';') || t.ends_with(" {}")
 }
 
 #[cfg(test)]

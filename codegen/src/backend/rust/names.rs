@@ -3,15 +3,16 @@
 //!
 //! Each IDL file is one module; within it one [`Allocator`] covers every module-level name
 //! (types and values together, a little stricter than Rust, and simpler): user definitions
-//! first in declaration order, then the names generated for services. `Some`, `None`, `Ok`
-//! and `Err` are never given to user types, because generated code uses them unqualified.
+//! first in declaration order, then the names generated for services. `Some`, `None`, `Ok`,
+//! `Err` and `LazyLock` are never given to user types: generated code uses them unqualified.
 
 use crate::ir::{self, Definition, Program};
 
 use super::ident::{camel, screaming, snake, unraw, verbatim, Allocator};
 
-/// Names no module-level item may take.
-const MODULE_RESERVED: &[&str] = &["Some", "None", "Ok", "Err"];
+/// Names no module-level item may take: generated code uses these unqualified (`LazyLock` is
+/// imported by files with `static` constants).
+const MODULE_RESERVED: &[&str] = &["Some", "None", "Ok", "Err", "LazyLock"];
 
 /// Enum values become associated constants next to these generated functions.
 const ENUM_RESERVED: &[&str] = &["name", "from_name"];

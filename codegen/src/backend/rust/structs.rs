@@ -19,7 +19,7 @@ use quote::quote;
 use crate::ir::{self, Requiredness, StructId, StructKind, Type};
 
 use super::codec::Val;
-use super::consts::{contains_double, wrap};
+use super::consts::{contains_approx_constant, wrap};
 use super::docs::doc_attrs;
 use super::ident::{ident, unraw};
 use super::shapes::{is_zero_default, Repr};
@@ -470,10 +470,11 @@ impl Cx<'_> {
             });
             let positions = record.members.iter().enumerate().map(|(i, m)| {
                 let vname = ident(&m.name);
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
                 quote!(#name::#vname(_) => #i,)
             });
             let other = if record.members.len() > 1 {
-                quote!(_ => position(self).cmp(&position(other)),)
+                quote!(_ => ::std::cmp::Ord::cmp(&position(self), &position(other)),)
             } else {
                 TokenStream::new()
             };
@@ -622,10 +623,12 @@ impl Cx<'_> {
 /// `#[allow(clippy::approx_constant)]` for code that spells out IDL defaults with doubles:
 /// the IDL's numbers are what they are, even when one is close to `PI`.
 fn approx_allow(record: &Record<'_>) -> TokenStream {
-    let doubles = record
-        .members
-        .iter()
-        .any(|m| m.field.default.as_ref().is_some_and(contains_double));
+    let doubles = record.members.iter().any(|m| {
+        m.field
+            .default
+            .as_ref()
+            .is_some_and(contains_approx_constant)
+    });
     if doubles {
         quote!(#[allow(clippy::approx_constant)])
     } else {

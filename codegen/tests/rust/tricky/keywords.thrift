@@ -105,3 +105,19 @@ service impl {
 service Default_Service {
   void dyn()
 }
+
+/** Names of prelude traits and derive macros. */
+struct Ord { 1: double x }
+struct Clone { 1: i32 x }
+struct Hash { 1: i32 x }
+struct Debug { 1: i32 x }
+struct PartialEq { 1: i32 x }
+struct Sized { 1: i32 x }
+struct Into { 1: i32 x }
+
+/** Keys whose type names shadow prelude traits. */
+struct Shadowed {
+  1: set<Ord> ords,
+  2: map<Clone, Hash> clones,
+  3: set<match> matches,
+}

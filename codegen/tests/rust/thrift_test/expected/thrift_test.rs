@@ -767,6 +767,7 @@ impl ::std::fmt::Display for Xception {
 }
 
 impl ::std::error::Error for Xception {}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Xception2 {
     pub error_code: i32,
@@ -819,8 +820,10 @@ impl ::std::fmt::Display for Xception2 {
 }
 
 impl ::std::error::Error for Xception2 {}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EmptyStruct {}
+
 impl ::mosaic_runtime::Struct for EmptyStruct {
     fn encode<W: ::mosaic_runtime::ProtocolWrite>(
         &self,
@@ -2539,6 +2542,7 @@ pub mod __thrift_test {
     /// The arguments of `testVoid`.
     #[derive(Debug, Default)]
     pub struct TestVoidArgs {}
+
     impl ::mosaic_runtime::Struct for TestVoidArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -2564,6 +2568,7 @@ pub mod __thrift_test {
     /// The result of `testVoid`.
     #[derive(Debug, Default)]
     pub struct TestVoidResult {}
+
     impl ::mosaic_runtime::Struct for TestVoidResult {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,

@@ -110,6 +110,7 @@ impl ::std::cmp::PartialEq for Stamp {
 }
 
 impl ::std::cmp::Eq for Stamp {}
+
 impl ::std::cmp::PartialOrd for Stamp {
     fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
         Some(::std::cmp::Ord::cmp(self, other))
@@ -182,6 +183,7 @@ impl ::std::fmt::Display for CommonError {
 }
 
 impl ::std::error::Error for CommonError {}
+
 pub const MAX_ITEMS: i32 = 100;
 
 /// The base service.
@@ -391,6 +393,7 @@ pub mod __base {
     /// The arguments of `now`.
     #[derive(Debug, Default)]
     pub struct NowArgs {}
+
     impl ::mosaic_runtime::Struct for NowArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,

@@ -65,7 +65,13 @@ impl ::std::convert::From<Dyn> for i32 {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::mosaic_runtime::TotalOrd for Dyn {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Type {
     pub r#abstract: i32,
     pub r#as: i32,
@@ -406,8 +412,14 @@ impl ::mosaic_runtime::Struct for Type {
     }
 }
 
+impl ::mosaic_runtime::TotalOrd for Type {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
+    }
+}
+
 /// Names of prelude types: generated code must not be confused by them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Result {
     pub ok: ::std::string::String,
     pub err: ::std::string::String,
@@ -448,7 +460,13 @@ impl ::mosaic_runtime::Struct for Result {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::mosaic_runtime::TotalOrd for Result {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Option {
     pub some: Result,
     pub none: i32,
@@ -488,6 +506,12 @@ impl ::mosaic_runtime::Struct for Option {
             some: f_some.unwrap_or_default(),
             none: f_none.unwrap_or_default(),
         })
+    }
+}
+
+impl ::mosaic_runtime::TotalOrd for Option {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
     }
 }
 
@@ -883,7 +907,7 @@ impl ::mosaic_runtime::Struct for TType {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(clippy::large_enum_variant)]
 pub enum Match {
     Loop(Type),
@@ -943,6 +967,12 @@ impl ::mosaic_runtime::Struct for Match {
     }
 }
 
+impl ::mosaic_runtime::TotalOrd for Match {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Crate {
     pub message: ::std::string::String,
@@ -988,6 +1018,7 @@ impl ::std::fmt::Display for Crate {
 }
 
 impl ::std::error::Error for Crate {}
+
 /// A service named like a keyword, with keyword methods and arguments.
 ///
 /// Implement this for a handler (`async fn` works for each method) and serve it
@@ -1442,6 +1473,7 @@ pub mod __impl {
     /// The arguments of `new`.
     #[derive(Debug, Default)]
     pub struct NewArgs {}
+
     impl ::mosaic_runtime::Struct for NewArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1467,6 +1499,7 @@ pub mod __impl {
     /// The result of `new`.
     #[derive(Debug, Default)]
     pub struct NewResult {}
+
     impl ::mosaic_runtime::Struct for NewResult {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1492,6 +1525,7 @@ pub mod __impl {
     /// The arguments of `multiplexed`.
     #[derive(Debug, Default)]
     pub struct MultiplexedArgs {}
+
     impl ::mosaic_runtime::Struct for MultiplexedArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1517,6 +1551,7 @@ pub mod __impl {
     /// The result of `multiplexed`.
     #[derive(Debug, Default)]
     pub struct MultiplexedResult {}
+
     impl ::mosaic_runtime::Struct for MultiplexedResult {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1779,6 +1814,7 @@ pub mod __default_service {
     /// The arguments of `dyn`.
     #[derive(Debug, Default)]
     pub struct DynArgs {}
+
     impl ::mosaic_runtime::Struct for DynArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1804,6 +1840,7 @@ pub mod __default_service {
     /// The result of `dyn`.
     #[derive(Debug, Default)]
     pub struct DynResult {}
+
     impl ::mosaic_runtime::Struct for DynResult {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1824,5 +1861,367 @@ pub mod __default_service {
             r.read_struct_end()?;
             Ok(Self {})
         }
+    }
+}
+
+/// Names of prelude traits and derive macros.
+#[derive(Clone, Debug, Default)]
+pub struct Ord {
+    pub x: f64,
+}
+
+impl ::mosaic_runtime::Struct for Ord {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::Double, 1)?;
+        w.write_double(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::Double) => f_x = Some(r.read_double()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+impl ::mosaic_runtime::TotalOrd for Ord {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::mosaic_runtime::TotalOrd::total_cmp(&self.x, &other.x)
+    }
+}
+
+impl ::std::cmp::PartialEq for Ord {
+    fn eq(&self, other: &Self) -> bool {
+        ::mosaic_runtime::TotalOrd::total_cmp(self, other).is_eq()
+    }
+}
+
+impl ::std::cmp::Eq for Ord {}
+
+impl ::std::cmp::PartialOrd for Ord {
+    fn partial_cmp(&self, other: &Self) -> ::std::option::Option<::std::cmp::Ordering> {
+        Some(::std::cmp::Ord::cmp(self, other))
+    }
+}
+
+impl ::std::cmp::Ord for Ord {
+    fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::mosaic_runtime::TotalOrd::total_cmp(self, other)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Clone {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for Clone {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+impl ::mosaic_runtime::TotalOrd for Clone {
+    fn total_cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+        ::std::cmp::Ord::cmp(self, other)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Hash {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for Hash {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Debug {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for Debug {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PartialEq {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for PartialEq {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sized {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for Sized {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Into {
+    pub x: i32,
+}
+
+impl ::mosaic_runtime::Struct for Into {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+        w.write_i32(self.x)?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_x = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::I32) => f_x = Some(r.read_i32()?),
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self { x: f_x.unwrap_or_default() })
+    }
+}
+
+/// Keys whose type names shadow prelude traits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shadowed {
+    pub ords: ::std::collections::BTreeSet<Ord>,
+    pub clones: ::std::collections::BTreeMap<Clone, Hash>,
+    pub matches: ::std::collections::BTreeSet<Match>,
+}
+
+impl ::mosaic_runtime::Struct for Shadowed {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        w.write_struct_begin()?;
+        w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
+        w.write_set_begin(::mosaic_runtime::TType::Struct, self.ords.len())?;
+        for e0 in &self.ords {
+            ::mosaic_runtime::Struct::encode(e0, w)?;
+        }
+        w.write_set_end()?;
+        w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
+        w.write_map_begin(
+            ::mosaic_runtime::TType::Struct,
+            ::mosaic_runtime::TType::Struct,
+            self.clones.len(),
+        )?;
+        for (k0, v0) in &self.clones {
+            ::mosaic_runtime::Struct::encode(k0, w)?;
+            ::mosaic_runtime::Struct::encode(v0, w)?;
+        }
+        w.write_map_end()?;
+        w.write_field_begin(::mosaic_runtime::TType::Set, 3)?;
+        w.write_set_begin(::mosaic_runtime::TType::Struct, self.matches.len())?;
+        for e0 in &self.matches {
+            ::mosaic_runtime::Struct::encode(e0, w)?;
+        }
+        w.write_set_end()?;
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut f_ords = None;
+        let mut f_clones = None;
+        let mut f_matches = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (1, ::mosaic_runtime::TType::Set) => {
+                    f_ords = Some({
+                        let h0 = r.read_set_begin()?;
+                        let mut items0 = ::std::collections::BTreeSet::new();
+                        for _ in 0..h0.len {
+                            items0.insert(<Ord as ::mosaic_runtime::Struct>::decode(r)?);
+                        }
+                        r.read_set_end()?;
+                        items0
+                    });
+                }
+                (2, ::mosaic_runtime::TType::Map) => {
+                    f_clones = Some({
+                        let h0 = r.read_map_begin()?;
+                        let mut items0 = ::std::collections::BTreeMap::new();
+                        for _ in 0..h0.len {
+                            let key = <Clone as ::mosaic_runtime::Struct>::decode(r)?;
+                            let value = <Hash as ::mosaic_runtime::Struct>::decode(r)?;
+                            items0.insert(key, value);
+                        }
+                        r.read_map_end()?;
+                        items0
+                    });
+                }
+                (3, ::mosaic_runtime::TType::Set) => {
+                    f_matches = Some({
+                        let h0 = r.read_set_begin()?;
+                        let mut items0 = ::std::collections::BTreeSet::new();
+                        for _ in 0..h0.len {
+                            items0
+                                .insert(<Match as ::mosaic_runtime::Struct>::decode(r)?);
+                        }
+                        r.read_set_end()?;
+                        items0
+                    });
+                }
+                (_, ty) => r.skip(ty)?,
+            }
+        }
+        r.read_struct_end()?;
+        Ok(Self {
+            ords: f_ords.unwrap_or_default(),
+            clones: f_clones.unwrap_or_default(),
+            matches: f_matches.unwrap_or_default(),
+        })
     }
 }

@@ -1023,6 +1023,7 @@ pub mod __store {
     /// The arguments of `clear`.
     #[derive(Debug, Default)]
     pub struct ClearArgs {}
+
     impl ::mosaic_runtime::Struct for ClearArgs {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
@@ -1048,6 +1049,7 @@ pub mod __store {
     /// The result of `clear`.
     #[derive(Debug, Default)]
     pub struct ClearResult {}
+
     impl ::mosaic_runtime::Struct for ClearResult {
         fn encode<W: ::mosaic_runtime::ProtocolWrite>(
             &self,
