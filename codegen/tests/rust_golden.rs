@@ -130,7 +130,8 @@ fn headers_name_the_source_without_directories() {
     }
 }
 
-/// The output is already formatted as rustfmt would format it (skipped without rustfmt).
+/// The output is already formatted as rustfmt (style edition 2021, its default) would format
+/// it; skipped without rustfmt.
 #[test]
 fn generated_code_is_stable_under_rustfmt() {
     let available = Command::new("rustfmt")

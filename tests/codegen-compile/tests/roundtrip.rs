@@ -13,7 +13,7 @@ use mosaic_codegen_compile::tricky::shapes::{
     Requireds, Shape, Silent, Single, Tagged, Tree, Value,
 };
 use mosaic_runtime::__private::Bytes;
-use mosaic_runtime::protocol::{decode_struct, encode_struct, DecodeLimits};
+use mosaic_runtime::protocol::{DecodeLimits, decode_struct, encode_struct};
 use mosaic_runtime::{OrderedF64, Protocol, ProtocolErrorKind, Struct, Uuid};
 
 const PROTOCOLS: [Protocol; 2] = [Protocol::Binary, Protocol::Compact];

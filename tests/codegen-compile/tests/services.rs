@@ -3,8 +3,8 @@
 //! methods inherited across includes, keyword names, and multiplexing, in both protocols.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use mosaic_codegen_compile::tricky::common::{Base, CommonError, FailError, Level};
@@ -255,19 +255,21 @@ async fn exercise_cache(cache: &CacheClient) {
         cache.shape(None).await,
         Err(Error::Application(_))
     ));
-    assert!(cache
-        .many(
-            1,
-            2,
-            3,
-            4,
-            0.5,
-            "f".into(),
-            Bytes::from_static(b"g"),
-            Uuid::NIL
-        )
-        .await
-        .expect("eight arguments arrive"));
+    assert!(
+        cache
+            .many(
+                1,
+                2,
+                3,
+                4,
+                0.5,
+                "f".into(),
+                Bytes::from_static(b"g"),
+                Uuid::NIL
+            )
+            .await
+            .expect("eight arguments arrive")
+    );
     assert!(matches!(cache.evict(7).await, Err(EvictError::Silent(s)) if s.code == 7));
 }
 
