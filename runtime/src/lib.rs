@@ -31,7 +31,7 @@ pub use types::{OrderedF64, ParseUuidError, TotalOrd, Uuid};
 /// Re-exports for generated code, so that it depends on `mosaic-runtime` alone.
 #[doc(hidden)]
 pub mod __private {
-    pub use bytes::{self, Bytes};
+    pub use bytes::{self, Bytes, BytesMut};
     pub use std::collections::{BTreeMap, BTreeSet};
     pub use std::future::Future;
     pub use std::sync::{Arc, LazyLock};

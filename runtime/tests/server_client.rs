@@ -396,3 +396,36 @@ async fn connecting_to_nothing_is_a_retry_safe_transport_error() {
     assert!(matches!(e, Error::Transport(_)), "{e}");
     assert!(e.is_retry_safe(), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_arguments_get_a_protocol_error_then_the_connection_closes() {
+    let s = start().await;
+    // A framed strict-binary CALL of `echo` whose binary argument claims 1000 bytes but has 2.
+    let mut message = vec![0x80, 0x01, 0x00, 0x01, 0, 0, 0, 4];
+    message.extend_from_slice(b"echo");
+    message.extend_from_slice(&[0, 0, 0, 5]); // seqid
+    message.extend_from_slice(&[11, 0, 1, 0, 0, 0x03, 0xe8, b'a', b'b', 0]);
+    let mut framed = (message.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(&message);
+    let mut raw = TcpStream::connect(&s.addr).await.unwrap();
+    raw.write_all(&framed).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut reply))
+        .await
+        .expect("the server kept the connection open")
+        .unwrap();
+    // EXCEPTION (type 3) for `echo`, seqid 5, carrying PROTOCOL_ERROR (7) and a message.
+    assert_eq!(
+        &reply[4..8],
+        &[0x80, 0x01, 0x00, 0x03],
+        "reply: {reply:02x?}"
+    );
+    assert_eq!(&reply[16..20], &[0, 0, 0, 5], "reply: {reply:02x?}");
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.contains("could not be decoded"), "reply: {text}");
+    assert_eq!(
+        &reply[reply.len() - 5..],
+        &[0, 0, 0, 7, 0],
+        "reply: {reply:02x?}"
+    );
+}

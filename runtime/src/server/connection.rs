@@ -64,14 +64,14 @@ pub(super) async fn serve(
                 }
             };
             match std::future::poll_fn(|cx| Poll::Ready(call.poll_unpin(cx))).await {
-                Poll::Ready(reply) => push_reply(&mut ready, reply),
+                Poll::Ready(reply) => reading &= push_reply(&mut ready, reply),
                 Poll::Pending => in_flight.push(call),
             }
         }
 
         // Collect whatever else has finished, then write it all.
         while let Some(Some(reply)) = in_flight.next().now_or_never() {
-            push_reply(&mut ready, reply);
+            reading &= push_reply(&mut ready, reply);
         }
         if !ready.is_empty() {
             let framing = input.encoding().map_or(Framing::Framed, |e| e.framing);
@@ -90,7 +90,7 @@ pub(super) async fn serve(
         let can_read = reading && in_flight.len() < limits.max_in_flight_per_connection;
         tokio::select! {
             biased;
-            Some(reply) = in_flight.next(), if !in_flight.is_empty() => push_reply(&mut ready, reply),
+            Some(reply) = in_flight.next(), if !in_flight.is_empty() => reading &= push_reply(&mut ready, reply),
             read = rd.read_buf(input.buffer_mut()), if can_read => match read {
                 Ok(0) => {
                     if input.pending() > 0 {
@@ -178,10 +178,12 @@ fn header<R: ProtocolRead>(
     Ok((h, position(&reader)))
 }
 
-fn push_reply(ready: &mut Vec<BytesMut>, reply: Reply) {
-    if let Some(buf) = reply.0 {
+/// Queues a reply for writing; returns false when the connection must close after it.
+fn push_reply(ready: &mut Vec<BytesMut>, reply: Reply) -> bool {
+    if let Some(buf) = reply.message {
         ready.push(buf);
     }
+    !reply.close
 }
 
 /// Writes the ready replies: small ones gathered into one write, large ones from their own

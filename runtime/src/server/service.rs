@@ -105,7 +105,7 @@ impl Call {
             ),
         };
         match encoded {
-            Ok(()) => Reply(Some(buf)),
+            Ok(()) => Reply::message(buf),
             Err(e) => self.exception(&ApplicationException::internal(format!(
                 "the result of {} could not be encoded: {e}",
                 self.method()
@@ -135,7 +135,7 @@ impl Call {
         };
         // An application exception is a short string and an i32: encoding cannot fail.
         debug_assert!(result.is_ok());
-        Reply(Some(buf))
+        Reply::message(buf)
     }
 
     /// The answer for a failed handler: a `TApplicationException` made from `error`.
@@ -145,13 +145,15 @@ impl Call {
 
     /// The answer for arguments that could not be decoded.
     pub fn protocol_error(&self, error: ProtocolError) -> CallFuture {
-        let reply = self.exception(&ApplicationException::new(
+        let mut reply = self.exception(&ApplicationException::new(
             ApplicationExceptionKind::PROTOCOL_ERROR,
             format!(
                 "arguments of {} could not be decoded: {error}",
                 self.method()
             ),
         ));
+        // A peer that sends bad bytes is not trusted with more calls on this connection.
+        reply.close = true;
         Box::pin(std::future::ready(reply))
     }
 
@@ -180,12 +182,26 @@ fn write_message<W: ProtocolWrite, S: Struct>(
 /// The buffer starts with four bytes reserved for a frame header, so that a framed reply is
 /// written without copying the message.
 #[derive(Debug)]
-pub struct Reply(pub(crate) Option<BytesMut>);
+pub struct Reply {
+    pub(crate) message: Option<BytesMut>,
+    /// Close the connection once this reply is written.
+    pub(crate) close: bool,
+}
 
 impl Reply {
+    fn message(buf: BytesMut) -> Self {
+        Reply {
+            message: Some(buf),
+            close: false,
+        }
+    }
+
     /// No reply at all (oneway calls).
     pub fn none() -> Self {
-        Reply(None)
+        Reply {
+            message: None,
+            close: false,
+        }
     }
 
     fn buffer(capacity: usize) -> BytesMut {
