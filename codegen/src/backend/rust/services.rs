@@ -274,14 +274,25 @@ impl Cx<'_> {
         let name = ident(&names.server);
         let trait_ = ident(&names.trait_);
         let idl_name = &service.name;
-        let arms = self
+        let arms: Vec<TokenStream> = self
             .program
             .all_functions(id)
             .into_iter()
             .map(|(owner, f)| {
                 let m = self.method(owner, f);
                 self.dispatch_arm(scope, &m)
-            });
+            })
+            .collect();
+        let dispatch = if arms.is_empty() {
+            quote!(call.unknown_method())
+        } else {
+            quote! {
+                match call.method() {
+                    #(#arms)*
+                    _ => call.unknown_method(),
+                }
+            }
+        };
         let doc = doc_text(&format!(
             "Serves a [`{trait_}`] handler: decodes each call, runs the handler's method\n\
              and encodes its result. Register it with a `mosaic_runtime::Server`; its\n\
@@ -316,10 +327,7 @@ impl Cx<'_> {
                 }
 
                 fn call(&self, call: ::mosaic_runtime::Call) -> ::mosaic_runtime::CallFuture {
-                    match call.method() {
-                        #(#arms)*
-                        _ => call.unknown_method(),
-                    }
+                    #dispatch
                 }
             }
         }
@@ -425,11 +433,18 @@ impl Cx<'_> {
         let names = self.names.service(id);
         let name = ident(&names.client);
         let idl_name = &service.name;
-        let methods = self
+        let methods: Vec<TokenStream> = self
             .program
             .all_functions(id)
             .into_iter()
-            .map(|(owner, f)| self.client_method(scope, &self.method(owner, f)));
+            .map(|(owner, f)| self.client_method(scope, &self.method(owner, f)))
+            .collect();
+        let unused = if methods.is_empty() {
+            // A service without functions leaves its client nothing to call.
+            quote!(#[allow(dead_code)])
+        } else {
+            TokenStream::new()
+        };
         let doc = doc_text(&format!(
             "A typed client for the `{idl_name}` service, over a shared\n\
              [`mosaic_runtime::Client`] (cheap to clone).\n\n\
@@ -442,6 +457,7 @@ impl Cx<'_> {
         quote! {
             #doc
             #[derive(Clone, Debug)]
+            #unused
             pub struct #name {
                 client: ::mosaic_runtime::Client,
                 service: ::std::option::Option<&'static str>,

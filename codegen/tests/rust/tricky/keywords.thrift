@@ -121,3 +121,7 @@ struct Shadowed {
   2: map<Clone, Hash> clones,
   3: set<match> matches,
 }
+
+/** A service with no functions, and one that only inherits. */
+service Nothing {}
+service AlsoNothing extends Nothing {}

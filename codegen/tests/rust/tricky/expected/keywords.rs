@@ -2225,3 +2225,133 @@ impl ::mosaic_runtime::Struct for Shadowed {
         })
     }
 }
+
+/// A service with no functions, and one that only inherits.
+///
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`NothingService`].
+pub trait Nothing: ::std::marker::Send + ::std::marker::Sync + 'static {}
+
+/// Serves a [`Nothing`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `Nothing`.
+pub struct NothingService<H>(::std::sync::Arc<H>);
+
+impl<H: Nothing> NothingService<H> {
+    /// Serves `handler`.
+    pub fn new(handler: H) -> Self {
+        Self(::std::sync::Arc::new(handler))
+    }
+
+    /// Serves a handler that is shared with other code.
+    pub fn from_arc(handler: ::std::sync::Arc<H>) -> Self {
+        Self(handler)
+    }
+}
+
+impl<H> ::std::clone::Clone for NothingService<H> {
+    fn clone(&self) -> Self {
+        Self(::std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<H: Nothing> ::mosaic_runtime::Service for NothingService<H> {
+    fn name(&self) -> &'static str {
+        "Nothing"
+    }
+
+    fn call(&self, call: ::mosaic_runtime::Call) -> ::mosaic_runtime::CallFuture {
+        call.unknown_method()
+    }
+}
+
+/// A typed client for the `Nothing` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
+///
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
+#[derive(Clone, Debug)]
+#[allow(dead_code)]
+pub struct NothingClient {
+    client: ::mosaic_runtime::Client,
+    service: ::std::option::Option<&'static str>,
+}
+
+impl NothingClient {
+    /// A client for a server that serves this service alone (no multiplexing).
+    pub fn new(client: ::mosaic_runtime::Client) -> Self {
+        Self { client, service: None }
+    }
+
+    /// A client for a server that multiplexes services: calls go to `Nothing:method`.
+    pub fn multiplexed(client: ::mosaic_runtime::Client) -> Self {
+        Self {
+            client,
+            service: Some("Nothing"),
+        }
+    }
+}
+
+/// Implement this for a handler (`async fn` works for each method) and serve it
+/// with [`AlsoNothingService`].
+pub trait AlsoNothing: Nothing {}
+
+/// Serves a [`AlsoNothing`] handler: decodes each call, runs the handler's method
+/// and encodes its result. Register it with a `mosaic_runtime::Server`; its
+/// multiplexed name is `AlsoNothing`.
+pub struct AlsoNothingService<H>(::std::sync::Arc<H>);
+
+impl<H: AlsoNothing> AlsoNothingService<H> {
+    /// Serves `handler`.
+    pub fn new(handler: H) -> Self {
+        Self(::std::sync::Arc::new(handler))
+    }
+
+    /// Serves a handler that is shared with other code.
+    pub fn from_arc(handler: ::std::sync::Arc<H>) -> Self {
+        Self(handler)
+    }
+}
+
+impl<H> ::std::clone::Clone for AlsoNothingService<H> {
+    fn clone(&self) -> Self {
+        Self(::std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<H: AlsoNothing> ::mosaic_runtime::Service for AlsoNothingService<H> {
+    fn name(&self) -> &'static str {
+        "AlsoNothing"
+    }
+
+    fn call(&self, call: ::mosaic_runtime::Call) -> ::mosaic_runtime::CallFuture {
+        call.unknown_method()
+    }
+}
+
+/// A typed client for the `AlsoNothing` service, over a shared
+/// [`mosaic_runtime::Client`] (cheap to clone).
+///
+/// Each method sends one call and waits for its reply. Cancel safety: dropping
+/// the future abandons the call, which the server may still run.
+#[derive(Clone, Debug)]
+#[allow(dead_code)]
+pub struct AlsoNothingClient {
+    client: ::mosaic_runtime::Client,
+    service: ::std::option::Option<&'static str>,
+}
+
+impl AlsoNothingClient {
+    /// A client for a server that serves this service alone (no multiplexing).
+    pub fn new(client: ::mosaic_runtime::Client) -> Self {
+        Self { client, service: None }
+    }
+
+    /// A client for a server that multiplexes services: calls go to `AlsoNothing:method`.
+    pub fn multiplexed(client: ::mosaic_runtime::Client) -> Self {
+        Self {
+            client,
+            service: Some("AlsoNothing"),
+        }
+    }
+}
