@@ -1,0 +1,3 @@
+fn main() {
+    mosaic_codegen::compile(&["idl/calculator.thrift"]).unwrap();
+}
