@@ -7,6 +7,7 @@
 use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
+    os::unix::process::CommandExt,
     path::Path,
     process::{Child, Command, Stdio},
     sync::mpsc,
@@ -34,11 +35,23 @@ impl ServerProcess {
     ///
     /// The binary cannot be started, exits, or prints no address within 30 s.
     pub fn spawn(binary: &Path) -> Result<Self> {
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        // If the load generator is killed before it can drop this value, the kernel kills the
+        // server too instead of leaving it running. (The signal follows the spawning thread;
+        // servers are spawned from threads that outlive them.)
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = command
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().context("child stdout is piped")?;

@@ -18,7 +18,7 @@ use std::{
     fs,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, Context, Result};
@@ -42,8 +42,9 @@ usage: loadgen [options]
   --servers LIST   volo,apache,minimal,mosaic (default all found)
   --mosaic PATH    Mosaic's bench-server (default: bench-server next to loadgen)
   --coalesce       send the calls freed by one read in one write (default: a write per call)
-  --max-others F   repeat a run (up to --tries times, keeping the quietest) when other
-                   processes kept more than F cores busy during its window (default: off)
+  --max-others F   start each run in a quiet moment (waiting up to 20 s for one), and repeat
+                   it (up to --tries times, keeping the quietest) when other processes kept
+                   more than F cores busy during its window (default: off)
   --tries N        runs allowed per server, round and scenario with --max-others (default 3)
   --full-check     compare every byte of 1 MiB echoes (default: sampled, see README)
   --out FILE       also write the Markdown report to FILE";
@@ -240,6 +241,9 @@ fn run_quiet(
     let tries = if o.max_others.is_some() { o.tries } else { 1 };
     let mut best: Option<Sample> = None;
     for attempt in 1..=tries {
+        if let Some(max) = o.max_others {
+            wait_for_quiet(max, QUIET_WAIT)?;
+        }
         let sample = run_once(rt, binary, spec)?;
         let others = sample.others_cores();
         if best.as_ref().is_none_or(|b| others < b.others_cores()) {
@@ -253,6 +257,30 @@ fn run_quiet(
         }
     }
     best.context("at least one try runs")
+}
+
+/// The longest `wait_for_quiet` waits before running anyway.
+const QUIET_WAIT: Duration = Duration::from_secs(20);
+
+/// Waits, at most `limit`, for a half second in which other processes keep at most `max` cores
+/// busy, so a run starts in a gap of other work instead of being repeated blindly.
+fn wait_for_quiet(max: f64, limit: Duration) -> Result<()> {
+    const SLICE: Duration = Duration::from_millis(500);
+    let me = std::process::id();
+    let deadline = Instant::now() + limit;
+    loop {
+        let (m0, c0) = (procfs::machine_busy()?, procfs::cpu_times(me)?);
+        std::thread::sleep(SLICE);
+        let (m1, c1) = (procfs::machine_busy()?, procfs::cpu_times(me)?);
+        let others = m1
+            .saturating_sub(m0)
+            .saturating_sub(c1.since(&c0).total())
+            .as_secs_f64()
+            / SLICE.as_secs_f64();
+        if others <= max || Instant::now() >= deadline {
+            return Ok(());
+        }
+    }
 }
 
 /// Starts `binary`, runs `spec` against it, and returns what the window measured.
