@@ -57,7 +57,7 @@ fn compile_writes_one_module_per_file_and_an_index() {
         .expect("the IDL compiles");
     let app = std::fs::read_to_string(out.join("app.rs")).expect("app.rs is written");
     assert!(
-        app.contains("pub base: super::base::Base"),
+        app.contains("pub base: ::std::option::Option<super::base::Base>"),
         "includes are sibling modules:\n{app}"
     );
     assert!(

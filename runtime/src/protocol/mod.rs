@@ -292,6 +292,68 @@ pub trait Struct: Sized {
     fn decode<R: ProtocolRead>(r: &mut R) -> Result<Self, ProtocolError>;
 }
 
+/// Enters a list whose elements the IDL says are `elem`; for generated decoders.
+///
+/// When the list's elements have another type, they are read and discarded, `*matched` is set
+/// to `false`, and the header returned has length 0: the caller's loop reads no elements, it
+/// ends the list with `read_list_end` as usual, and then treats the field as absent (as it
+/// treats a field of the wrong type). An empty list matches any element type: the compact
+/// protocol writes no types for empty maps, and some peers write arbitrary ones.
+pub fn read_list_of<R: ProtocolRead + ?Sized>(
+    r: &mut R,
+    elem: TType,
+    matched: &mut bool,
+) -> Result<ListHeader, ProtocolError> {
+    let h = r.read_list_begin()?;
+    skip_unless_elements(r, h, elem, matched)
+}
+
+/// [`read_list_of`] for a set (ended with `read_set_end`).
+pub fn read_set_of<R: ProtocolRead + ?Sized>(
+    r: &mut R,
+    elem: TType,
+    matched: &mut bool,
+) -> Result<ListHeader, ProtocolError> {
+    let h = r.read_set_begin()?;
+    skip_unless_elements(r, h, elem, matched)
+}
+
+/// [`read_list_of`] for a map whose keys the IDL says are `key` and values `value` (ended
+/// with `read_map_end`).
+pub fn read_map_of<R: ProtocolRead + ?Sized>(
+    r: &mut R,
+    key: TType,
+    value: TType,
+    matched: &mut bool,
+) -> Result<MapHeader, ProtocolError> {
+    let h = r.read_map_begin()?;
+    if h.len == 0 || (h.key == key && h.value == value) {
+        return Ok(h);
+    }
+    for _ in 0..h.len {
+        r.skip(h.key)?;
+        r.skip(h.value)?;
+    }
+    *matched = false;
+    Ok(MapHeader { len: 0, ..h })
+}
+
+fn skip_unless_elements<R: ProtocolRead + ?Sized>(
+    r: &mut R,
+    h: ListHeader,
+    elem: TType,
+    matched: &mut bool,
+) -> Result<ListHeader, ProtocolError> {
+    if h.len == 0 || h.elem == elem {
+        return Ok(h);
+    }
+    for _ in 0..h.len {
+        r.skip(h.elem)?;
+    }
+    *matched = false;
+    Ok(ListHeader { len: 0, ..h })
+}
+
 /// Encodes a struct alone (not in a message) with the given protocol.
 pub fn encode_struct<T: Struct>(
     value: &T,
@@ -499,3 +561,70 @@ fn string_len(len: usize) -> Result<i32, ProtocolError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod element_check_tests {
+    use super::*;
+
+    /// `[list<string> ["a", "b"], list<i32> [], map<i32, i32> {1: 2}, i8 7]` with `w`.
+    fn containers<W: ProtocolWrite>(w: &mut W) -> Result<(), ProtocolError> {
+        w.write_list_begin(TType::String, 2)?;
+        w.write_string("a")?;
+        w.write_string("b")?;
+        w.write_list_end()?;
+        w.write_set_begin(TType::Struct, 0)?;
+        w.write_set_end()?;
+        w.write_map_begin(TType::I32, TType::I32, 1)?;
+        w.write_i32(1)?;
+        w.write_i32(2)?;
+        w.write_map_end()?;
+        w.write_i8(7)
+    }
+
+    fn check<R: ProtocolRead>(r: &mut R) {
+        let mut matched = true;
+        let h = read_list_of(r, TType::String, &mut matched).unwrap();
+        assert_eq!(
+            (h.len, matched),
+            (2, true),
+            "matching elements are read by the caller"
+        );
+        assert_eq!(r.read_string().unwrap(), "a");
+        assert_eq!(r.read_string().unwrap(), "b");
+        r.read_list_end().unwrap();
+        let h = read_set_of(r, TType::I32, &mut matched).unwrap();
+        assert_eq!((h.len, matched), (0, true), "an empty set matches any type");
+        r.read_set_end().unwrap();
+        let h = read_map_of(r, TType::I32, TType::String, &mut matched).unwrap();
+        assert_eq!((h.len, matched), (0, false), "a mismatched map is skipped");
+        r.read_map_end().unwrap();
+        assert_eq!(r.read_i8().unwrap(), 7, "what follows is read as usual");
+    }
+
+    #[test]
+    fn mismatched_elements_are_skipped() {
+        let mut buf = BytesMut::new();
+        containers(&mut BinaryWriter::new(&mut buf)).unwrap();
+        check(&mut BinaryReader::new(
+            buf.freeze(),
+            DecodeLimits::default(),
+        ));
+        let mut buf = BytesMut::new();
+        containers(&mut CompactWriter::new(&mut buf)).unwrap();
+        check(&mut CompactReader::new(
+            buf.freeze(),
+            DecodeLimits::default(),
+        ));
+
+        let mut buf = BytesMut::new();
+        let mut w = BinaryWriter::new(&mut buf);
+        w.write_list_begin(TType::I64, 2).unwrap();
+        w.write_i64(1).unwrap();
+        w.write_i64(2).unwrap();
+        let mut r = BinaryReader::new(buf.freeze(), DecodeLimits::default());
+        let mut matched = true;
+        let h = read_list_of(&mut r, TType::I32, &mut matched).unwrap();
+        assert_eq!((h.len, matched), (0, false));
+        assert_eq!(r.remaining(), 0, "every element was skipped");
+    }
+}

@@ -33,8 +33,8 @@ impl Base for Memory {
     async fn fail(&self, why: String) -> Result<(), FailError> {
         if why == "declared" {
             Err(CommonError {
-                message: why,
-                level: Level::LOW,
+                message: Some(why),
+                level: Some(Level::LOW),
             }
             .into())
         } else {
@@ -46,8 +46,8 @@ impl Base for Memory {
 impl Store for Memory {
     async fn put(&self, value: Option<Value>, _label: String) -> Result<i64, PutError> {
         let value = value.ok_or(Problem {
-            message: "no value".into(),
-            code: 1,
+            message: Some("no value".into()),
+            code: Some(1),
         })?;
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.values.lock().expect("not poisoned").insert(id, value);
@@ -57,16 +57,16 @@ impl Store for Memory {
     async fn get(&self, id: i64) -> Result<Value, GetError> {
         if id < 0 {
             return Err(CommonError {
-                message: "negative id".into(),
-                level: Level::HIGH,
+                message: Some("negative id".into()),
+                level: Some(Level::HIGH),
             }
             .into());
         }
         let values = self.values.lock().expect("not poisoned");
         values.get(&id).cloned().ok_or_else(|| {
             Problem {
-                message: format!("no value {id}"),
-                code: 404,
+                message: Some(format!("no value {id}")),
+                code: Some(404),
             }
             .into()
         })
@@ -84,7 +84,7 @@ impl Store for Memory {
         Ok(points
             .into_iter()
             .map(|p| {
-                let coords = BTreeSet::from([OrderedF64(p.x), OrderedF64(p.y)]);
+                let coords = [p.x, p.y].into_iter().flatten().map(OrderedF64).collect();
                 (p, coords)
             })
             .collect())
@@ -118,7 +118,10 @@ impl Store for Memory {
 
 impl Cache for Memory {
     async fn evict(&self, id: i64) -> Result<(), EvictError> {
-        Err(Silent { code: id as i32 }.into())
+        Err(Silent {
+            code: Some(id as i32),
+        }
+        .into())
     }
 }
 
@@ -136,9 +139,9 @@ impl Impl for Keywords {
         handler: i32,
     ) -> Result<Type, Error> {
         Ok(Type {
-            r#fn: super_.0,
-            r,
-            r#as: args + result + handler,
+            r#fn: Some(super_.0),
+            r: Some(r),
+            r#as: Some(args + result + handler),
             ..self_
         })
     }
@@ -153,12 +156,12 @@ impl Impl for Keywords {
 
     async fn r#loop(&self, r#where: keywords::Option) -> Result<keywords::Result, LoopError> {
         match r#where.none {
-            0 => Ok(r#where.some),
-            1 => Err(LoopError::Self_(Crate {
-                message: "self".into(),
+            Some(0) => Ok(r#where.some.unwrap_or_default()),
+            Some(1) => Err(LoopError::Self_(Crate {
+                message: Some("self".into()),
             })),
             _ => Err(LoopError::Other_(Crate {
-                message: "other".into(),
+                message: Some("other".into()),
             })),
         }
     }
@@ -200,7 +203,9 @@ fn client(addr: &str, protocol: Protocol) -> Client {
 async fn exercise_cache(cache: &CacheClient) {
     assert_eq!(cache.now().await.expect("inherited from Base"), 1234);
     match cache.fail("declared".into()).await {
-        Err(FailError::Error(e)) => assert_eq!(e.level, Level::LOW, "the exception's fields"),
+        Err(FailError::Error(e)) => {
+            assert_eq!(e.level, Some(Level::LOW), "the exception's fields");
+        }
         other => panic!("a declared exception, not {other:?}"),
     }
     match cache.fail("boom".into()).await {
@@ -220,10 +225,12 @@ async fn exercise_cache(cache: &CacheClient) {
         .expect("put succeeds");
     assert_eq!(cache.get(id).await.expect("get succeeds"), value);
     assert!(
-        matches!(cache.put(None, String::new()).await, Err(PutError::Problem(p)) if p.code == 1)
+        matches!(cache.put(None, String::new()).await, Err(PutError::Problem(p)) if p.code == Some(1))
     );
-    assert!(matches!(cache.get(404).await, Err(GetError::Problem(p)) if p.code == 404));
-    assert!(matches!(cache.get(-1).await, Err(GetError::Common(c)) if c.level == Level::HIGH));
+    assert!(matches!(cache.get(404).await, Err(GetError::Problem(p)) if p.code == Some(404)));
+    assert!(
+        matches!(cache.get(-1).await, Err(GetError::Common(c)) if c.level == Some(Level::HIGH))
+    );
 
     cache.forget(id).await.expect("a oneway call is sent");
     // The oneway call has no reply: wait (bounded) until the server has run it.
@@ -239,14 +246,17 @@ async fn exercise_cache(cache: &CacheClient) {
 
     let index = cache
         .index(vec![Point {
-            x: 1.0,
-            y: f64::NAN,
+            x: Some(1.0),
+            y: Some(f64::NAN),
         }])
         .await
         .expect("index succeeds");
     assert_eq!(index.len(), 1, "{index:?}");
     cache.clear().await.expect("void methods return ()");
-    let shape = Shape::Point(Point { x: 1.0, y: 2.0 });
+    let shape = Shape::Point(Point {
+        x: Some(1.0),
+        y: Some(2.0),
+    });
     assert_eq!(
         cache.shape(Some(shape.clone())).await.expect("echoed"),
         shape
@@ -270,14 +280,14 @@ async fn exercise_cache(cache: &CacheClient) {
             .await
             .expect("eight arguments arrive")
     );
-    assert!(matches!(cache.evict(7).await, Err(EvictError::Silent(s)) if s.code == 7));
+    assert!(matches!(cache.evict(7).await, Err(EvictError::Silent(s)) if s.code == Some(7)));
 }
 
 async fn exercise_keywords(k: &ImplClient) {
     let t = k
         .r#fn(
             Type {
-                r#type: 9,
+                r#type: Some(9),
                 ..Type::default()
             },
             Dyn::r#type,
@@ -288,22 +298,29 @@ async fn exercise_keywords(k: &ImplClient) {
         )
         .await
         .expect("keyword method");
-    assert_eq!((t.r#type, t.r#fn, t.r, t.r#as), (9, 5, 1, 9));
+    assert_eq!(
+        (t.r#type, t.r#fn, t.r, t.r#as),
+        (Some(9), Some(5), Some(1), Some(9))
+    );
     k.new_().await.expect("`new` is `new_`");
     k.multiplexed_()
         .await
         .expect("`multiplexed` is `multiplexed_`");
     let some = keywords::Result {
-        ok: "ok".into(),
-        err: String::new(),
+        ok: Some("ok".into()),
+        err: None,
     };
     let arg = |none| keywords::Option {
-        some: some.clone(),
-        none,
+        some: Some(some.clone()),
+        none: Some(none),
     };
     assert_eq!(k.r#loop(arg(0)).await.expect("loop succeeds"), some);
-    assert!(matches!(k.r#loop(arg(1)).await, Err(LoopError::Self_(c)) if c.message == "self"));
-    assert!(matches!(k.r#loop(arg(2)).await, Err(LoopError::Other_(c)) if c.message == "other"));
+    assert!(
+        matches!(k.r#loop(arg(1)).await, Err(LoopError::Self_(c)) if c.message.as_deref() == Some("self"))
+    );
+    assert!(
+        matches!(k.r#loop(arg(2)).await, Err(LoopError::Other_(c)) if c.message.as_deref() == Some("other"))
+    );
     k.r#yield(1).await.expect("oneway");
 }
 

@@ -121,18 +121,18 @@ impl ThriftTest for TestHandler {
         _arg5: UserId,
     ) -> Result<Xtruct, Error> {
         Ok(Xtruct {
-            string_thing: "Hello2".to_owned(),
-            byte_thing: arg0,
-            i32_thing: arg1,
-            i64_thing: arg2,
+            string_thing: Some("Hello2".to_owned()),
+            byte_thing: Some(arg0),
+            i32_thing: Some(arg1),
+            i64_thing: Some(arg2),
         })
     }
 
     async fn test_exception(&self, arg: String) -> Result<(), TestExceptionError> {
         match arg.as_str() {
             "Xception" => Err(TestExceptionError::Err1(Xception {
-                error_code: 1001,
-                message: arg,
+                error_code: Some(1001),
+                message: Some(arg),
             })),
             "TException" => Err(TestExceptionError::Other(Error::internal(
                 "testException(\"TException\") fails with an undeclared exception",
@@ -148,18 +148,18 @@ impl ThriftTest for TestHandler {
     ) -> Result<Xtruct, TestMultiExceptionError> {
         match arg0.as_str() {
             "Xception" => Err(TestMultiExceptionError::Err1(Xception {
-                error_code: 1001,
-                message: "This is an Xception".to_owned(),
+                error_code: Some(1001),
+                message: Some("This is an Xception".to_owned()),
             })),
             "Xception2" => Err(TestMultiExceptionError::Err2(Xception2 {
-                error_code: 2002,
-                struct_thing: Xtruct {
-                    string_thing: "This is an Xception2".to_owned(),
+                error_code: Some(2002),
+                struct_thing: Some(Xtruct {
+                    string_thing: Some("This is an Xception2".to_owned()),
                     ..Xtruct::default()
-                },
+                }),
             })),
             _ => Ok(Xtruct {
-                string_thing: arg1,
+                string_thing: Some(arg1),
                 ..Xtruct::default()
             }),
         }

@@ -1,9 +1,13 @@
 //! The code that writes and reads one value of an IDL type with a `ProtocolWrite` `w` or a
 //! `ProtocolRead` `r` (the names the `Struct` methods give them).
 //!
-//! Containers nest, so loop variables carry the nesting depth (`e0`, `k1`, ...). Element types
-//! of containers are not checked against the IDL, as in Apache's runtimes; field types are
-//! (see `structs`).
+//! Containers nest, so loop variables carry the nesting depth (`e0`, `k1`, ...).
+//!
+//! Decoding checks the element (key, value) types in each container header against the IDL,
+//! with `mosaic_runtime::protocol::read_list_of` and its siblings: a container that does not
+//! match is skipped, reads as empty, and clears a flag `ok` that the field's decoder declares
+//! (see `structs`), which then leaves the field absent, as for a field of the wrong type. An
+//! empty container matches whatever types its header names.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -150,7 +154,8 @@ impl Cx<'_> {
         }
     }
 
-    /// An expression that reads a value of type `ty` with `r`.
+    /// An expression that reads a value of type `ty` with `r`. For containers it clears a
+    /// `bool` named `ok` in scope when element types do not match (the value is then partial).
     pub(crate) fn decode(&self, scope: Scope, ty: &Type, key: bool, depth: usize) -> TokenStream {
         match ty {
             Type::Typedef(id) => {
@@ -179,8 +184,9 @@ impl Cx<'_> {
                 let h = var("h", depth);
                 let items = var("items", depth);
                 let elem = self.decode(scope, e, key, depth + 1);
+                let ett = self.ttype(e);
                 quote! {{
-                    let #h = r.read_list_begin()?;
+                    let #h = ::mosaic_runtime::protocol::read_list_of(r, #ett, &mut ok)?;
                     let mut #items = ::std::vec::Vec::with_capacity(#h.len);
                     for _ in 0..#h.len {
                         #items.push(#elem);
@@ -193,8 +199,9 @@ impl Cx<'_> {
                 let h = var("h", depth);
                 let items = var("items", depth);
                 let elem = self.decode(scope, e, true, depth + 1);
+                let ett = self.ttype(e);
                 quote! {{
-                    let #h = r.read_set_begin()?;
+                    let #h = ::mosaic_runtime::protocol::read_set_of(r, #ett, &mut ok)?;
                     let mut #items = ::std::collections::BTreeSet::new();
                     for _ in 0..#h.len {
                         #items.insert(#elem);
@@ -208,8 +215,10 @@ impl Cx<'_> {
                 let items = var("items", depth);
                 let kdec = self.decode(scope, k, true, depth + 1);
                 let vdec = self.decode(scope, v, key, depth + 1);
+                let ktt = self.ttype(k);
+                let vtt = self.ttype(v);
                 quote! {{
-                    let #h = r.read_map_begin()?;
+                    let #h = ::mosaic_runtime::protocol::read_map_of(r, #ktt, #vtt, &mut ok)?;
                     let mut #items = ::std::collections::BTreeMap::new();
                     for _ in 0..#h.len {
                         let key = #kdec;

@@ -39,8 +39,15 @@
 //! | `union` | `pub enum` with one tuple variant per field |
 //! | `service ThriftTest` | `trait ThriftTest`, `ThriftTestService<H>` (server), `ThriftTestClient` |
 //!
-//! Fields: `optional` → `Option<T>`; `required` and default → `T`; fields of union type or
-//! that recurse → `Option<T>` / `Option<Box<T>>`. Names are converted by [`ident`]: types
+//! Fields: `required` → `T`; `optional` and default requiredness → `Option<T>`, which keeps
+//! presence (absent decodes to `None`, only `Some` is written, so an echoed struct carries
+//! exactly the fields that arrived); fields that recurse → `Option<Box<T>>`, required fields
+//! of union type → `Option<T>`. `Default::default()` sets default-requiredness fields to their
+//! IDL default or zero value (Thrift's "req-out"), except recursive and union-typed ones. The
+//! arguments of service methods stay plain `T` in handlers and clients (a missing one decodes
+//! to its zero value). Decoders check field types and container element types against the
+//! IDL and skip what does not match (see `structs`, `codec`). Names are converted by
+//! [`ident`]: types
 //! `CamelCase`, fields and methods `snake_case`, constants `SCREAMING_SNAKE_CASE`, enum values
 //! as written; keywords are escaped (`r#type`, `self_`).
 //!

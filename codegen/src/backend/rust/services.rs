@@ -69,7 +69,10 @@ impl Cx<'_> {
         quote!(#server #(#errors)* #client #module)
     }
 
-    /// How an argument is stored: like a struct field, never boxed (arguments cannot recurse).
+    /// How an argument is stored: plain `T` unless `optional` or of union type, so that
+    /// handlers and clients take plain values (arguments have default requiredness, but a
+    /// missing one decodes to its zero value, as Apache's servers have it); never boxed
+    /// (arguments cannot recurse).
     fn arg_repr(&self, arg: &ir::Field) -> Repr {
         if arg.requiredness == Requiredness::Optional || is_union(self.program, &arg.ty) {
             Repr::Option

@@ -17,9 +17,10 @@ use crate::ir::{self, EnumId, Program, Requiredness, StructId, StructKind, Type}
 /// How a member is stored in its Rust struct or enum variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Repr {
-    /// `T`.
+    /// `T`: required fields, and the arguments of service methods.
     Plain,
-    /// `Option<T>`: optional fields, and fields without a `Default` (unions).
+    /// `Option<T>`: optional and default-requiredness fields (which keep presence), and
+    /// required fields without a `Default` (unions).
     Option,
     /// `Option<Box<T>>`: fields that recurse.
     OptionBox,
@@ -78,10 +79,10 @@ impl Shapes {
         let field = &s.fields[index];
         if boxed {
             Repr::OptionBox
-        } else if field.requiredness == Requiredness::Optional || is_union(program, &field.ty) {
-            Repr::Option
-        } else {
+        } else if field.requiredness == Requiredness::Required && !is_union(program, &field.ty) {
             Repr::Plain
+        } else {
+            Repr::Option
         }
     }
 
@@ -299,15 +300,9 @@ fn type_has(
     }
 }
 
-/// Whether a field's IDL default equals what `Default::default()` gives its Rust type, so that
-/// a derived `Default` says the same.
-pub(crate) fn is_zero_default(program: &Program, field: &ir::Field) -> bool {
-    let Some(value) = &field.default else {
-        return true;
-    };
-    if field.requiredness == Requiredness::Optional || is_union(program, &field.ty) {
-        return false;
-    }
+/// Whether a constant is the value `Default::default()` gives its Rust type, so that a plain
+/// (not `Option`) member with it as its IDL default can use a derived `Default`.
+pub(crate) fn is_zero_value(value: &ir::ConstValue) -> bool {
     match value {
         ir::ConstValue::Bool(b) => !b,
         ir::ConstValue::Int(i) => *i == 0,

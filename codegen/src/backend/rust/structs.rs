@@ -5,11 +5,22 @@
 //! ([`Record`] describes either).
 //!
 //! Wire rules, as Apache's runtimes have them:
-//! - a field is decoded only when its id and wire type both match; anything else is skipped,
-//!   so newer peers' fields and mistyped fields are ignored;
-//! - `required` fields fail decoding with `ProtocolError::missing_field` when absent;
-//!   default-requiredness fields take their default; `optional` fields are `None`;
-//! - optional (and `Option`-held) fields are written only when set, the others always;
+//! - a field is decoded only when its id and wire type both match, and for containers their
+//!   element types too (see `codec`); anything else is skipped, so newer peers' fields and
+//!   mistyped fields are ignored;
+//! - `required` fields are plain `T` and fail decoding with `ProtocolError::missing_field`
+//!   when absent;
+//! - default-requiredness and `optional` fields are `Option<T>` and keep presence: absent
+//!   decodes to `None` (to `Some(IDL default)` for a default-requiredness field that has one,
+//!   as Apache's Python and Rust runtimes read it), and only `Some` is written, so a struct
+//!   echoed back carries exactly the fields that arrived;
+//! - `Default` is Thrift's "req-out": default-requiredness fields are `Some(IDL default)` or
+//!   `Some(zero)`, so a struct built by hand writes them, as Apache's C++ and Java do. Fields
+//!   that cannot have such a value stay `None`: recursive ones (`Option<Box<T>>`) and those of
+//!   union type. `optional` fields are `None` unless the IDL gives a default;
+//! - the argument structs of service methods are the exception: their fields are plain `T`
+//!   (handlers take plain arguments), and a missing argument decodes to its zero value (or
+//!   IDL default), as Apache's servers do;
 //! - a union is written as its one field, and decoding fails with `ProtocolError::bad_union`
 //!   when no known field was present (the last one wins when several are).
 
@@ -22,7 +33,7 @@ use super::codec::Val;
 use super::consts::{contains_approx_constant, wrap};
 use super::docs::doc_attrs;
 use super::ident::{ident, unraw};
-use super::shapes::{is_zero_default, Repr};
+use super::shapes::{is_union, is_zero_value, Repr};
 use super::types::{complexity_allow, Scope};
 use super::Cx;
 
@@ -88,7 +99,7 @@ impl Cx<'_> {
         let default_derived = record
             .members
             .iter()
-            .all(|m| is_zero_default(self.program, m.field));
+            .all(|m| self.default_init(record.scope, m).is_none());
 
         let mut derives = vec![quote!(Clone), quote!(Debug)];
         if s.kind != StructKind::Union && default_derived {
@@ -187,11 +198,35 @@ impl Cx<'_> {
         }
     }
 
-    /// The `match` arm that decodes member `m` with `assign` (an assignment expression).
-    fn decode_arm(&self, m: &Member<'_>, assign: TokenStream) -> TokenStream {
+    /// The `match` arm that decodes member `m` of `record` and stores it with `store`, which
+    /// makes an assignment expression of the value. A container is stored only when its
+    /// element types matched the IDL's (see `codec`).
+    fn decode_arm(
+        &self,
+        record: &Record<'_>,
+        m: &Member<'_>,
+        store: impl Fn(TokenStream) -> TokenStream,
+    ) -> TokenStream {
         let id = proc_macro2::Literal::i16_unsuffixed(m.field.id);
         let tt = self.ttype(&m.field.ty);
-        quote!((#id, #tt) => #assign,)
+        let value = self.decode_member(record, m);
+        if !matches!(
+            self.program.true_type(&m.field.ty),
+            Type::List(_) | Type::Set(_) | Type::Map(..)
+        ) {
+            let assign = store(value);
+            return quote!((#id, #tt) => #assign,);
+        }
+        let assign = store(quote!(value));
+        quote! {
+            (#id, #tt) => {
+                let mut ok = true;
+                let value = #value;
+                if ok {
+                    #assign;
+                }
+            }
+        }
     }
 
     /// The decoded value of member `m`, stored as its repr's inner type (`T` or `Box<T>`).
@@ -256,8 +291,7 @@ impl Cx<'_> {
         });
         let arms = record.members.iter().map(|m| {
             let local = m.local();
-            let value = self.decode_member(record, m);
-            self.decode_arm(m, quote!(#local = Some(#value)))
+            self.decode_arm(record, m, |value| quote!(#local = Some(#value)))
         });
         let inits = record.members.iter().map(|m| {
             let fname = ident(&m.name);
@@ -326,15 +360,12 @@ impl Cx<'_> {
                 missing
             };
         }
-        let default = field
-            .default
-            .as_ref()
-            .filter(|_| !is_zero_default(self.program, field));
-        match (default, m.repr.is_option()) {
+        if field.requiredness == Requiredness::Optional {
+            // Absent is `None`; an optional field's default is `Default`'s business.
+            return quote!(#local);
+        }
+        match (&field.default, m.repr.is_option()) {
             (None, true) => quote!(#local),
-            (None, false) => quote!(#local.unwrap_or_default()),
-            // Optional fields keep "absent" as `None`; their default is `Default`'s business.
-            (Some(_), true) if field.requiredness == Requiredness::Optional => quote!(#local),
             (Some(value), true) => {
                 let expr = self.const_expr(record.scope, &field.ty, value, false);
                 let cheap = m.repr == Repr::Option && self.is_cheap(&field.ty, value);
@@ -345,7 +376,8 @@ impl Cx<'_> {
                     quote!(#local.or_else(|| #expr))
                 }
             }
-            (Some(value), false) => {
+            // Plain default-requiredness members are the arguments of service methods.
+            (Some(value), false) if !is_zero_value(value) => {
                 let expr = self.const_expr(record.scope, &field.ty, value, false);
                 if self.is_cheap(&field.ty, value) {
                     quote!(#local.unwrap_or(#expr))
@@ -353,6 +385,7 @@ impl Cx<'_> {
                     quote!(#local.unwrap_or_else(|| #expr))
                 }
             }
+            (_, false) => quote!(#local.unwrap_or_default()),
         }
     }
 
@@ -395,8 +428,11 @@ impl Cx<'_> {
         } else {
             let arms = record.members.iter().map(|m| {
                 let vname = ident(&m.name);
-                let value = self.decode_member(record, m);
-                self.decode_arm(m, quote!(found = Some(Self::#vname(#value))))
+                self.decode_arm(
+                    record,
+                    m,
+                    |value| quote!(found = Some(Self::#vname(#value))),
+                )
             });
             quote! {
                 let mut found = None;
@@ -429,18 +465,38 @@ impl Cx<'_> {
         }
     }
 
+    /// What `Default::default()` gives member `m`, or `None` when that is what a derived
+    /// `Default` gives it (`None`, or its type's default).
+    fn default_init(&self, scope: Scope, m: &Member<'_>) -> Option<TokenStream> {
+        let field = m.field;
+        match &field.default {
+            Some(v) if m.repr.is_option() || !is_zero_value(v) => {
+                Some(wrap(self.const_expr(scope, &field.ty, v, false), m.repr))
+            }
+            Some(_) => None,
+            // Req-out: a default-requiredness field is set, when it has a finite zero value.
+            None if field.requiredness == Requiredness::Default
+                && m.repr == Repr::Option
+                && !is_union(self.program, &field.ty) =>
+            {
+                Some(quote!(Some(::std::default::Default::default())))
+            }
+            None => None,
+        }
+    }
+
     /// `impl Default` with the IDL's default values.
     fn default_impl(&self, record: &Record<'_>) -> TokenStream {
         let name = ident(&record.name);
         let inits = record.members.iter().map(|m| {
             let fname = ident(&m.name);
-            let value = match &m.field.default {
-                Some(v) if !is_zero_default(self.program, m.field) => {
-                    wrap(self.const_expr(record.scope, &m.field.ty, v, false), m.repr)
+            let value = self.default_init(record.scope, m).unwrap_or_else(|| {
+                if m.repr.is_option() {
+                    quote!(None)
+                } else {
+                    quote!(::std::default::Default::default())
                 }
-                _ if m.repr.is_option() => quote!(None),
-                _ => quote!(::std::default::Default::default()),
-            };
+            });
             quote!(#fname: #value)
         });
         let allow = approx_allow(record);

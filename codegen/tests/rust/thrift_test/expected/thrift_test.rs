@@ -70,10 +70,10 @@ pub const MY_NUMBERZ: Numberz = Numberz::ONE;
 
 pub type UserId = i64;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bonk {
-    pub message: ::std::string::String,
-    pub r#type: i32,
+    pub message: ::std::option::Option<::std::string::String>,
+    pub r#type: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Bonk {
@@ -82,10 +82,14 @@ impl ::mosaic_runtime::Struct for Bonk {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.message)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.r#type)?;
+        if let Some(v) = &self.message {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.r#type {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -107,18 +111,27 @@ impl ::mosaic_runtime::Struct for Bonk {
         }
         r.read_struct_end()?;
         Ok(Self {
-            message: f_message.unwrap_or_default(),
-            r#type: f_type.unwrap_or_default(),
+            message: f_message,
+            r#type: f_type,
         })
+    }
+}
+
+impl ::std::default::Default for Bonk {
+    fn default() -> Self {
+        Self {
+            message: Some(::std::default::Default::default()),
+            r#type: Some(::std::default::Default::default()),
+        }
     }
 }
 
 pub type MapType = ::std::collections::BTreeMap<::std::string::String, Bonk>;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bools {
-    pub im_true: bool,
-    pub im_false: bool,
+    pub im_true: ::std::option::Option<bool>,
+    pub im_false: ::std::option::Option<bool>,
 }
 
 impl ::mosaic_runtime::Struct for Bools {
@@ -127,10 +140,14 @@ impl ::mosaic_runtime::Struct for Bools {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Bool, 1)?;
-        w.write_bool(self.im_true)?;
-        w.write_field_begin(::mosaic_runtime::TType::Bool, 2)?;
-        w.write_bool(self.im_false)?;
+        if let Some(v) = &self.im_true {
+            w.write_field_begin(::mosaic_runtime::TType::Bool, 1)?;
+            w.write_bool(*v)?;
+        }
+        if let Some(v) = &self.im_false {
+            w.write_field_begin(::mosaic_runtime::TType::Bool, 2)?;
+            w.write_bool(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -150,18 +167,27 @@ impl ::mosaic_runtime::Struct for Bools {
         }
         r.read_struct_end()?;
         Ok(Self {
-            im_true: f_im_true.unwrap_or_default(),
-            im_false: f_im_false.unwrap_or_default(),
+            im_true: f_im_true,
+            im_false: f_im_false,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+impl ::std::default::Default for Bools {
+    fn default() -> Self {
+        Self {
+            im_true: Some(::std::default::Default::default()),
+            im_false: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Xtruct {
-    pub string_thing: ::std::string::String,
-    pub byte_thing: i8,
-    pub i32_thing: i32,
-    pub i64_thing: i64,
+    pub string_thing: ::std::option::Option<::std::string::String>,
+    pub byte_thing: ::std::option::Option<i8>,
+    pub i32_thing: ::std::option::Option<i32>,
+    pub i64_thing: ::std::option::Option<i64>,
 }
 
 impl ::mosaic_runtime::Struct for Xtruct {
@@ -170,14 +196,22 @@ impl ::mosaic_runtime::Struct for Xtruct {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.string_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::I8, 4)?;
-        w.write_i8(self.byte_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
-        w.write_i32(self.i32_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::I64, 11)?;
-        w.write_i64(self.i64_thing)?;
+        if let Some(v) = &self.string_thing {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.byte_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I8, 4)?;
+            w.write_i8(*v)?;
+        }
+        if let Some(v) = &self.i32_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.i64_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I64, 11)?;
+            w.write_i64(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -203,11 +237,22 @@ impl ::mosaic_runtime::Struct for Xtruct {
         }
         r.read_struct_end()?;
         Ok(Self {
-            string_thing: f_string_thing.unwrap_or_default(),
-            byte_thing: f_byte_thing.unwrap_or_default(),
-            i32_thing: f_i32_thing.unwrap_or_default(),
-            i64_thing: f_i64_thing.unwrap_or_default(),
+            string_thing: f_string_thing,
+            byte_thing: f_byte_thing,
+            i32_thing: f_i32_thing,
+            i64_thing: f_i64_thing,
         })
+    }
+}
+
+impl ::std::default::Default for Xtruct {
+    fn default() -> Self {
+        Self {
+            string_thing: Some(::std::default::Default::default()),
+            byte_thing: Some(::std::default::Default::default()),
+            i32_thing: Some(::std::default::Default::default()),
+            i64_thing: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -217,11 +262,11 @@ impl ::mosaic_runtime::TotalOrd for Xtruct {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Xtruct2 {
-    pub byte_thing: i8,
-    pub struct_thing: Xtruct,
-    pub i32_thing: i32,
+    pub byte_thing: ::std::option::Option<i8>,
+    pub struct_thing: ::std::option::Option<Xtruct>,
+    pub i32_thing: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Xtruct2 {
@@ -230,12 +275,18 @@ impl ::mosaic_runtime::Struct for Xtruct2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I8, 1)?;
-        w.write_i8(self.byte_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
-        ::mosaic_runtime::Struct::encode(&self.struct_thing, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
-        w.write_i32(self.i32_thing)?;
+        if let Some(v) = &self.byte_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I8, 1)?;
+            w.write_i8(*v)?;
+        }
+        if let Some(v) = &self.struct_thing {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.i32_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -261,19 +312,29 @@ impl ::mosaic_runtime::Struct for Xtruct2 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            byte_thing: f_byte_thing.unwrap_or_default(),
-            struct_thing: f_struct_thing.unwrap_or_default(),
-            i32_thing: f_i32_thing.unwrap_or_default(),
+            byte_thing: f_byte_thing,
+            struct_thing: f_struct_thing,
+            i32_thing: f_i32_thing,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Xtruct2 {
+    fn default() -> Self {
+        Self {
+            byte_thing: Some(::std::default::Default::default()),
+            struct_thing: Some(::std::default::Default::default()),
+            i32_thing: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Xtruct3 {
-    pub string_thing: ::std::string::String,
-    pub changed: i32,
-    pub i32_thing: i32,
-    pub i64_thing: i64,
+    pub string_thing: ::std::option::Option<::std::string::String>,
+    pub changed: ::std::option::Option<i32>,
+    pub i32_thing: ::std::option::Option<i32>,
+    pub i64_thing: ::std::option::Option<i64>,
 }
 
 impl ::mosaic_runtime::Struct for Xtruct3 {
@@ -282,14 +343,22 @@ impl ::mosaic_runtime::Struct for Xtruct3 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.string_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 4)?;
-        w.write_i32(self.changed)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
-        w.write_i32(self.i32_thing)?;
-        w.write_field_begin(::mosaic_runtime::TType::I64, 11)?;
-        w.write_i64(self.i64_thing)?;
+        if let Some(v) = &self.string_thing {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.changed {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 4)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.i32_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.i64_thing {
+            w.write_field_begin(::mosaic_runtime::TType::I64, 11)?;
+            w.write_i64(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -315,18 +384,29 @@ impl ::mosaic_runtime::Struct for Xtruct3 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            string_thing: f_string_thing.unwrap_or_default(),
-            changed: f_changed.unwrap_or_default(),
-            i32_thing: f_i32_thing.unwrap_or_default(),
-            i64_thing: f_i64_thing.unwrap_or_default(),
+            string_thing: f_string_thing,
+            changed: f_changed,
+            i32_thing: f_i32_thing,
+            i64_thing: f_i64_thing,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+impl ::std::default::Default for Xtruct3 {
+    fn default() -> Self {
+        Self {
+            string_thing: Some(::std::default::Default::default()),
+            changed: Some(::std::default::Default::default()),
+            i32_thing: Some(::std::default::Default::default()),
+            i64_thing: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Insanity {
-    pub user_map: ::std::collections::BTreeMap<Numberz, UserId>,
-    pub xtructs: ::std::vec::Vec<Xtruct>,
+    pub user_map: ::std::option::Option<::std::collections::BTreeMap<Numberz, UserId>>,
+    pub xtructs: ::std::option::Option<::std::vec::Vec<Xtruct>>,
 }
 
 impl ::mosaic_runtime::Struct for Insanity {
@@ -335,23 +415,27 @@ impl ::mosaic_runtime::Struct for Insanity {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 1)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::I32,
-            ::mosaic_runtime::TType::I64,
-            self.user_map.len(),
-        )?;
-        for (k0, v0) in &self.user_map {
-            w.write_i32(k0.0)?;
-            w.write_i64(*v0)?;
+        if let Some(v) = &self.user_map {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 1)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::I32,
+                ::mosaic_runtime::TType::I64,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_i32(k0.0)?;
+                w.write_i64(*v0)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 2)?;
-        w.write_list_begin(::mosaic_runtime::TType::Struct, self.xtructs.len())?;
-        for e0 in &self.xtructs {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.xtructs {
+            w.write_field_begin(::mosaic_runtime::TType::List, 2)?;
+            w.write_list_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -365,8 +449,14 @@ impl ::mosaic_runtime::Struct for Insanity {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Map) => {
-                    f_user_map = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            ::mosaic_runtime::TType::I64,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = Numberz(r.read_i32()?);
@@ -375,11 +465,19 @@ impl ::mosaic_runtime::Struct for Insanity {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_user_map = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::List) => {
-                    f_xtructs = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
@@ -387,16 +485,28 @@ impl ::mosaic_runtime::Struct for Insanity {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_xtructs = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            user_map: f_user_map.unwrap_or_default(),
-            xtructs: f_xtructs.unwrap_or_default(),
+            user_map: f_user_map,
+            xtructs: f_xtructs,
         })
+    }
+}
+
+impl ::std::default::Default for Insanity {
+    fn default() -> Self {
+        Self {
+            user_map: Some(::std::default::Default::default()),
+            xtructs: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -406,10 +516,10 @@ impl ::mosaic_runtime::TotalOrd for Insanity {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[allow(clippy::type_complexity)]
 pub struct CrazyNesting {
-    pub string_field: ::std::string::String,
+    pub string_field: ::std::option::Option<::std::string::String>,
     pub set_field: ::std::option::Option<::std::collections::BTreeSet<Insanity>>,
     pub list_field: ::std::vec::Vec<
         ::std::collections::BTreeMap<
@@ -424,8 +534,8 @@ pub struct CrazyNesting {
             >,
         >,
     >,
-    pub binary_field: ::mosaic_runtime::__private::Bytes,
-    pub uuid_field: ::mosaic_runtime::Uuid,
+    pub binary_field: ::std::option::Option<::mosaic_runtime::__private::Bytes>,
+    pub uuid_field: ::std::option::Option<::mosaic_runtime::Uuid>,
 }
 
 impl ::mosaic_runtime::Struct for CrazyNesting {
@@ -434,8 +544,10 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.string_field)?;
+        if let Some(v) = &self.string_field {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
         if let Some(v) = &self.set_field {
             w.write_field_begin(::mosaic_runtime::TType::Set, 2)?;
             w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
@@ -489,10 +601,14 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
             w.write_map_end()?;
         }
         w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 4)?;
-        w.write_binary(&self.binary_field)?;
-        w.write_field_begin(::mosaic_runtime::TType::Uuid, 5)?;
-        w.write_uuid(&self.uuid_field)?;
+        if let Some(v) = &self.binary_field {
+            w.write_field_begin(::mosaic_runtime::TType::String, 4)?;
+            w.write_binary(v)?;
+        }
+        if let Some(v) = &self.uuid_field {
+            w.write_field_begin(::mosaic_runtime::TType::Uuid, 5)?;
+            w.write_uuid(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -512,8 +628,13 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
                     f_string_field = Some(r.read_string()?);
                 }
                 (2, ::mosaic_runtime::TType::Set) => {
-                    f_set_field = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -521,20 +642,37 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_set_field = Some(value);
+                    }
                 }
                 (3, ::mosaic_runtime::TType::List) => {
-                    f_list_field = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Map,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_map_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_map_of(
+                                        r,
+                                        ::mosaic_runtime::TType::Set,
+                                        ::mosaic_runtime::TType::Map,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeMap::new();
                                     for _ in 0..h1.len {
                                         let key = {
-                                            let h2 = r.read_set_begin()?;
+                                            let h2 = ::mosaic_runtime::protocol::read_set_of(
+                                                r,
+                                                ::mosaic_runtime::TType::I32,
+                                                &mut ok,
+                                            )?;
                                             let mut items2 = ::std::collections::BTreeSet::new();
                                             for _ in 0..h2.len {
                                                 items2.insert(r.read_i32()?);
@@ -543,22 +681,40 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
                                             items2
                                         };
                                         let value = {
-                                            let h2 = r.read_map_begin()?;
+                                            let h2 = ::mosaic_runtime::protocol::read_map_of(
+                                                r,
+                                                ::mosaic_runtime::TType::I32,
+                                                ::mosaic_runtime::TType::Set,
+                                                &mut ok,
+                                            )?;
                                             let mut items2 = ::std::collections::BTreeMap::new();
                                             for _ in 0..h2.len {
                                                 let key = r.read_i32()?;
                                                 let value = {
-                                                    let h3 = r.read_set_begin()?;
+                                                    let h3 = ::mosaic_runtime::protocol::read_set_of(
+                                                        r,
+                                                        ::mosaic_runtime::TType::List,
+                                                        &mut ok,
+                                                    )?;
                                                     let mut items3 = ::std::collections::BTreeSet::new();
                                                     for _ in 0..h3.len {
                                                         items3
                                                             .insert({
-                                                                let h4 = r.read_list_begin()?;
+                                                                let h4 = ::mosaic_runtime::protocol::read_list_of(
+                                                                    r,
+                                                                    ::mosaic_runtime::TType::Map,
+                                                                    &mut ok,
+                                                                )?;
                                                                 let mut items4 = ::std::vec::Vec::with_capacity(h4.len);
                                                                 for _ in 0..h4.len {
                                                                     items4
                                                                         .push({
-                                                                            let h5 = r.read_map_begin()?;
+                                                                            let h5 = ::mosaic_runtime::protocol::read_map_of(
+                                                                                r,
+                                                                                ::mosaic_runtime::TType::Struct,
+                                                                                ::mosaic_runtime::TType::String,
+                                                                                &mut ok,
+                                                                            )?;
                                                                             let mut items5 = ::std::collections::BTreeMap::new();
                                                                             for _ in 0..h5.len {
                                                                                 let key = <Insanity as ::mosaic_runtime::Struct>::decode(
@@ -591,7 +747,10 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_list_field = Some(value);
+                    }
                 }
                 (4, ::mosaic_runtime::TType::String) => {
                     f_binary_field = Some(r.read_binary()?);
@@ -602,16 +761,28 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
         }
         r.read_struct_end()?;
         Ok(Self {
-            string_field: f_string_field.unwrap_or_default(),
+            string_field: f_string_field,
             set_field: f_set_field,
             list_field: f_list_field
                 .ok_or_else(|| ::mosaic_runtime::ProtocolError::missing_field(
                     "CrazyNesting",
                     "list_field",
                 ))?,
-            binary_field: f_binary_field.unwrap_or_default(),
-            uuid_field: f_uuid_field.unwrap_or_default(),
+            binary_field: f_binary_field,
+            uuid_field: f_uuid_field,
         })
+    }
+}
+
+impl ::std::default::Default for CrazyNesting {
+    fn default() -> Self {
+        Self {
+            string_field: Some(::std::default::Default::default()),
+            set_field: None,
+            list_field: ::std::default::Default::default(),
+            binary_field: Some(::std::default::Default::default()),
+            uuid_field: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -674,19 +845,26 @@ impl ::mosaic_runtime::Struct for SomeUnion {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Map) => {
-                    found = Some(
-                        Self::MapThing({
-                            let h0 = r.read_map_begin()?;
-                            let mut items0 = ::std::collections::BTreeMap::new();
-                            for _ in 0..h0.len {
-                                let key = Numberz(r.read_i32()?);
-                                let value = r.read_i64()?;
-                                items0.insert(key, value);
-                            }
-                            r.read_map_end()?;
-                            items0
-                        }),
-                    );
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            ::mosaic_runtime::TType::I64,
+                            &mut ok,
+                        )?;
+                        let mut items0 = ::std::collections::BTreeMap::new();
+                        for _ in 0..h0.len {
+                            let key = Numberz(r.read_i32()?);
+                            let value = r.read_i64()?;
+                            items0.insert(key, value);
+                        }
+                        r.read_map_end()?;
+                        items0
+                    };
+                    if ok {
+                        found = Some(Self::MapThing(value));
+                    }
                 }
                 (2, ::mosaic_runtime::TType::String) => {
                     found = Some(Self::StringThing(r.read_string()?));
@@ -716,10 +894,10 @@ impl ::mosaic_runtime::Struct for SomeUnion {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Xception {
-    pub error_code: i32,
-    pub message: ::std::string::String,
+    pub error_code: ::std::option::Option<i32>,
+    pub message: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for Xception {
@@ -728,10 +906,14 @@ impl ::mosaic_runtime::Struct for Xception {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.error_code)?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.message)?;
+        if let Some(v) = &self.error_code {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.message {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -753,25 +935,39 @@ impl ::mosaic_runtime::Struct for Xception {
         }
         r.read_struct_end()?;
         Ok(Self {
-            error_code: f_error_code.unwrap_or_default(),
-            message: f_message.unwrap_or_default(),
+            error_code: f_error_code,
+            message: f_message,
         })
+    }
+}
+
+impl ::std::default::Default for Xception {
+    fn default() -> Self {
+        Self {
+            error_code: Some(::std::default::Default::default()),
+            message: Some(::std::default::Default::default()),
+        }
     }
 }
 
 impl ::std::fmt::Display for Xception {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str("Xception: ")?;
-        f.write_str(&self.message)
+        match &self.message {
+            Some(message) => {
+                f.write_str("Xception: ")?;
+                f.write_str(message)
+            }
+            None => ::std::fmt::Debug::fmt(self, f),
+        }
     }
 }
 
 impl ::std::error::Error for Xception {}
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Xception2 {
-    pub error_code: i32,
-    pub struct_thing: Xtruct,
+    pub error_code: ::std::option::Option<i32>,
+    pub struct_thing: ::std::option::Option<Xtruct>,
 }
 
 impl ::mosaic_runtime::Struct for Xception2 {
@@ -780,10 +976,14 @@ impl ::mosaic_runtime::Struct for Xception2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.error_code)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
-        ::mosaic_runtime::Struct::encode(&self.struct_thing, w)?;
+        if let Some(v) = &self.error_code {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.struct_thing {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -807,9 +1007,18 @@ impl ::mosaic_runtime::Struct for Xception2 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            error_code: f_error_code.unwrap_or_default(),
-            struct_thing: f_struct_thing.unwrap_or_default(),
+            error_code: f_error_code,
+            struct_thing: f_struct_thing,
         })
+    }
+}
+
+impl ::std::default::Default for Xception2 {
+    fn default() -> Self {
+        Self {
+            error_code: Some(::std::default::Default::default()),
+            struct_thing: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -846,9 +1055,9 @@ impl ::mosaic_runtime::Struct for EmptyStruct {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OneField {
-    pub field: EmptyStruct,
+    pub field: ::std::option::Option<EmptyStruct>,
 }
 
 impl ::mosaic_runtime::Struct for OneField {
@@ -857,8 +1066,10 @@ impl ::mosaic_runtime::Struct for OneField {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
-        ::mosaic_runtime::Struct::encode(&self.field, w)?;
+        if let Some(v) = &self.field {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -877,9 +1088,15 @@ impl ::mosaic_runtime::Struct for OneField {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            field: f_field.unwrap_or_default(),
-        })
+        Ok(Self { field: f_field })
+    }
+}
+
+impl ::std::default::Default for OneField {
+    fn default() -> Self {
+        Self {
+            field: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -3378,8 +3595,14 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (1, ::mosaic_runtime::TType::Map) => {
-                        f_thing = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_i32()?;
@@ -3388,7 +3611,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_thing = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3437,8 +3663,14 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Map) => {
-                        f_success = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_i32()?;
@@ -3447,7 +3679,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3495,8 +3730,14 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (1, ::mosaic_runtime::TType::Map) => {
-                        f_thing = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::String,
+                                ::mosaic_runtime::TType::String,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_string()?;
@@ -3505,7 +3746,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_thing = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3556,8 +3800,14 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Map) => {
-                        f_success = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::String,
+                                ::mosaic_runtime::TType::String,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_string()?;
@@ -3566,7 +3816,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3606,15 +3859,23 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (1, ::mosaic_runtime::TType::Set) => {
-                        f_thing = Some({
-                            let h0 = r.read_set_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_set_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeSet::new();
                             for _ in 0..h0.len {
                                 items0.insert(r.read_i32()?);
                             }
                             r.read_set_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_thing = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3658,15 +3919,23 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Set) => {
-                        f_success = Some({
-                            let h0 = r.read_set_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_set_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeSet::new();
                             for _ in 0..h0.len {
                                 items0.insert(r.read_i32()?);
                             }
                             r.read_set_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3706,15 +3975,23 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (1, ::mosaic_runtime::TType::List) => {
-                        f_thing = Some({
-                            let h0 = r.read_list_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_list_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                             for _ in 0..h0.len {
                                 items0.push(r.read_i32()?);
                             }
                             r.read_list_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_thing = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -3758,15 +4035,23 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::List) => {
-                        f_success = Some({
-                            let h0 = r.read_list_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_list_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                             for _ in 0..h0.len {
                                 items0.push(r.read_i32()?);
                             }
                             r.read_list_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -4008,13 +4293,24 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Map) => {
-                        f_success = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::I32,
+                                ::mosaic_runtime::TType::Map,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_i32()?;
                                 let value = {
-                                    let h1 = r.read_map_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_map_of(
+                                        r,
+                                        ::mosaic_runtime::TType::I32,
+                                        ::mosaic_runtime::TType::I32,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeMap::new();
                                     for _ in 0..h1.len {
                                         let key = r.read_i32()?;
@@ -4028,7 +4324,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -4129,13 +4428,24 @@ pub mod __thrift_test {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Map) => {
-                        f_success = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::I64,
+                                ::mosaic_runtime::TType::Map,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_i64()?;
                                 let value = {
-                                    let h1 = r.read_map_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_map_of(
+                                        r,
+                                        ::mosaic_runtime::TType::I32,
+                                        ::mosaic_runtime::TType::Struct,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeMap::new();
                                     for _ in 0..h1.len {
                                         let key = super::Numberz(r.read_i32()?);
@@ -4151,7 +4461,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -4219,8 +4532,14 @@ pub mod __thrift_test {
                     (2, ::mosaic_runtime::TType::I32) => f_arg1 = Some(r.read_i32()?),
                     (3, ::mosaic_runtime::TType::I64) => f_arg2 = Some(r.read_i64()?),
                     (4, ::mosaic_runtime::TType::Map) => {
-                        f_arg3 = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::I16,
+                                ::mosaic_runtime::TType::String,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = r.read_i16()?;
@@ -4229,7 +4548,10 @@ pub mod __thrift_test {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_arg3 = Some(value);
+                        }
                     }
                     (5, ::mosaic_runtime::TType::I32) => {
                         f_arg4 = Some(super::Numberz(r.read_i32()?));
@@ -4728,11 +5050,11 @@ pub mod __second_service {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VersioningTestV1 {
-    pub begin_in_both: i32,
-    pub old_string: ::std::string::String,
-    pub end_in_both: i32,
+    pub begin_in_both: ::std::option::Option<i32>,
+    pub old_string: ::std::option::Option<::std::string::String>,
+    pub end_in_both: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for VersioningTestV1 {
@@ -4741,12 +5063,18 @@ impl ::mosaic_runtime::Struct for VersioningTestV1 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.begin_in_both)?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 3)?;
-        w.write_string(&self.old_string)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
-        w.write_i32(self.end_in_both)?;
+        if let Some(v) = &self.begin_in_both {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.old_string {
+            w.write_field_begin(::mosaic_runtime::TType::String, 3)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.end_in_both {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -4772,27 +5100,37 @@ impl ::mosaic_runtime::Struct for VersioningTestV1 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            begin_in_both: f_begin_in_both.unwrap_or_default(),
-            old_string: f_old_string.unwrap_or_default(),
-            end_in_both: f_end_in_both.unwrap_or_default(),
+            begin_in_both: f_begin_in_both,
+            old_string: f_old_string,
+            end_in_both: f_end_in_both,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+impl ::std::default::Default for VersioningTestV1 {
+    fn default() -> Self {
+        Self {
+            begin_in_both: Some(::std::default::Default::default()),
+            old_string: Some(::std::default::Default::default()),
+            end_in_both: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct VersioningTestV2 {
-    pub begin_in_both: i32,
-    pub newint: i32,
-    pub newbyte: i8,
-    pub newshort: i16,
-    pub newlong: i64,
-    pub newdouble: f64,
-    pub newstruct: Bonk,
-    pub newlist: ::std::vec::Vec<i32>,
-    pub newset: ::std::collections::BTreeSet<i32>,
-    pub newmap: ::std::collections::BTreeMap<i32, i32>,
-    pub newstring: ::std::string::String,
-    pub end_in_both: i32,
+    pub begin_in_both: ::std::option::Option<i32>,
+    pub newint: ::std::option::Option<i32>,
+    pub newbyte: ::std::option::Option<i8>,
+    pub newshort: ::std::option::Option<i16>,
+    pub newlong: ::std::option::Option<i64>,
+    pub newdouble: ::std::option::Option<f64>,
+    pub newstruct: ::std::option::Option<Bonk>,
+    pub newlist: ::std::option::Option<::std::vec::Vec<i32>>,
+    pub newset: ::std::option::Option<::std::collections::BTreeSet<i32>>,
+    pub newmap: ::std::option::Option<::std::collections::BTreeMap<i32, i32>>,
+    pub newstring: ::std::option::Option<::std::string::String>,
+    pub end_in_both: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for VersioningTestV2 {
@@ -4801,47 +5139,71 @@ impl ::mosaic_runtime::Struct for VersioningTestV2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.begin_in_both)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.newint)?;
-        w.write_field_begin(::mosaic_runtime::TType::I8, 3)?;
-        w.write_i8(self.newbyte)?;
-        w.write_field_begin(::mosaic_runtime::TType::I16, 4)?;
-        w.write_i16(self.newshort)?;
-        w.write_field_begin(::mosaic_runtime::TType::I64, 5)?;
-        w.write_i64(self.newlong)?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 6)?;
-        w.write_double(self.newdouble)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 7)?;
-        ::mosaic_runtime::Struct::encode(&self.newstruct, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 8)?;
-        w.write_list_begin(::mosaic_runtime::TType::I32, self.newlist.len())?;
-        for e0 in &self.newlist {
-            w.write_i32(*e0)?;
+        if let Some(v) = &self.begin_in_both {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
         }
-        w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 9)?;
-        w.write_set_begin(::mosaic_runtime::TType::I32, self.newset.len())?;
-        for e0 in &self.newset {
-            w.write_i32(*e0)?;
+        if let Some(v) = &self.newint {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(*v)?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 10)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::I32,
-            ::mosaic_runtime::TType::I32,
-            self.newmap.len(),
-        )?;
-        for (k0, v0) in &self.newmap {
-            w.write_i32(*k0)?;
-            w.write_i32(*v0)?;
+        if let Some(v) = &self.newbyte {
+            w.write_field_begin(::mosaic_runtime::TType::I8, 3)?;
+            w.write_i8(*v)?;
         }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 11)?;
-        w.write_string(&self.newstring)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
-        w.write_i32(self.end_in_both)?;
+        if let Some(v) = &self.newshort {
+            w.write_field_begin(::mosaic_runtime::TType::I16, 4)?;
+            w.write_i16(*v)?;
+        }
+        if let Some(v) = &self.newlong {
+            w.write_field_begin(::mosaic_runtime::TType::I64, 5)?;
+            w.write_i64(*v)?;
+        }
+        if let Some(v) = &self.newdouble {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 6)?;
+            w.write_double(*v)?;
+        }
+        if let Some(v) = &self.newstruct {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 7)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.newlist {
+            w.write_field_begin(::mosaic_runtime::TType::List, 8)?;
+            w.write_list_begin(::mosaic_runtime::TType::I32, v.len())?;
+            for e0 in v {
+                w.write_i32(*e0)?;
+            }
+            w.write_list_end()?;
+        }
+        if let Some(v) = &self.newset {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 9)?;
+            w.write_set_begin(::mosaic_runtime::TType::I32, v.len())?;
+            for e0 in v {
+                w.write_i32(*e0)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.newmap {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 10)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::I32,
+                ::mosaic_runtime::TType::I32,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_i32(*k0)?;
+                w.write_i32(*v0)?;
+            }
+            w.write_map_end()?;
+        }
+        if let Some(v) = &self.newstring {
+            w.write_field_begin(::mosaic_runtime::TType::String, 11)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.end_in_both {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -4878,30 +5240,52 @@ impl ::mosaic_runtime::Struct for VersioningTestV2 {
                     f_newstruct = Some(<Bonk as ::mosaic_runtime::Struct>::decode(r)?);
                 }
                 (8, ::mosaic_runtime::TType::List) => {
-                    f_newlist = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(r.read_i32()?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_newlist = Some(value);
+                    }
                 }
                 (9, ::mosaic_runtime::TType::Set) => {
-                    f_newset = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_i32()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_newset = Some(value);
+                    }
                 }
                 (10, ::mosaic_runtime::TType::Map) => {
-                    f_newmap = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = r.read_i32()?;
@@ -4910,7 +5294,10 @@ impl ::mosaic_runtime::Struct for VersioningTestV2 {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_newmap = Some(value);
+                    }
                 }
                 (11, ::mosaic_runtime::TType::String) => {
                     f_newstring = Some(r.read_string()?);
@@ -4921,26 +5308,45 @@ impl ::mosaic_runtime::Struct for VersioningTestV2 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            begin_in_both: f_begin_in_both.unwrap_or_default(),
-            newint: f_newint.unwrap_or_default(),
-            newbyte: f_newbyte.unwrap_or_default(),
-            newshort: f_newshort.unwrap_or_default(),
-            newlong: f_newlong.unwrap_or_default(),
-            newdouble: f_newdouble.unwrap_or_default(),
-            newstruct: f_newstruct.unwrap_or_default(),
-            newlist: f_newlist.unwrap_or_default(),
-            newset: f_newset.unwrap_or_default(),
-            newmap: f_newmap.unwrap_or_default(),
-            newstring: f_newstring.unwrap_or_default(),
-            end_in_both: f_end_in_both.unwrap_or_default(),
+            begin_in_both: f_begin_in_both,
+            newint: f_newint,
+            newbyte: f_newbyte,
+            newshort: f_newshort,
+            newlong: f_newlong,
+            newdouble: f_newdouble,
+            newstruct: f_newstruct,
+            newlist: f_newlist,
+            newset: f_newset,
+            newmap: f_newmap,
+            newstring: f_newstring,
+            end_in_both: f_end_in_both,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for VersioningTestV2 {
+    fn default() -> Self {
+        Self {
+            begin_in_both: Some(::std::default::Default::default()),
+            newint: Some(::std::default::Default::default()),
+            newbyte: Some(::std::default::Default::default()),
+            newshort: Some(::std::default::Default::default()),
+            newlong: Some(::std::default::Default::default()),
+            newdouble: Some(::std::default::Default::default()),
+            newstruct: Some(::std::default::Default::default()),
+            newlist: Some(::std::default::Default::default()),
+            newset: Some(::std::default::Default::default()),
+            newmap: Some(::std::default::Default::default()),
+            newstring: Some(::std::default::Default::default()),
+            end_in_both: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ListTypeVersioningV1 {
-    pub myints: ::std::vec::Vec<i32>,
-    pub hello: ::std::string::String,
+    pub myints: ::std::option::Option<::std::vec::Vec<i32>>,
+    pub hello: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for ListTypeVersioningV1 {
@@ -4949,14 +5355,18 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV1 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::I32, self.myints.len())?;
-        for e0 in &self.myints {
-            w.write_i32(*e0)?;
+        if let Some(v) = &self.myints {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::I32, v.len())?;
+            for e0 in v {
+                w.write_i32(*e0)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.hello)?;
+        if let Some(v) = &self.hello {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -4970,15 +5380,23 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV1 {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_myints = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(r.read_i32()?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_myints = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::String) => f_hello = Some(r.read_string()?),
                 (_, ty) => r.skip(ty)?,
@@ -4986,16 +5404,25 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV1 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            myints: f_myints.unwrap_or_default(),
-            hello: f_hello.unwrap_or_default(),
+            myints: f_myints,
+            hello: f_hello,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for ListTypeVersioningV1 {
+    fn default() -> Self {
+        Self {
+            myints: Some(::std::default::Default::default()),
+            hello: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ListTypeVersioningV2 {
-    pub strings: ::std::vec::Vec<::std::string::String>,
-    pub hello: ::std::string::String,
+    pub strings: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub hello: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for ListTypeVersioningV2 {
@@ -5004,14 +5431,18 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::String, self.strings.len())?;
-        for e0 in &self.strings {
-            w.write_string(e0)?;
+        if let Some(v) = &self.strings {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::String, v.len())?;
+            for e0 in v {
+                w.write_string(e0)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.hello)?;
+        if let Some(v) = &self.hello {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5025,15 +5456,23 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV2 {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_strings = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(r.read_string()?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_strings = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::String) => f_hello = Some(r.read_string()?),
                 (_, ty) => r.skip(ty)?,
@@ -5041,17 +5480,25 @@ impl ::mosaic_runtime::Struct for ListTypeVersioningV2 {
         }
         r.read_struct_end()?;
         Ok(Self {
-            strings: f_strings.unwrap_or_default(),
-            hello: f_hello.unwrap_or_default(),
+            strings: f_strings,
+            hello: f_hello,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for ListTypeVersioningV2 {
+    fn default() -> Self {
+        Self {
+            strings: Some(::std::default::Default::default()),
+            hello: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GuessProtocolStruct {
-    pub map_field: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
+    pub map_field: ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
 }
 
@@ -5061,17 +5508,19 @@ impl ::mosaic_runtime::Struct for GuessProtocolStruct {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 7)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::String,
-            ::mosaic_runtime::TType::String,
-            self.map_field.len(),
-        )?;
-        for (k0, v0) in &self.map_field {
-            w.write_string(k0)?;
-            w.write_string(v0)?;
+        if let Some(v) = &self.map_field {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 7)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::String,
+                ::mosaic_runtime::TType::String,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_string(k0)?;
+                w.write_string(v0)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_map_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5084,8 +5533,14 @@ impl ::mosaic_runtime::Struct for GuessProtocolStruct {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (7, ::mosaic_runtime::TType::Map) => {
-                    f_map_field = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = r.read_string()?;
@@ -5094,30 +5549,41 @@ impl ::mosaic_runtime::Struct for GuessProtocolStruct {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_map_field = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            map_field: f_map_field.unwrap_or_default(),
-        })
+        Ok(Self { map_field: f_map_field })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+impl ::std::default::Default for GuessProtocolStruct {
+    fn default() -> Self {
+        Self {
+            map_field: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct LargeDeltas {
-    pub b1: Bools,
-    pub b10: Bools,
-    pub b100: Bools,
-    pub check_true: bool,
-    pub b1000: Bools,
-    pub check_false: bool,
-    pub vertwo2000: VersioningTestV2,
-    pub a_set2500: ::std::collections::BTreeSet<::std::string::String>,
-    pub vertwo3000: VersioningTestV2,
-    pub big_numbers: ::std::vec::Vec<i32>,
+    pub b1: ::std::option::Option<Bools>,
+    pub b10: ::std::option::Option<Bools>,
+    pub b100: ::std::option::Option<Bools>,
+    pub check_true: ::std::option::Option<bool>,
+    pub b1000: ::std::option::Option<Bools>,
+    pub check_false: ::std::option::Option<bool>,
+    pub vertwo2000: ::std::option::Option<VersioningTestV2>,
+    pub a_set2500: ::std::option::Option<
+        ::std::collections::BTreeSet<::std::string::String>,
+    >,
+    pub vertwo3000: ::std::option::Option<VersioningTestV2>,
+    pub big_numbers: ::std::option::Option<::std::vec::Vec<i32>>,
 }
 
 impl ::mosaic_runtime::Struct for LargeDeltas {
@@ -5126,34 +5592,54 @@ impl ::mosaic_runtime::Struct for LargeDeltas {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
-        ::mosaic_runtime::Struct::encode(&self.b1, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 10)?;
-        ::mosaic_runtime::Struct::encode(&self.b10, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 100)?;
-        ::mosaic_runtime::Struct::encode(&self.b100, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Bool, 500)?;
-        w.write_bool(self.check_true)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1000)?;
-        ::mosaic_runtime::Struct::encode(&self.b1000, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Bool, 1500)?;
-        w.write_bool(self.check_false)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 2000)?;
-        ::mosaic_runtime::Struct::encode(&self.vertwo2000, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 2500)?;
-        w.write_set_begin(::mosaic_runtime::TType::String, self.a_set2500.len())?;
-        for e0 in &self.a_set2500 {
-            w.write_string(e0)?;
+        if let Some(v) = &self.b1 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 3000)?;
-        ::mosaic_runtime::Struct::encode(&self.vertwo3000, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 4000)?;
-        w.write_list_begin(::mosaic_runtime::TType::I32, self.big_numbers.len())?;
-        for e0 in &self.big_numbers {
-            w.write_i32(*e0)?;
+        if let Some(v) = &self.b10 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 10)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
         }
-        w.write_list_end()?;
+        if let Some(v) = &self.b100 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 100)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.check_true {
+            w.write_field_begin(::mosaic_runtime::TType::Bool, 500)?;
+            w.write_bool(*v)?;
+        }
+        if let Some(v) = &self.b1000 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1000)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.check_false {
+            w.write_field_begin(::mosaic_runtime::TType::Bool, 1500)?;
+            w.write_bool(*v)?;
+        }
+        if let Some(v) = &self.vertwo2000 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 2000)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.a_set2500 {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 2500)?;
+            w.write_set_begin(::mosaic_runtime::TType::String, v.len())?;
+            for e0 in v {
+                w.write_string(e0)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.vertwo3000 {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 3000)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.big_numbers {
+            w.write_field_begin(::mosaic_runtime::TType::List, 4000)?;
+            w.write_list_begin(::mosaic_runtime::TType::I32, v.len())?;
+            for e0 in v {
+                w.write_i32(*e0)?;
+            }
+            w.write_list_end()?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5198,15 +5684,23 @@ impl ::mosaic_runtime::Struct for LargeDeltas {
                     );
                 }
                 (2500, ::mosaic_runtime::TType::Set) => {
-                    f_a_set2500 = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_string()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_a_set2500 = Some(value);
+                    }
                 }
                 (3000, ::mosaic_runtime::TType::Struct) => {
                     f_vertwo3000 = Some(
@@ -5214,38 +5708,63 @@ impl ::mosaic_runtime::Struct for LargeDeltas {
                     );
                 }
                 (4000, ::mosaic_runtime::TType::List) => {
-                    f_big_numbers = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(r.read_i32()?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_big_numbers = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            b1: f_b1.unwrap_or_default(),
-            b10: f_b10.unwrap_or_default(),
-            b100: f_b100.unwrap_or_default(),
-            check_true: f_check_true.unwrap_or_default(),
-            b1000: f_b1000.unwrap_or_default(),
-            check_false: f_check_false.unwrap_or_default(),
-            vertwo2000: f_vertwo2000.unwrap_or_default(),
-            a_set2500: f_a_set2500.unwrap_or_default(),
-            vertwo3000: f_vertwo3000.unwrap_or_default(),
-            big_numbers: f_big_numbers.unwrap_or_default(),
+            b1: f_b1,
+            b10: f_b10,
+            b100: f_b100,
+            check_true: f_check_true,
+            b1000: f_b1000,
+            check_false: f_check_false,
+            vertwo2000: f_vertwo2000,
+            a_set2500: f_a_set2500,
+            vertwo3000: f_vertwo3000,
+            big_numbers: f_big_numbers,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for LargeDeltas {
+    fn default() -> Self {
+        Self {
+            b1: Some(::std::default::Default::default()),
+            b10: Some(::std::default::Default::default()),
+            b100: Some(::std::default::Default::default()),
+            check_true: Some(::std::default::Default::default()),
+            b1000: Some(::std::default::Default::default()),
+            check_false: Some(::std::default::Default::default()),
+            vertwo2000: Some(::std::default::Default::default()),
+            a_set2500: Some(::std::default::Default::default()),
+            vertwo3000: Some(::std::default::Default::default()),
+            big_numbers: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedListsI32x2 {
-    pub integerlist: ::std::vec::Vec<::std::vec::Vec<i32>>,
+    pub integerlist: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<i32>>>,
 }
 
 impl ::mosaic_runtime::Struct for NestedListsI32x2 {
@@ -5254,16 +5773,18 @@ impl ::mosaic_runtime::Struct for NestedListsI32x2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::List, self.integerlist.len())?;
-        for e0 in &self.integerlist {
-            w.write_list_begin(::mosaic_runtime::TType::I32, e0.len())?;
-            for e1 in e0 {
-                w.write_i32(*e1)?;
+        if let Some(v) = &self.integerlist {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::List, v.len())?;
+            for e0 in v {
+                w.write_list_begin(::mosaic_runtime::TType::I32, e0.len())?;
+                for e1 in e0 {
+                    w.write_i32(*e1)?;
+                }
+                w.write_list_end()?;
             }
             w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5276,13 +5797,22 @@ impl ::mosaic_runtime::Struct for NestedListsI32x2 {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_integerlist = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::List,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_list_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_list_of(
+                                        r,
+                                        ::mosaic_runtime::TType::I32,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::vec::Vec::with_capacity(h1.len);
                                     for _ in 0..h1.len {
                                         items1.push(r.read_i32()?);
@@ -5293,21 +5823,32 @@ impl ::mosaic_runtime::Struct for NestedListsI32x2 {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_integerlist = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            integerlist: f_integerlist.unwrap_or_default(),
-        })
+        Ok(Self { integerlist: f_integerlist })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for NestedListsI32x2 {
+    fn default() -> Self {
+        Self {
+            integerlist: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedListsI32x3 {
-    pub integerlist: ::std::vec::Vec<::std::vec::Vec<::std::vec::Vec<i32>>>,
+    pub integerlist: ::std::option::Option<
+        ::std::vec::Vec<::std::vec::Vec<::std::vec::Vec<i32>>>,
+    >,
 }
 
 impl ::mosaic_runtime::Struct for NestedListsI32x3 {
@@ -5316,20 +5857,22 @@ impl ::mosaic_runtime::Struct for NestedListsI32x3 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::List, self.integerlist.len())?;
-        for e0 in &self.integerlist {
-            w.write_list_begin(::mosaic_runtime::TType::List, e0.len())?;
-            for e1 in e0 {
-                w.write_list_begin(::mosaic_runtime::TType::I32, e1.len())?;
-                for e2 in e1 {
-                    w.write_i32(*e2)?;
+        if let Some(v) = &self.integerlist {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::List, v.len())?;
+            for e0 in v {
+                w.write_list_begin(::mosaic_runtime::TType::List, e0.len())?;
+                for e1 in e0 {
+                    w.write_list_begin(::mosaic_runtime::TType::I32, e1.len())?;
+                    for e2 in e1 {
+                        w.write_i32(*e2)?;
+                    }
+                    w.write_list_end()?;
                 }
                 w.write_list_end()?;
             }
             w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5342,18 +5885,31 @@ impl ::mosaic_runtime::Struct for NestedListsI32x3 {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_integerlist = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::List,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_list_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_list_of(
+                                        r,
+                                        ::mosaic_runtime::TType::List,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::vec::Vec::with_capacity(h1.len);
                                     for _ in 0..h1.len {
                                         items1
                                             .push({
-                                                let h2 = r.read_list_begin()?;
+                                                let h2 = ::mosaic_runtime::protocol::read_list_of(
+                                                    r,
+                                                    ::mosaic_runtime::TType::I32,
+                                                    &mut ok,
+                                                )?;
                                                 let mut items2 = ::std::vec::Vec::with_capacity(h2.len);
                                                 for _ in 0..h2.len {
                                                     items2.push(r.read_i32()?);
@@ -5368,29 +5924,44 @@ impl ::mosaic_runtime::Struct for NestedListsI32x3 {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_integerlist = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            integerlist: f_integerlist.unwrap_or_default(),
-        })
+        Ok(Self { integerlist: f_integerlist })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for NestedListsI32x3 {
+    fn default() -> Self {
+        Self {
+            integerlist: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedMixedx2 {
-    pub int_set_list: ::std::vec::Vec<::std::collections::BTreeSet<i32>>,
-    pub map_int_strset: ::std::collections::BTreeMap<
-        i32,
-        ::std::collections::BTreeSet<::std::string::String>,
+    pub int_set_list: ::std::option::Option<
+        ::std::vec::Vec<::std::collections::BTreeSet<i32>>,
     >,
-    pub map_int_strset_list: ::std::vec::Vec<
+    pub map_int_strset: ::std::option::Option<
         ::std::collections::BTreeMap<
             i32,
             ::std::collections::BTreeSet<::std::string::String>,
+        >,
+    >,
+    pub map_int_strset_list: ::std::option::Option<
+        ::std::vec::Vec<
+            ::std::collections::BTreeMap<
+                i32,
+                ::std::collections::BTreeSet<::std::string::String>,
+            >,
         >,
     >,
 }
@@ -5401,53 +5972,56 @@ impl ::mosaic_runtime::Struct for NestedMixedx2 {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::Set, self.int_set_list.len())?;
-        for e0 in &self.int_set_list {
-            w.write_set_begin(::mosaic_runtime::TType::I32, e0.len())?;
-            for e1 in e0 {
-                w.write_i32(*e1)?;
+        if let Some(v) = &self.int_set_list {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::Set, v.len())?;
+            for e0 in v {
+                w.write_set_begin(::mosaic_runtime::TType::I32, e0.len())?;
+                for e1 in e0 {
+                    w.write_i32(*e1)?;
+                }
+                w.write_set_end()?;
             }
-            w.write_set_end()?;
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::I32,
-            ::mosaic_runtime::TType::Set,
-            self.map_int_strset.len(),
-        )?;
-        for (k0, v0) in &self.map_int_strset {
-            w.write_i32(*k0)?;
-            w.write_set_begin(::mosaic_runtime::TType::String, v0.len())?;
-            for e1 in v0 {
-                w.write_string(e1)?;
-            }
-            w.write_set_end()?;
-        }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 3)?;
-        w.write_list_begin(
-            ::mosaic_runtime::TType::Map,
-            self.map_int_strset_list.len(),
-        )?;
-        for e0 in &self.map_int_strset_list {
+        if let Some(v) = &self.map_int_strset {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
             w.write_map_begin(
                 ::mosaic_runtime::TType::I32,
                 ::mosaic_runtime::TType::Set,
-                e0.len(),
+                v.len(),
             )?;
-            for (k1, v1) in e0 {
-                w.write_i32(*k1)?;
-                w.write_set_begin(::mosaic_runtime::TType::String, v1.len())?;
-                for e2 in v1 {
-                    w.write_string(e2)?;
+            for (k0, v0) in v {
+                w.write_i32(*k0)?;
+                w.write_set_begin(::mosaic_runtime::TType::String, v0.len())?;
+                for e1 in v0 {
+                    w.write_string(e1)?;
                 }
                 w.write_set_end()?;
             }
             w.write_map_end()?;
         }
-        w.write_list_end()?;
+        if let Some(v) = &self.map_int_strset_list {
+            w.write_field_begin(::mosaic_runtime::TType::List, 3)?;
+            w.write_list_begin(::mosaic_runtime::TType::Map, v.len())?;
+            for e0 in v {
+                w.write_map_begin(
+                    ::mosaic_runtime::TType::I32,
+                    ::mosaic_runtime::TType::Set,
+                    e0.len(),
+                )?;
+                for (k1, v1) in e0 {
+                    w.write_i32(*k1)?;
+                    w.write_set_begin(::mosaic_runtime::TType::String, v1.len())?;
+                    for e2 in v1 {
+                        w.write_string(e2)?;
+                    }
+                    w.write_set_end()?;
+                }
+                w.write_map_end()?;
+            }
+            w.write_list_end()?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5462,13 +6036,22 @@ impl ::mosaic_runtime::Struct for NestedMixedx2 {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_int_set_list = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Set,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_set_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_set_of(
+                                        r,
+                                        ::mosaic_runtime::TType::I32,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeSet::new();
                                     for _ in 0..h1.len {
                                         items1.insert(r.read_i32()?);
@@ -5479,16 +6062,29 @@ impl ::mosaic_runtime::Struct for NestedMixedx2 {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_int_set_list = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::Map) => {
-                    f_map_int_strset = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            ::mosaic_runtime::TType::Set,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = r.read_i32()?;
                             let value = {
-                                let h1 = r.read_set_begin()?;
+                                let h1 = ::mosaic_runtime::protocol::read_set_of(
+                                    r,
+                                    ::mosaic_runtime::TType::String,
+                                    &mut ok,
+                                )?;
                                 let mut items1 = ::std::collections::BTreeSet::new();
                                 for _ in 0..h1.len {
                                     items1.insert(r.read_string()?);
@@ -5500,21 +6096,38 @@ impl ::mosaic_runtime::Struct for NestedMixedx2 {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_map_int_strset = Some(value);
+                    }
                 }
                 (3, ::mosaic_runtime::TType::List) => {
-                    f_map_int_strset_list = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Map,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_map_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_map_of(
+                                        r,
+                                        ::mosaic_runtime::TType::I32,
+                                        ::mosaic_runtime::TType::Set,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeMap::new();
                                     for _ in 0..h1.len {
                                         let key = r.read_i32()?;
                                         let value = {
-                                            let h2 = r.read_set_begin()?;
+                                            let h2 = ::mosaic_runtime::protocol::read_set_of(
+                                                r,
+                                                ::mosaic_runtime::TType::String,
+                                                &mut ok,
+                                            )?;
                                             let mut items2 = ::std::collections::BTreeSet::new();
                                             for _ in 0..h2.len {
                                                 items2.insert(r.read_string()?);
@@ -5530,23 +6143,36 @@ impl ::mosaic_runtime::Struct for NestedMixedx2 {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_map_int_strset_list = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            int_set_list: f_int_set_list.unwrap_or_default(),
-            map_int_strset: f_map_int_strset.unwrap_or_default(),
-            map_int_strset_list: f_map_int_strset_list.unwrap_or_default(),
+            int_set_list: f_int_set_list,
+            map_int_strset: f_map_int_strset,
+            map_int_strset_list: f_map_int_strset_list,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for NestedMixedx2 {
+    fn default() -> Self {
+        Self {
+            int_set_list: Some(::std::default::Default::default()),
+            map_int_strset: Some(::std::default::Default::default()),
+            map_int_strset_list: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ListBonks {
-    pub bonk: ::std::vec::Vec<Bonk>,
+    pub bonk: ::std::option::Option<::std::vec::Vec<Bonk>>,
 }
 
 impl ::mosaic_runtime::Struct for ListBonks {
@@ -5555,12 +6181,14 @@ impl ::mosaic_runtime::Struct for ListBonks {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::Struct, self.bonk.len())?;
-        for e0 in &self.bonk {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.bonk {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5573,29 +6201,45 @@ impl ::mosaic_runtime::Struct for ListBonks {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_bonk = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(<Bonk as ::mosaic_runtime::Struct>::decode(r)?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_bonk = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            bonk: f_bonk.unwrap_or_default(),
-        })
+        Ok(Self { bonk: f_bonk })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for ListBonks {
+    fn default() -> Self {
+        Self {
+            bonk: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedListsBonk {
-    pub bonk: ::std::vec::Vec<::std::vec::Vec<::std::vec::Vec<Bonk>>>,
+    pub bonk: ::std::option::Option<
+        ::std::vec::Vec<::std::vec::Vec<::std::vec::Vec<Bonk>>>,
+    >,
 }
 
 impl ::mosaic_runtime::Struct for NestedListsBonk {
@@ -5604,20 +6248,22 @@ impl ::mosaic_runtime::Struct for NestedListsBonk {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::List, self.bonk.len())?;
-        for e0 in &self.bonk {
-            w.write_list_begin(::mosaic_runtime::TType::List, e0.len())?;
-            for e1 in e0 {
-                w.write_list_begin(::mosaic_runtime::TType::Struct, e1.len())?;
-                for e2 in e1 {
-                    ::mosaic_runtime::Struct::encode(e2, w)?;
+        if let Some(v) = &self.bonk {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::List, v.len())?;
+            for e0 in v {
+                w.write_list_begin(::mosaic_runtime::TType::List, e0.len())?;
+                for e1 in e0 {
+                    w.write_list_begin(::mosaic_runtime::TType::Struct, e1.len())?;
+                    for e2 in e1 {
+                        ::mosaic_runtime::Struct::encode(e2, w)?;
+                    }
+                    w.write_list_end()?;
                 }
                 w.write_list_end()?;
             }
             w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -5630,18 +6276,31 @@ impl ::mosaic_runtime::Struct for NestedListsBonk {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_bonk = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::List,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
                                 .push({
-                                    let h1 = r.read_list_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_list_of(
+                                        r,
+                                        ::mosaic_runtime::TType::List,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::vec::Vec::with_capacity(h1.len);
                                     for _ in 0..h1.len {
                                         items1
                                             .push({
-                                                let h2 = r.read_list_begin()?;
+                                                let h2 = ::mosaic_runtime::protocol::read_list_of(
+                                                    r,
+                                                    ::mosaic_runtime::TType::Struct,
+                                                    &mut ok,
+                                                )?;
                                                 let mut items2 = ::std::vec::Vec::with_capacity(h2.len);
                                                 for _ in 0..h2.len {
                                                     items2.push(<Bonk as ::mosaic_runtime::Struct>::decode(r)?);
@@ -5656,15 +6315,24 @@ impl ::mosaic_runtime::Struct for NestedListsBonk {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_bonk = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            bonk: f_bonk.unwrap_or_default(),
-        })
+        Ok(Self { bonk: f_bonk })
+    }
+}
+
+impl ::std::default::Default for NestedListsBonk {
+    fn default() -> Self {
+        Self {
+            bonk: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -5842,15 +6510,23 @@ impl ::mosaic_runtime::Struct for OptionalSetDefaultTest {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Set) => {
-                    f_with_default = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_string()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_with_default = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
@@ -5922,19 +6598,33 @@ impl ::mosaic_runtime::Struct for OptionalBinary {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Set) => {
-                    f_bin_set = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_binary()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_bin_set = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::Map) => {
-                    f_bin_map = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = r.read_binary()?;
@@ -5943,7 +6633,10 @@ impl ::mosaic_runtime::Struct for OptionalBinary {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_bin_map = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }

@@ -52,10 +52,10 @@ impl ::std::convert::From<Level> for i32 {
 }
 
 /// A struct used as a map key in another file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Stamp {
-    pub at: Timestamp,
-    pub weight: f64,
+    pub at: ::std::option::Option<Timestamp>,
+    pub weight: ::std::option::Option<f64>,
 }
 
 impl ::mosaic_runtime::Struct for Stamp {
@@ -64,10 +64,14 @@ impl ::mosaic_runtime::Struct for Stamp {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I64, 1)?;
-        w.write_i64(self.at)?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
-        w.write_double(self.weight)?;
+        if let Some(v) = &self.at {
+            w.write_field_begin(::mosaic_runtime::TType::I64, 1)?;
+            w.write_i64(*v)?;
+        }
+        if let Some(v) = &self.weight {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
+            w.write_double(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -86,10 +90,16 @@ impl ::mosaic_runtime::Struct for Stamp {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            at: f_at.unwrap_or_default(),
-            weight: f_weight.unwrap_or_default(),
-        })
+        Ok(Self { at: f_at, weight: f_weight })
+    }
+}
+
+impl ::std::default::Default for Stamp {
+    fn default() -> Self {
+        Self {
+            at: Some(::std::default::Default::default()),
+            weight: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -125,8 +135,8 @@ impl ::std::cmp::Ord for Stamp {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CommonError {
-    pub message: ::std::string::String,
-    pub level: Level,
+    pub message: ::std::option::Option<::std::string::String>,
+    pub level: ::std::option::Option<Level>,
 }
 
 impl ::mosaic_runtime::Struct for CommonError {
@@ -135,10 +145,14 @@ impl ::mosaic_runtime::Struct for CommonError {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.message)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.level.0)?;
+        if let Some(v) = &self.message {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.level {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(v.0)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -160,8 +174,8 @@ impl ::mosaic_runtime::Struct for CommonError {
         }
         r.read_struct_end()?;
         Ok(Self {
-            message: f_message.unwrap_or_default(),
-            level: f_level.unwrap_or(Level::HIGH),
+            message: f_message,
+            level: f_level.or(::std::option::Option::Some(Level::HIGH)),
         })
     }
 }
@@ -169,16 +183,21 @@ impl ::mosaic_runtime::Struct for CommonError {
 impl ::std::default::Default for CommonError {
     fn default() -> Self {
         Self {
-            message: ::std::default::Default::default(),
-            level: Level::HIGH,
+            message: Some(::std::default::Default::default()),
+            level: ::std::option::Option::Some(Level::HIGH),
         }
     }
 }
 
 impl ::std::fmt::Display for CommonError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str("CommonError: ")?;
-        f.write_str(&self.message)
+        match &self.message {
+            Some(message) => {
+                f.write_str("CommonError: ")?;
+                f.write_str(message)
+            }
+            None => ::std::fmt::Debug::fmt(self, f),
+        }
     }
 }
 

@@ -71,60 +71,60 @@ impl ::mosaic_runtime::TotalOrd for Dyn {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Type {
-    pub r#abstract: i32,
-    pub r#as: i32,
-    pub r#async: i32,
-    pub r#await: i32,
-    pub r#become: i32,
-    pub r#box: i32,
-    pub r#break: i32,
-    pub r#continue: i32,
-    pub crate_: i32,
-    pub r#do: i32,
-    pub r#dyn: i32,
-    pub r#else: i32,
-    pub r#extern: i32,
-    pub r#final: i32,
-    pub r#fn: i32,
-    pub r#for: i32,
-    pub r#gen: i32,
-    pub r#if: i32,
-    pub r#impl: i32,
-    pub r#in: i32,
-    pub r#let: i32,
-    pub r#loop: i32,
-    pub r#macro: i32,
-    pub r#match: i32,
-    pub r#mod: i32,
-    pub r#move: i32,
-    pub r#mut: i32,
-    pub r#override: i32,
-    pub r#priv: i32,
-    pub r#pub: i32,
-    pub r#ref: i32,
-    pub r#return: i32,
-    pub self_: i32,
-    pub self__: i32,
-    pub r#static: i32,
-    pub super_: i32,
-    pub r#trait: i32,
-    pub r#try: i32,
-    pub r#type: i32,
-    pub r#typeof: i32,
-    pub r#unsafe: i32,
-    pub r#unsized: i32,
-    pub r#use: i32,
-    pub r#virtual: i32,
-    pub r#where: i32,
-    pub r#while: i32,
-    pub r#yield: i32,
-    pub self___: i32,
-    pub r: i32,
-    pub w: i32,
-    pub field: i32,
-    pub f_type: i32,
+    pub r#abstract: ::std::option::Option<i32>,
+    pub r#as: ::std::option::Option<i32>,
+    pub r#async: ::std::option::Option<i32>,
+    pub r#await: ::std::option::Option<i32>,
+    pub r#become: ::std::option::Option<i32>,
+    pub r#box: ::std::option::Option<i32>,
+    pub r#break: ::std::option::Option<i32>,
+    pub r#continue: ::std::option::Option<i32>,
+    pub crate_: ::std::option::Option<i32>,
+    pub r#do: ::std::option::Option<i32>,
+    pub r#dyn: ::std::option::Option<i32>,
+    pub r#else: ::std::option::Option<i32>,
+    pub r#extern: ::std::option::Option<i32>,
+    pub r#final: ::std::option::Option<i32>,
+    pub r#fn: ::std::option::Option<i32>,
+    pub r#for: ::std::option::Option<i32>,
+    pub r#gen: ::std::option::Option<i32>,
+    pub r#if: ::std::option::Option<i32>,
+    pub r#impl: ::std::option::Option<i32>,
+    pub r#in: ::std::option::Option<i32>,
+    pub r#let: ::std::option::Option<i32>,
+    pub r#loop: ::std::option::Option<i32>,
+    pub r#macro: ::std::option::Option<i32>,
+    pub r#match: ::std::option::Option<i32>,
+    pub r#mod: ::std::option::Option<i32>,
+    pub r#move: ::std::option::Option<i32>,
+    pub r#mut: ::std::option::Option<i32>,
+    pub r#override: ::std::option::Option<i32>,
+    pub r#priv: ::std::option::Option<i32>,
+    pub r#pub: ::std::option::Option<i32>,
+    pub r#ref: ::std::option::Option<i32>,
+    pub r#return: ::std::option::Option<i32>,
+    pub self_: ::std::option::Option<i32>,
+    pub self__: ::std::option::Option<i32>,
+    pub r#static: ::std::option::Option<i32>,
+    pub super_: ::std::option::Option<i32>,
+    pub r#trait: ::std::option::Option<i32>,
+    pub r#try: ::std::option::Option<i32>,
+    pub r#type: ::std::option::Option<i32>,
+    pub r#typeof: ::std::option::Option<i32>,
+    pub r#unsafe: ::std::option::Option<i32>,
+    pub r#unsized: ::std::option::Option<i32>,
+    pub r#use: ::std::option::Option<i32>,
+    pub r#virtual: ::std::option::Option<i32>,
+    pub r#where: ::std::option::Option<i32>,
+    pub r#while: ::std::option::Option<i32>,
+    pub r#yield: ::std::option::Option<i32>,
+    pub self___: ::std::option::Option<i32>,
+    pub r: ::std::option::Option<i32>,
+    pub w: ::std::option::Option<i32>,
+    pub field: ::std::option::Option<i32>,
+    pub f_type: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Type {
@@ -133,110 +133,214 @@ impl ::mosaic_runtime::Struct for Type {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.r#abstract)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.r#as)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
-        w.write_i32(self.r#async)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 4)?;
-        w.write_i32(self.r#await)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 5)?;
-        w.write_i32(self.r#become)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 6)?;
-        w.write_i32(self.r#box)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 7)?;
-        w.write_i32(self.r#break)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 8)?;
-        w.write_i32(self.r#continue)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
-        w.write_i32(self.crate_)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 10)?;
-        w.write_i32(self.r#do)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 11)?;
-        w.write_i32(self.r#dyn)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
-        w.write_i32(self.r#else)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 13)?;
-        w.write_i32(self.r#extern)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 14)?;
-        w.write_i32(self.r#final)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 15)?;
-        w.write_i32(self.r#fn)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 16)?;
-        w.write_i32(self.r#for)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 17)?;
-        w.write_i32(self.r#gen)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 18)?;
-        w.write_i32(self.r#if)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 19)?;
-        w.write_i32(self.r#impl)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 20)?;
-        w.write_i32(self.r#in)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 21)?;
-        w.write_i32(self.r#let)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 22)?;
-        w.write_i32(self.r#loop)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 23)?;
-        w.write_i32(self.r#macro)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 24)?;
-        w.write_i32(self.r#match)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 25)?;
-        w.write_i32(self.r#mod)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 26)?;
-        w.write_i32(self.r#move)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 27)?;
-        w.write_i32(self.r#mut)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 28)?;
-        w.write_i32(self.r#override)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 29)?;
-        w.write_i32(self.r#priv)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 30)?;
-        w.write_i32(self.r#pub)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 31)?;
-        w.write_i32(self.r#ref)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 32)?;
-        w.write_i32(self.r#return)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 33)?;
-        w.write_i32(self.self_)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 34)?;
-        w.write_i32(self.self__)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 35)?;
-        w.write_i32(self.r#static)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 36)?;
-        w.write_i32(self.super_)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 37)?;
-        w.write_i32(self.r#trait)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 38)?;
-        w.write_i32(self.r#try)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 39)?;
-        w.write_i32(self.r#type)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 40)?;
-        w.write_i32(self.r#typeof)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 41)?;
-        w.write_i32(self.r#unsafe)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 42)?;
-        w.write_i32(self.r#unsized)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 43)?;
-        w.write_i32(self.r#use)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 44)?;
-        w.write_i32(self.r#virtual)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 45)?;
-        w.write_i32(self.r#where)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 46)?;
-        w.write_i32(self.r#while)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 47)?;
-        w.write_i32(self.r#yield)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 48)?;
-        w.write_i32(self.self___)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 49)?;
-        w.write_i32(self.r)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 50)?;
-        w.write_i32(self.w)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 51)?;
-        w.write_i32(self.field)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 52)?;
-        w.write_i32(self.f_type)?;
+        if let Some(v) = &self.r#abstract {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#as {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#async {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#await {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 4)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#become {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 5)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#box {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 6)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#break {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 7)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#continue {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 8)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.crate_ {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 9)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#do {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 10)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#dyn {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 11)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#else {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#extern {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 13)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#final {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 14)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#fn {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 15)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#for {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 16)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#gen {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 17)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#if {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 18)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#impl {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 19)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#in {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 20)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#let {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 21)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#loop {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 22)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#macro {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 23)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#match {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 24)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#mod {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 25)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#move {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 26)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#mut {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 27)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#override {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 28)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#priv {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 29)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#pub {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 30)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#ref {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 31)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#return {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 32)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.self_ {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 33)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.self__ {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 34)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#static {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 35)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.super_ {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 36)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#trait {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 37)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#try {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 38)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#type {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 39)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#typeof {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 40)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#unsafe {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 41)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#unsized {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 42)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#use {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 43)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#virtual {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 44)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#where {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 45)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#while {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 46)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r#yield {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 47)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.self___ {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 48)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.r {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 49)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.w {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 50)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.field {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 51)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.f_type {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 52)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -356,59 +460,118 @@ impl ::mosaic_runtime::Struct for Type {
         }
         r.read_struct_end()?;
         Ok(Self {
-            r#abstract: f_abstract.unwrap_or_default(),
-            r#as: f_as.unwrap_or_default(),
-            r#async: f_async.unwrap_or_default(),
-            r#await: f_await.unwrap_or_default(),
-            r#become: f_become.unwrap_or_default(),
-            r#box: f_box.unwrap_or_default(),
-            r#break: f_break.unwrap_or_default(),
-            r#continue: f_continue.unwrap_or_default(),
-            crate_: f_crate_.unwrap_or_default(),
-            r#do: f_do.unwrap_or_default(),
-            r#dyn: f_dyn.unwrap_or_default(),
-            r#else: f_else.unwrap_or_default(),
-            r#extern: f_extern.unwrap_or_default(),
-            r#final: f_final.unwrap_or_default(),
-            r#fn: f_fn.unwrap_or_default(),
-            r#for: f_for.unwrap_or_default(),
-            r#gen: f_gen.unwrap_or_default(),
-            r#if: f_if.unwrap_or_default(),
-            r#impl: f_impl.unwrap_or_default(),
-            r#in: f_in.unwrap_or_default(),
-            r#let: f_let.unwrap_or_default(),
-            r#loop: f_loop.unwrap_or_default(),
-            r#macro: f_macro.unwrap_or_default(),
-            r#match: f_match.unwrap_or_default(),
-            r#mod: f_mod.unwrap_or_default(),
-            r#move: f_move.unwrap_or_default(),
-            r#mut: f_mut.unwrap_or_default(),
-            r#override: f_override.unwrap_or_default(),
-            r#priv: f_priv.unwrap_or_default(),
-            r#pub: f_pub.unwrap_or_default(),
-            r#ref: f_ref.unwrap_or_default(),
-            r#return: f_return.unwrap_or_default(),
-            self_: f_self_.unwrap_or_default(),
-            self__: f_self__.unwrap_or_default(),
-            r#static: f_static.unwrap_or_default(),
-            super_: f_super_.unwrap_or_default(),
-            r#trait: f_trait.unwrap_or_default(),
-            r#try: f_try.unwrap_or_default(),
-            r#type: f_type.unwrap_or_default(),
-            r#typeof: f_typeof.unwrap_or_default(),
-            r#unsafe: f_unsafe.unwrap_or_default(),
-            r#unsized: f_unsized.unwrap_or_default(),
-            r#use: f_use.unwrap_or_default(),
-            r#virtual: f_virtual.unwrap_or_default(),
-            r#where: f_where.unwrap_or_default(),
-            r#while: f_while.unwrap_or_default(),
-            r#yield: f_yield.unwrap_or_default(),
-            self___: f_self___.unwrap_or_default(),
-            r: f_r.unwrap_or_default(),
-            w: f_w.unwrap_or_default(),
-            field: f_field.unwrap_or_default(),
-            f_type: f_f_type.unwrap_or_default(),
+            r#abstract: f_abstract,
+            r#as: f_as,
+            r#async: f_async,
+            r#await: f_await,
+            r#become: f_become,
+            r#box: f_box,
+            r#break: f_break,
+            r#continue: f_continue,
+            crate_: f_crate_,
+            r#do: f_do,
+            r#dyn: f_dyn,
+            r#else: f_else,
+            r#extern: f_extern,
+            r#final: f_final,
+            r#fn: f_fn,
+            r#for: f_for,
+            r#gen: f_gen,
+            r#if: f_if,
+            r#impl: f_impl,
+            r#in: f_in,
+            r#let: f_let,
+            r#loop: f_loop,
+            r#macro: f_macro,
+            r#match: f_match,
+            r#mod: f_mod,
+            r#move: f_move,
+            r#mut: f_mut,
+            r#override: f_override,
+            r#priv: f_priv,
+            r#pub: f_pub,
+            r#ref: f_ref,
+            r#return: f_return,
+            self_: f_self_,
+            self__: f_self__,
+            r#static: f_static,
+            super_: f_super_,
+            r#trait: f_trait,
+            r#try: f_try,
+            r#type: f_type,
+            r#typeof: f_typeof,
+            r#unsafe: f_unsafe,
+            r#unsized: f_unsized,
+            r#use: f_use,
+            r#virtual: f_virtual,
+            r#where: f_where,
+            r#while: f_while,
+            r#yield: f_yield,
+            self___: f_self___,
+            r: f_r,
+            w: f_w,
+            field: f_field,
+            f_type: f_f_type,
         })
+    }
+}
+
+impl ::std::default::Default for Type {
+    fn default() -> Self {
+        Self {
+            r#abstract: Some(::std::default::Default::default()),
+            r#as: Some(::std::default::Default::default()),
+            r#async: Some(::std::default::Default::default()),
+            r#await: Some(::std::default::Default::default()),
+            r#become: Some(::std::default::Default::default()),
+            r#box: Some(::std::default::Default::default()),
+            r#break: Some(::std::default::Default::default()),
+            r#continue: Some(::std::default::Default::default()),
+            crate_: Some(::std::default::Default::default()),
+            r#do: Some(::std::default::Default::default()),
+            r#dyn: Some(::std::default::Default::default()),
+            r#else: Some(::std::default::Default::default()),
+            r#extern: Some(::std::default::Default::default()),
+            r#final: Some(::std::default::Default::default()),
+            r#fn: Some(::std::default::Default::default()),
+            r#for: Some(::std::default::Default::default()),
+            r#gen: Some(::std::default::Default::default()),
+            r#if: Some(::std::default::Default::default()),
+            r#impl: Some(::std::default::Default::default()),
+            r#in: Some(::std::default::Default::default()),
+            r#let: Some(::std::default::Default::default()),
+            r#loop: Some(::std::default::Default::default()),
+            r#macro: Some(::std::default::Default::default()),
+            r#match: Some(::std::default::Default::default()),
+            r#mod: Some(::std::default::Default::default()),
+            r#move: Some(::std::default::Default::default()),
+            r#mut: Some(::std::default::Default::default()),
+            r#override: Some(::std::default::Default::default()),
+            r#priv: Some(::std::default::Default::default()),
+            r#pub: Some(::std::default::Default::default()),
+            r#ref: Some(::std::default::Default::default()),
+            r#return: Some(::std::default::Default::default()),
+            self_: Some(::std::default::Default::default()),
+            self__: Some(::std::default::Default::default()),
+            r#static: Some(::std::default::Default::default()),
+            super_: Some(::std::default::Default::default()),
+            r#trait: Some(::std::default::Default::default()),
+            r#try: Some(::std::default::Default::default()),
+            r#type: Some(::std::default::Default::default()),
+            r#typeof: Some(::std::default::Default::default()),
+            r#unsafe: Some(::std::default::Default::default()),
+            r#unsized: Some(::std::default::Default::default()),
+            r#use: Some(::std::default::Default::default()),
+            r#virtual: Some(::std::default::Default::default()),
+            r#where: Some(::std::default::Default::default()),
+            r#while: Some(::std::default::Default::default()),
+            r#yield: Some(::std::default::Default::default()),
+            self___: Some(::std::default::Default::default()),
+            r: Some(::std::default::Default::default()),
+            w: Some(::std::default::Default::default()),
+            field: Some(::std::default::Default::default()),
+            f_type: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -419,10 +582,10 @@ impl ::mosaic_runtime::TotalOrd for Type {
 }
 
 /// Names of prelude types: generated code must not be confused by them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Result {
-    pub ok: ::std::string::String,
-    pub err: ::std::string::String,
+    pub ok: ::std::option::Option<::std::string::String>,
+    pub err: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for Result {
@@ -431,10 +594,14 @@ impl ::mosaic_runtime::Struct for Result {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.ok)?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.err)?;
+        if let Some(v) = &self.ok {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.err {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -453,10 +620,16 @@ impl ::mosaic_runtime::Struct for Result {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            ok: f_ok.unwrap_or_default(),
-            err: f_err.unwrap_or_default(),
-        })
+        Ok(Self { ok: f_ok, err: f_err })
+    }
+}
+
+impl ::std::default::Default for Result {
+    fn default() -> Self {
+        Self {
+            ok: Some(::std::default::Default::default()),
+            err: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -466,10 +639,10 @@ impl ::mosaic_runtime::TotalOrd for Result {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Option {
-    pub some: Result,
-    pub none: i32,
+    pub some: ::std::option::Option<Result>,
+    pub none: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Option {
@@ -478,10 +651,14 @@ impl ::mosaic_runtime::Struct for Option {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
-        ::mosaic_runtime::Struct::encode(&self.some, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.none)?;
+        if let Some(v) = &self.some {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.none {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -502,10 +679,16 @@ impl ::mosaic_runtime::Struct for Option {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            some: f_some.unwrap_or_default(),
-            none: f_none.unwrap_or_default(),
-        })
+        Ok(Self { some: f_some, none: f_none })
+    }
+}
+
+impl ::std::default::Default for Option {
+    fn default() -> Self {
+        Self {
+            some: Some(::std::default::Default::default()),
+            none: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -515,9 +698,9 @@ impl ::mosaic_runtime::TotalOrd for Option {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct String {
-    pub value: ::std::string::String,
+    pub value: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for String {
@@ -526,8 +709,10 @@ impl ::mosaic_runtime::Struct for String {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.value)?;
+        if let Some(v) = &self.value {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -544,15 +729,21 @@ impl ::mosaic_runtime::Struct for String {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            value: f_value.unwrap_or_default(),
-        })
+        Ok(Self { value: f_value })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for String {
+    fn default() -> Self {
+        Self {
+            value: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Vec {
-    pub items: ::std::vec::Vec<String>,
+    pub items: ::std::option::Option<::std::vec::Vec<String>>,
 }
 
 impl ::mosaic_runtime::Struct for Vec {
@@ -561,12 +752,14 @@ impl ::mosaic_runtime::Struct for Vec {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
-        w.write_list_begin(::mosaic_runtime::TType::Struct, self.items.len())?;
-        for e0 in &self.items {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.items {
+            w.write_field_begin(::mosaic_runtime::TType::List, 1)?;
+            w.write_list_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -579,8 +772,13 @@ impl ::mosaic_runtime::Struct for Vec {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::List) => {
-                    f_items = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0
@@ -588,21 +786,30 @@ impl ::mosaic_runtime::Struct for Vec {
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_items = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            items: f_items.unwrap_or_default(),
-        })
+        Ok(Self { items: f_items })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Vec {
+    fn default() -> Self {
+        Self {
+            items: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Box {
-    pub boxed: Vec,
+    pub boxed: ::std::option::Option<Vec>,
 }
 
 impl ::mosaic_runtime::Struct for Box {
@@ -611,8 +818,10 @@ impl ::mosaic_runtime::Struct for Box {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
-        ::mosaic_runtime::Struct::encode(&self.boxed, w)?;
+        if let Some(v) = &self.boxed {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -631,15 +840,21 @@ impl ::mosaic_runtime::Struct for Box {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            boxed: f_boxed.unwrap_or_default(),
-        })
+        Ok(Self { boxed: f_boxed })
+    }
+}
+
+impl ::std::default::Default for Box {
+    fn default() -> Self {
+        Self {
+            boxed: Some(::std::default::Default::default()),
+        }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Default {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Default {
@@ -648,8 +863,10 @@ impl ::mosaic_runtime::Struct for Default {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -666,19 +883,23 @@ impl ::mosaic_runtime::Struct for Default {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or(1) })
+        Ok(Self {
+            x: f_x.or(::std::option::Option::Some(1)),
+        })
     }
 }
 
 impl ::std::default::Default for Default {
     fn default() -> Self {
-        Self { x: 1 }
+        Self {
+            x: ::std::option::Option::Some(1),
+        }
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Send {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Send {
@@ -687,8 +908,10 @@ impl ::mosaic_runtime::Struct for Send {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -705,13 +928,21 @@ impl ::mosaic_runtime::Struct for Send {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Send {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Sync {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Sync {
@@ -720,8 +951,10 @@ impl ::mosaic_runtime::Struct for Sync {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -738,13 +971,21 @@ impl ::mosaic_runtime::Struct for Sync {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Sync {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ok_ {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Ok_ {
@@ -753,8 +994,10 @@ impl ::mosaic_runtime::Struct for Ok_ {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -771,13 +1014,21 @@ impl ::mosaic_runtime::Struct for Ok_ {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Ok_ {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Some_ {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Some_ {
@@ -786,8 +1037,10 @@ impl ::mosaic_runtime::Struct for Some_ {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -804,13 +1057,21 @@ impl ::mosaic_runtime::Struct for Some_ {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Some_ {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Error {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Error {
@@ -819,8 +1080,10 @@ impl ::mosaic_runtime::Struct for Error {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -837,13 +1100,21 @@ impl ::mosaic_runtime::Struct for Error {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Error {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Struct {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Struct {
@@ -852,8 +1123,10 @@ impl ::mosaic_runtime::Struct for Struct {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -870,13 +1143,21 @@ impl ::mosaic_runtime::Struct for Struct {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Struct {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TType {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for TType {
@@ -885,8 +1166,10 @@ impl ::mosaic_runtime::Struct for TType {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -903,7 +1186,15 @@ impl ::mosaic_runtime::Struct for TType {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
+    }
+}
+
+impl ::std::default::Default for TType {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -973,9 +1264,9 @@ impl ::mosaic_runtime::TotalOrd for Match {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Crate {
-    pub message: ::std::string::String,
+    pub message: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for Crate {
@@ -984,8 +1275,10 @@ impl ::mosaic_runtime::Struct for Crate {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.message)?;
+        if let Some(v) = &self.message {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1004,16 +1297,27 @@ impl ::mosaic_runtime::Struct for Crate {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            message: f_message.unwrap_or_default(),
-        })
+        Ok(Self { message: f_message })
+    }
+}
+
+impl ::std::default::Default for Crate {
+    fn default() -> Self {
+        Self {
+            message: Some(::std::default::Default::default()),
+        }
     }
 }
 
 impl ::std::fmt::Display for Crate {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str("Crate: ")?;
-        f.write_str(&self.message)
+        match &self.message {
+            Some(message) => {
+                f.write_str("Crate: ")?;
+                f.write_str(message)
+            }
+            None => ::std::fmt::Debug::fmt(self, f),
+        }
     }
 }
 
@@ -1865,9 +2169,9 @@ pub mod __default_service {
 }
 
 /// Names of prelude traits and derive macros.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Ord {
-    pub x: f64,
+    pub x: ::std::option::Option<f64>,
 }
 
 impl ::mosaic_runtime::Struct for Ord {
@@ -1876,8 +2180,10 @@ impl ::mosaic_runtime::Struct for Ord {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 1)?;
-        w.write_double(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 1)?;
+            w.write_double(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1894,7 +2200,15 @@ impl ::mosaic_runtime::Struct for Ord {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
+    }
+}
+
+impl ::std::default::Default for Ord {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -1924,9 +2238,9 @@ impl ::std::cmp::Ord for Ord {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Clone {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Clone {
@@ -1935,8 +2249,10 @@ impl ::mosaic_runtime::Struct for Clone {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1953,7 +2269,15 @@ impl ::mosaic_runtime::Struct for Clone {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
+    }
+}
+
+impl ::std::default::Default for Clone {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -1963,9 +2287,9 @@ impl ::mosaic_runtime::TotalOrd for Clone {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Hash {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Hash {
@@ -1974,8 +2298,10 @@ impl ::mosaic_runtime::Struct for Hash {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1992,13 +2318,21 @@ impl ::mosaic_runtime::Struct for Hash {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Hash {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Debug {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Debug {
@@ -2007,8 +2341,10 @@ impl ::mosaic_runtime::Struct for Debug {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -2025,13 +2361,21 @@ impl ::mosaic_runtime::Struct for Debug {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Debug {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PartialEq {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for PartialEq {
@@ -2040,8 +2384,10 @@ impl ::mosaic_runtime::Struct for PartialEq {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -2058,13 +2404,21 @@ impl ::mosaic_runtime::Struct for PartialEq {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for PartialEq {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Sized {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Sized {
@@ -2073,8 +2427,10 @@ impl ::mosaic_runtime::Struct for Sized {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -2091,13 +2447,21 @@ impl ::mosaic_runtime::Struct for Sized {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Sized {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Into {
-    pub x: i32,
+    pub x: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Into {
@@ -2106,8 +2470,10 @@ impl ::mosaic_runtime::Struct for Into {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.x)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -2124,16 +2490,24 @@ impl ::mosaic_runtime::Struct for Into {
             }
         }
         r.read_struct_end()?;
-        Ok(Self { x: f_x.unwrap_or_default() })
+        Ok(Self { x: f_x })
+    }
+}
+
+impl ::std::default::Default for Into {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+        }
     }
 }
 
 /// Keys whose type names shadow prelude traits.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shadowed {
-    pub ords: ::std::collections::BTreeSet<Ord>,
-    pub clones: ::std::collections::BTreeMap<Clone, Hash>,
-    pub matches: ::std::collections::BTreeSet<Match>,
+    pub ords: ::std::option::Option<::std::collections::BTreeSet<Ord>>,
+    pub clones: ::std::option::Option<::std::collections::BTreeMap<Clone, Hash>>,
+    pub matches: ::std::option::Option<::std::collections::BTreeSet<Match>>,
 }
 
 impl ::mosaic_runtime::Struct for Shadowed {
@@ -2142,29 +2516,35 @@ impl ::mosaic_runtime::Struct for Shadowed {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.ords.len())?;
-        for e0 in &self.ords {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.ords {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::Struct,
-            ::mosaic_runtime::TType::Struct,
-            self.clones.len(),
-        )?;
-        for (k0, v0) in &self.clones {
-            ::mosaic_runtime::Struct::encode(k0, w)?;
-            ::mosaic_runtime::Struct::encode(v0, w)?;
+        if let Some(v) = &self.clones {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::Struct,
+                ::mosaic_runtime::TType::Struct,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                ::mosaic_runtime::Struct::encode(k0, w)?;
+                ::mosaic_runtime::Struct::encode(v0, w)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 3)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.matches.len())?;
-        for e0 in &self.matches {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.matches {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 3)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
         }
-        w.write_set_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -2179,19 +2559,33 @@ impl ::mosaic_runtime::Struct for Shadowed {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Set) => {
-                    f_ords = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(<Ord as ::mosaic_runtime::Struct>::decode(r)?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_ords = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::Map) => {
-                    f_clones = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = <Clone as ::mosaic_runtime::Struct>::decode(r)?;
@@ -2200,11 +2594,19 @@ impl ::mosaic_runtime::Struct for Shadowed {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_clones = Some(value);
+                    }
                 }
                 (3, ::mosaic_runtime::TType::Set) => {
-                    f_matches = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -2212,17 +2614,30 @@ impl ::mosaic_runtime::Struct for Shadowed {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_matches = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            ords: f_ords.unwrap_or_default(),
-            clones: f_clones.unwrap_or_default(),
-            matches: f_matches.unwrap_or_default(),
+            ords: f_ords,
+            clones: f_clones,
+            matches: f_matches,
         })
+    }
+}
+
+impl ::std::default::Default for Shadowed {
+    fn default() -> Self {
+        Self {
+            ords: Some(::std::default::Default::default()),
+            clones: Some(::std::default::Default::default()),
+            matches: Some(::std::default::Default::default()),
+        }
     }
 }
 

@@ -918,8 +918,13 @@ pub mod __store {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (1, ::mosaic_runtime::TType::List) => {
-                        f_points = Some({
-                            let h0 = r.read_list_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_list_of(
+                                r,
+                                ::mosaic_runtime::TType::Struct,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                             for _ in 0..h0.len {
                                 items0
@@ -931,7 +936,10 @@ pub mod __store {
                             }
                             r.read_list_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_points = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }
@@ -989,15 +997,25 @@ pub mod __store {
             while let Some(field) = r.read_field_begin()? {
                 match (field.id, field.ty) {
                     (0, ::mosaic_runtime::TType::Map) => {
-                        f_success = Some({
-                            let h0 = r.read_map_begin()?;
+                        let mut ok = true;
+                        let value = {
+                            let h0 = ::mosaic_runtime::protocol::read_map_of(
+                                r,
+                                ::mosaic_runtime::TType::Struct,
+                                ::mosaic_runtime::TType::Set,
+                                &mut ok,
+                            )?;
                             let mut items0 = ::std::collections::BTreeMap::new();
                             for _ in 0..h0.len {
                                 let key = <super::super::shapes::Point as ::mosaic_runtime::Struct>::decode(
                                     r,
                                 )?;
                                 let value = {
-                                    let h1 = r.read_set_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_set_of(
+                                        r,
+                                        ::mosaic_runtime::TType::Double,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::collections::BTreeSet::new();
                                     for _ in 0..h1.len {
                                         items1
@@ -1010,7 +1028,10 @@ pub mod __store {
                             }
                             r.read_map_end()?;
                             items0
-                        });
+                        };
+                        if ok {
+                            f_success = Some(value);
+                        }
                     }
                     (_, ty) => r.skip(ty)?,
                 }

@@ -122,10 +122,10 @@ impl ::std::convert::From<Signed> for i32 {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Point {
-    pub x: f64,
-    pub y: f64,
+    pub x: ::std::option::Option<f64>,
+    pub y: ::std::option::Option<f64>,
 }
 
 impl ::mosaic_runtime::Struct for Point {
@@ -134,10 +134,14 @@ impl ::mosaic_runtime::Struct for Point {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 1)?;
-        w.write_double(self.x)?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
-        w.write_double(self.y)?;
+        if let Some(v) = &self.x {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 1)?;
+            w.write_double(*v)?;
+        }
+        if let Some(v) = &self.y {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
+            w.write_double(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -156,10 +160,16 @@ impl ::mosaic_runtime::Struct for Point {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            x: f_x.unwrap_or_default(),
-            y: f_y.unwrap_or_default(),
-        })
+        Ok(Self { x: f_x, y: f_y })
+    }
+}
+
+impl ::std::default::Default for Point {
+    fn default() -> Self {
+        Self {
+            x: Some(::std::default::Default::default()),
+            y: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -193,9 +203,9 @@ impl ::std::cmp::Ord for Point {
 /// Ordered by derive: no doubles.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tagged {
-    pub name: ::std::string::String,
-    pub color: Color,
-    pub weight: i32,
+    pub name: ::std::option::Option<::std::string::String>,
+    pub color: ::std::option::Option<Color>,
+    pub weight: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Tagged {
@@ -204,12 +214,18 @@ impl ::mosaic_runtime::Struct for Tagged {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.name)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.color.0)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
-        w.write_i32(self.weight)?;
+        if let Some(v) = &self.name {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.color {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(v.0)?;
+        }
+        if let Some(v) = &self.weight {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 3)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -231,9 +247,9 @@ impl ::mosaic_runtime::Struct for Tagged {
         }
         r.read_struct_end()?;
         Ok(Self {
-            name: f_name.unwrap_or_default(),
-            color: f_color.unwrap_or(Color::GREEN),
-            weight: f_weight.unwrap_or(7),
+            name: f_name,
+            color: f_color.or(::std::option::Option::Some(Color::GREEN)),
+            weight: f_weight.or(::std::option::Option::Some(7)),
         })
     }
 }
@@ -241,9 +257,9 @@ impl ::mosaic_runtime::Struct for Tagged {
 impl ::std::default::Default for Tagged {
     fn default() -> Self {
         Self {
-            name: ::std::default::Default::default(),
-            color: Color::GREEN,
-            weight: 7,
+            name: Some(::std::default::Default::default()),
+            color: ::std::option::Option::Some(Color::GREEN),
+            weight: ::std::option::Option::Some(7),
         }
     }
 }
@@ -255,9 +271,9 @@ impl ::mosaic_runtime::TotalOrd for Tagged {
 }
 
 /// A binary tree: recursion through optional fields.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tree {
-    pub value: i32,
+    pub value: ::std::option::Option<i32>,
     pub left: ::std::option::Option<::std::boxed::Box<Tree>>,
     pub right: ::std::option::Option<::std::boxed::Box<Tree>>,
 }
@@ -268,8 +284,10 @@ impl ::mosaic_runtime::Struct for Tree {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.value)?;
+        if let Some(v) = &self.value {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         if let Some(v) = &self.left {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
             ::mosaic_runtime::Struct::encode(&**v, w)?;
@@ -311,10 +329,20 @@ impl ::mosaic_runtime::Struct for Tree {
         }
         r.read_struct_end()?;
         Ok(Self {
-            value: f_value.unwrap_or_default(),
+            value: f_value,
             left: f_left,
             right: f_right,
         })
+    }
+}
+
+impl ::std::default::Default for Tree {
+    fn default() -> Self {
+        Self {
+            value: Some(::std::default::Default::default()),
+            left: None,
+            right: None,
+        }
     }
 }
 
@@ -325,10 +353,10 @@ impl ::mosaic_runtime::TotalOrd for Tree {
 }
 
 /// Mutual recursion through default-requiredness fields and a list.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ping {
     pub pong: ::std::option::Option<::std::boxed::Box<Pong>>,
-    pub pings: ::std::vec::Vec<Ping>,
+    pub pings: ::std::option::Option<::std::vec::Vec<Ping>>,
 }
 
 impl ::mosaic_runtime::Struct for Ping {
@@ -341,12 +369,14 @@ impl ::mosaic_runtime::Struct for Ping {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
             ::mosaic_runtime::Struct::encode(&**v, w)?;
         }
-        w.write_field_begin(::mosaic_runtime::TType::List, 2)?;
-        w.write_list_begin(::mosaic_runtime::TType::Struct, self.pings.len())?;
-        for e0 in &self.pings {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.pings {
+            w.write_field_begin(::mosaic_runtime::TType::List, 2)?;
+            w.write_list_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_list_end()?;
         }
-        w.write_list_end()?;
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -367,15 +397,23 @@ impl ::mosaic_runtime::Struct for Ping {
                     );
                 }
                 (2, ::mosaic_runtime::TType::List) => {
-                    f_pings = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(<Ping as ::mosaic_runtime::Struct>::decode(r)?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_pings = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
@@ -383,15 +421,24 @@ impl ::mosaic_runtime::Struct for Ping {
         r.read_struct_end()?;
         Ok(Self {
             pong: f_pong,
-            pings: f_pings.unwrap_or_default(),
+            pings: f_pings,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Ping {
+    fn default() -> Self {
+        Self {
+            pong: None,
+            pings: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Pong {
     pub ping: ::std::option::Option<::std::boxed::Box<Ping>>,
-    pub label: ::std::string::String,
+    pub label: ::std::option::Option<::std::string::String>,
 }
 
 impl ::mosaic_runtime::Struct for Pong {
@@ -404,8 +451,10 @@ impl ::mosaic_runtime::Struct for Pong {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
             ::mosaic_runtime::Struct::encode(&**v, w)?;
         }
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.label)?;
+        if let Some(v) = &self.label {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -432,8 +481,17 @@ impl ::mosaic_runtime::Struct for Pong {
         r.read_struct_end()?;
         Ok(Self {
             ping: f_ping,
-            label: f_label.unwrap_or_default(),
+            label: f_label,
         })
+    }
+}
+
+impl ::std::default::Default for Pong {
+    fn default() -> Self {
+        Self {
+            ping: None,
+            label: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -515,33 +573,45 @@ impl ::mosaic_runtime::Struct for Value {
                     found = Some(Self::StringValue(r.read_string()?));
                 }
                 (4, ::mosaic_runtime::TType::List) => {
-                    found = Some(
-                        Self::ListValue({
-                            let h0 = r.read_list_begin()?;
-                            let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
-                            for _ in 0..h0.len {
-                                items0
-                                    .push(<Value as ::mosaic_runtime::Struct>::decode(r)?);
-                            }
-                            r.read_list_end()?;
-                            items0
-                        }),
-                    );
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
+                        let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
+                        for _ in 0..h0.len {
+                            items0.push(<Value as ::mosaic_runtime::Struct>::decode(r)?);
+                        }
+                        r.read_list_end()?;
+                        items0
+                    };
+                    if ok {
+                        found = Some(Self::ListValue(value));
+                    }
                 }
                 (5, ::mosaic_runtime::TType::Map) => {
-                    found = Some(
-                        Self::MapValue({
-                            let h0 = r.read_map_begin()?;
-                            let mut items0 = ::std::collections::BTreeMap::new();
-                            for _ in 0..h0.len {
-                                let key = r.read_string()?;
-                                let value = <Value as ::mosaic_runtime::Struct>::decode(r)?;
-                                items0.insert(key, value);
-                            }
-                            r.read_map_end()?;
-                            items0
-                        }),
-                    );
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
+                        let mut items0 = ::std::collections::BTreeMap::new();
+                        for _ in 0..h0.len {
+                            let key = r.read_string()?;
+                            let value = <Value as ::mosaic_runtime::Struct>::decode(r)?;
+                            items0.insert(key, value);
+                        }
+                        r.read_map_end()?;
+                        items0
+                    };
+                    if ok {
+                        found = Some(Self::MapValue(value));
+                    }
                 }
                 (6, ::mosaic_runtime::TType::Struct) => {
                     found = Some(
@@ -616,10 +686,10 @@ impl ::std::cmp::Ord for Value {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Circle {
-    pub center: Point,
-    pub radius: f64,
+    pub center: ::std::option::Option<Point>,
+    pub radius: ::std::option::Option<f64>,
 }
 
 impl ::mosaic_runtime::Struct for Circle {
@@ -628,10 +698,14 @@ impl ::mosaic_runtime::Struct for Circle {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
-        ::mosaic_runtime::Struct::encode(&self.center, w)?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
-        w.write_double(self.radius)?;
+        if let Some(v) = &self.center {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 1)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
+        if let Some(v) = &self.radius {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 2)?;
+            w.write_double(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -653,9 +727,18 @@ impl ::mosaic_runtime::Struct for Circle {
         }
         r.read_struct_end()?;
         Ok(Self {
-            center: f_center.unwrap_or_default(),
-            radius: f_radius.unwrap_or_default(),
+            center: f_center,
+            radius: f_radius,
         })
+    }
+}
+
+impl ::std::default::Default for Circle {
+    fn default() -> Self {
+        Self {
+            center: Some(::std::default::Default::default()),
+            radius: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -849,31 +932,42 @@ impl ::mosaic_runtime::TotalOrd for Empty {
 }
 
 /// Doubles, structs and unions where Rust needs `Ord`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Keys {
-    pub doubles: ::std::collections::BTreeSet<::mosaic_runtime::OrderedF64>,
-    pub by_double: ::std::collections::BTreeMap<
-        ::mosaic_runtime::OrderedF64,
-        ::std::string::String,
+    pub doubles: ::std::option::Option<
+        ::std::collections::BTreeSet<::mosaic_runtime::OrderedF64>,
     >,
-    pub by_point: ::std::collections::BTreeMap<Point, ::std::string::String>,
-    pub tagged: ::std::collections::BTreeSet<Tagged>,
-    pub double_lists: ::std::collections::BTreeSet<
-        ::std::vec::Vec<::mosaic_runtime::OrderedF64>,
+    pub by_double: ::std::option::Option<
+        ::std::collections::BTreeMap<::mosaic_runtime::OrderedF64, ::std::string::String>,
     >,
-    pub prices: ::std::collections::BTreeMap<::mosaic_runtime::OrderedF64, Price>,
-    pub price_lists: ::std::collections::BTreeSet<
-        ::std::vec::Vec<::mosaic_runtime::OrderedF64>,
+    pub by_point: ::std::option::Option<
+        ::std::collections::BTreeMap<Point, ::std::string::String>,
     >,
-    pub values: ::std::collections::BTreeSet<Value>,
-    pub shapes: ::std::collections::BTreeMap<Color, ::std::collections::BTreeSet<Shape>>,
-    pub blobs: ::std::collections::BTreeSet<::mosaic_runtime::__private::Bytes>,
-    pub ids: ::std::collections::BTreeSet<::mosaic_runtime::Uuid>,
-    pub price_set: PriceSet,
-    pub stamps: ::std::collections::BTreeMap<super::common::Stamp, When>,
-    pub singles: ::std::collections::BTreeSet<Single>,
-    pub trees: ::std::collections::BTreeSet<Tree>,
-    pub empties: ::std::collections::BTreeSet<Empty>,
+    pub tagged: ::std::option::Option<::std::collections::BTreeSet<Tagged>>,
+    pub double_lists: ::std::option::Option<
+        ::std::collections::BTreeSet<::std::vec::Vec<::mosaic_runtime::OrderedF64>>,
+    >,
+    pub prices: ::std::option::Option<
+        ::std::collections::BTreeMap<::mosaic_runtime::OrderedF64, Price>,
+    >,
+    pub price_lists: ::std::option::Option<
+        ::std::collections::BTreeSet<::std::vec::Vec<::mosaic_runtime::OrderedF64>>,
+    >,
+    pub values: ::std::option::Option<::std::collections::BTreeSet<Value>>,
+    pub shapes: ::std::option::Option<
+        ::std::collections::BTreeMap<Color, ::std::collections::BTreeSet<Shape>>,
+    >,
+    pub blobs: ::std::option::Option<
+        ::std::collections::BTreeSet<::mosaic_runtime::__private::Bytes>,
+    >,
+    pub ids: ::std::option::Option<::std::collections::BTreeSet<::mosaic_runtime::Uuid>>,
+    pub price_set: ::std::option::Option<PriceSet>,
+    pub stamps: ::std::option::Option<
+        ::std::collections::BTreeMap<super::common::Stamp, When>,
+    >,
+    pub singles: ::std::option::Option<::std::collections::BTreeSet<Single>>,
+    pub trees: ::std::option::Option<::std::collections::BTreeSet<Tree>>,
+    pub empties: ::std::option::Option<::std::collections::BTreeSet<Empty>>,
 }
 
 impl ::mosaic_runtime::Struct for Keys {
@@ -882,139 +976,171 @@ impl ::mosaic_runtime::Struct for Keys {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
-        w.write_set_begin(::mosaic_runtime::TType::Double, self.doubles.len())?;
-        for e0 in &self.doubles {
-            w.write_double(e0.0)?;
-        }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::Double,
-            ::mosaic_runtime::TType::String,
-            self.by_double.len(),
-        )?;
-        for (k0, v0) in &self.by_double {
-            w.write_double(k0.0)?;
-            w.write_string(v0)?;
-        }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 3)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::Struct,
-            ::mosaic_runtime::TType::String,
-            self.by_point.len(),
-        )?;
-        for (k0, v0) in &self.by_point {
-            ::mosaic_runtime::Struct::encode(k0, w)?;
-            w.write_string(v0)?;
-        }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 4)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.tagged.len())?;
-        for e0 in &self.tagged {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
-        }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 5)?;
-        w.write_set_begin(::mosaic_runtime::TType::List, self.double_lists.len())?;
-        for e0 in &self.double_lists {
-            w.write_list_begin(::mosaic_runtime::TType::Double, e0.len())?;
-            for e1 in e0 {
-                w.write_double(e1.0)?;
-            }
-            w.write_list_end()?;
-        }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 6)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::Double,
-            ::mosaic_runtime::TType::Double,
-            self.prices.len(),
-        )?;
-        for (k0, v0) in &self.prices {
-            w.write_double(k0.0)?;
-            w.write_double(*v0)?;
-        }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 7)?;
-        w.write_set_begin(::mosaic_runtime::TType::List, self.price_lists.len())?;
-        for e0 in &self.price_lists {
-            w.write_list_begin(::mosaic_runtime::TType::Double, e0.len())?;
-            for e1 in e0 {
-                w.write_double(e1.0)?;
-            }
-            w.write_list_end()?;
-        }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 8)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.values.len())?;
-        for e0 in &self.values {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
-        }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 9)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::I32,
-            ::mosaic_runtime::TType::Set,
-            self.shapes.len(),
-        )?;
-        for (k0, v0) in &self.shapes {
-            w.write_i32(k0.0)?;
-            w.write_set_begin(::mosaic_runtime::TType::Struct, v0.len())?;
-            for e1 in v0 {
-                ::mosaic_runtime::Struct::encode(e1, w)?;
+        if let Some(v) = &self.doubles {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
+            w.write_set_begin(::mosaic_runtime::TType::Double, v.len())?;
+            for e0 in v {
+                w.write_double(e0.0)?;
             }
             w.write_set_end()?;
         }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 10)?;
-        w.write_set_begin(::mosaic_runtime::TType::String, self.blobs.len())?;
-        for e0 in &self.blobs {
-            w.write_binary(e0)?;
+        if let Some(v) = &self.by_double {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 2)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::Double,
+                ::mosaic_runtime::TType::String,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_double(k0.0)?;
+                w.write_string(v0)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 11)?;
-        w.write_set_begin(::mosaic_runtime::TType::Uuid, self.ids.len())?;
-        for e0 in &self.ids {
-            w.write_uuid(e0)?;
+        if let Some(v) = &self.by_point {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 3)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::Struct,
+                ::mosaic_runtime::TType::String,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                ::mosaic_runtime::Struct::encode(k0, w)?;
+                w.write_string(v0)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 12)?;
-        w.write_set_begin(::mosaic_runtime::TType::Double, self.price_set.len())?;
-        for e0 in &self.price_set {
-            w.write_double(e0.0)?;
+        if let Some(v) = &self.tagged {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 4)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 13)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::Struct,
-            ::mosaic_runtime::TType::I64,
-            self.stamps.len(),
-        )?;
-        for (k0, v0) in &self.stamps {
-            ::mosaic_runtime::Struct::encode(k0, w)?;
-            w.write_i64(*v0)?;
+        if let Some(v) = &self.double_lists {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 5)?;
+            w.write_set_begin(::mosaic_runtime::TType::List, v.len())?;
+            for e0 in v {
+                w.write_list_begin(::mosaic_runtime::TType::Double, e0.len())?;
+                for e1 in e0 {
+                    w.write_double(e1.0)?;
+                }
+                w.write_list_end()?;
+            }
+            w.write_set_end()?;
         }
-        w.write_map_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 14)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.singles.len())?;
-        for e0 in &self.singles {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.prices {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 6)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::Double,
+                ::mosaic_runtime::TType::Double,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_double(k0.0)?;
+                w.write_double(*v0)?;
+            }
+            w.write_map_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 15)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.trees.len())?;
-        for e0 in &self.trees {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.price_lists {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 7)?;
+            w.write_set_begin(::mosaic_runtime::TType::List, v.len())?;
+            for e0 in v {
+                w.write_list_begin(::mosaic_runtime::TType::Double, e0.len())?;
+                for e1 in e0 {
+                    w.write_double(e1.0)?;
+                }
+                w.write_list_end()?;
+            }
+            w.write_set_end()?;
         }
-        w.write_set_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 16)?;
-        w.write_set_begin(::mosaic_runtime::TType::Struct, self.empties.len())?;
-        for e0 in &self.empties {
-            ::mosaic_runtime::Struct::encode(e0, w)?;
+        if let Some(v) = &self.values {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 8)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
         }
-        w.write_set_end()?;
+        if let Some(v) = &self.shapes {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 9)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::I32,
+                ::mosaic_runtime::TType::Set,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_i32(k0.0)?;
+                w.write_set_begin(::mosaic_runtime::TType::Struct, v0.len())?;
+                for e1 in v0 {
+                    ::mosaic_runtime::Struct::encode(e1, w)?;
+                }
+                w.write_set_end()?;
+            }
+            w.write_map_end()?;
+        }
+        if let Some(v) = &self.blobs {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 10)?;
+            w.write_set_begin(::mosaic_runtime::TType::String, v.len())?;
+            for e0 in v {
+                w.write_binary(e0)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.ids {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 11)?;
+            w.write_set_begin(::mosaic_runtime::TType::Uuid, v.len())?;
+            for e0 in v {
+                w.write_uuid(e0)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.price_set {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 12)?;
+            w.write_set_begin(::mosaic_runtime::TType::Double, v.len())?;
+            for e0 in v {
+                w.write_double(e0.0)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.stamps {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 13)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::Struct,
+                ::mosaic_runtime::TType::I64,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                ::mosaic_runtime::Struct::encode(k0, w)?;
+                w.write_i64(*v0)?;
+            }
+            w.write_map_end()?;
+        }
+        if let Some(v) = &self.singles {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 14)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.trees {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 15)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
+        }
+        if let Some(v) = &self.empties {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 16)?;
+            w.write_set_begin(::mosaic_runtime::TType::Struct, v.len())?;
+            for e0 in v {
+                ::mosaic_runtime::Struct::encode(e0, w)?;
+            }
+            w.write_set_end()?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1042,8 +1168,13 @@ impl ::mosaic_runtime::Struct for Keys {
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Set) => {
-                    f_doubles = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Double,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1051,11 +1182,20 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_doubles = Some(value);
+                    }
                 }
                 (2, ::mosaic_runtime::TType::Map) => {
-                    f_by_double = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::Double,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = ::mosaic_runtime::OrderedF64(r.read_double()?);
@@ -1064,11 +1204,20 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_by_double = Some(value);
+                    }
                 }
                 (3, ::mosaic_runtime::TType::Map) => {
-                    f_by_point = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = <Point as ::mosaic_runtime::Struct>::decode(r)?;
@@ -1077,11 +1226,19 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_by_point = Some(value);
+                    }
                 }
                 (4, ::mosaic_runtime::TType::Set) => {
-                    f_tagged = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1089,16 +1246,28 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_tagged = Some(value);
+                    }
                 }
                 (5, ::mosaic_runtime::TType::Set) => {
-                    f_double_lists = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::List,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
                                 .insert({
-                                    let h1 = r.read_list_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_list_of(
+                                        r,
+                                        ::mosaic_runtime::TType::Double,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::vec::Vec::with_capacity(h1.len);
                                     for _ in 0..h1.len {
                                         items1.push(::mosaic_runtime::OrderedF64(r.read_double()?));
@@ -1109,11 +1278,20 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_double_lists = Some(value);
+                    }
                 }
                 (6, ::mosaic_runtime::TType::Map) => {
-                    f_prices = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::Double,
+                            ::mosaic_runtime::TType::Double,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = ::mosaic_runtime::OrderedF64(r.read_double()?);
@@ -1122,16 +1300,28 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_prices = Some(value);
+                    }
                 }
                 (7, ::mosaic_runtime::TType::Set) => {
-                    f_price_lists = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::List,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
                                 .insert({
-                                    let h1 = r.read_list_begin()?;
+                                    let h1 = ::mosaic_runtime::protocol::read_list_of(
+                                        r,
+                                        ::mosaic_runtime::TType::Double,
+                                        &mut ok,
+                                    )?;
                                     let mut items1 = ::std::vec::Vec::with_capacity(h1.len);
                                     for _ in 0..h1.len {
                                         items1.push(::mosaic_runtime::OrderedF64(r.read_double()?));
@@ -1142,11 +1332,19 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_price_lists = Some(value);
+                    }
                 }
                 (8, ::mosaic_runtime::TType::Set) => {
-                    f_values = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1154,16 +1352,29 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_values = Some(value);
+                    }
                 }
                 (9, ::mosaic_runtime::TType::Map) => {
-                    f_shapes = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            ::mosaic_runtime::TType::Set,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = Color(r.read_i32()?);
                             let value = {
-                                let h1 = r.read_set_begin()?;
+                                let h1 = ::mosaic_runtime::protocol::read_set_of(
+                                    r,
+                                    ::mosaic_runtime::TType::Struct,
+                                    &mut ok,
+                                )?;
                                 let mut items1 = ::std::collections::BTreeSet::new();
                                 for _ in 0..h1.len {
                                     items1
@@ -1176,33 +1387,57 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_shapes = Some(value);
+                    }
                 }
                 (10, ::mosaic_runtime::TType::Set) => {
-                    f_blobs = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_binary()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_blobs = Some(value);
+                    }
                 }
                 (11, ::mosaic_runtime::TType::Set) => {
-                    f_ids = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Uuid,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0.insert(r.read_uuid()?);
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_ids = Some(value);
+                    }
                 }
                 (12, ::mosaic_runtime::TType::Set) => {
-                    f_price_set = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Double,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1210,11 +1445,20 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_price_set = Some(value);
+                    }
                 }
                 (13, ::mosaic_runtime::TType::Map) => {
-                    f_stamps = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            ::mosaic_runtime::TType::I64,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = <super::common::Stamp as ::mosaic_runtime::Struct>::decode(
@@ -1225,11 +1469,19 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_stamps = Some(value);
+                    }
                 }
                 (14, ::mosaic_runtime::TType::Set) => {
-                    f_singles = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1237,11 +1489,19 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_singles = Some(value);
+                    }
                 }
                 (15, ::mosaic_runtime::TType::Set) => {
-                    f_trees = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1249,11 +1509,19 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_trees = Some(value);
+                    }
                 }
                 (16, ::mosaic_runtime::TType::Set) => {
-                    f_empties = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Struct,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1261,51 +1529,81 @@ impl ::mosaic_runtime::Struct for Keys {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_empties = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            doubles: f_doubles.unwrap_or_default(),
-            by_double: f_by_double.unwrap_or_default(),
-            by_point: f_by_point.unwrap_or_default(),
-            tagged: f_tagged.unwrap_or_default(),
-            double_lists: f_double_lists.unwrap_or_default(),
-            prices: f_prices.unwrap_or_default(),
-            price_lists: f_price_lists.unwrap_or_default(),
-            values: f_values.unwrap_or_default(),
-            shapes: f_shapes.unwrap_or_default(),
-            blobs: f_blobs.unwrap_or_default(),
-            ids: f_ids.unwrap_or_default(),
-            price_set: f_price_set.unwrap_or_default(),
-            stamps: f_stamps.unwrap_or_default(),
-            singles: f_singles.unwrap_or_default(),
-            trees: f_trees.unwrap_or_default(),
-            empties: f_empties.unwrap_or_default(),
+            doubles: f_doubles,
+            by_double: f_by_double,
+            by_point: f_by_point,
+            tagged: f_tagged,
+            double_lists: f_double_lists,
+            prices: f_prices,
+            price_lists: f_price_lists,
+            values: f_values,
+            shapes: f_shapes,
+            blobs: f_blobs,
+            ids: f_ids,
+            price_set: f_price_set,
+            stamps: f_stamps,
+            singles: f_singles,
+            trees: f_trees,
+            empties: f_empties,
         })
+    }
+}
+
+impl ::std::default::Default for Keys {
+    fn default() -> Self {
+        Self {
+            doubles: Some(::std::default::Default::default()),
+            by_double: Some(::std::default::Default::default()),
+            by_point: Some(::std::default::Default::default()),
+            tagged: Some(::std::default::Default::default()),
+            double_lists: Some(::std::default::Default::default()),
+            prices: Some(::std::default::Default::default()),
+            price_lists: Some(::std::default::Default::default()),
+            values: Some(::std::default::Default::default()),
+            shapes: Some(::std::default::Default::default()),
+            blobs: Some(::std::default::Default::default()),
+            ids: Some(::std::default::Default::default()),
+            price_set: Some(::std::default::Default::default()),
+            stamps: Some(::std::default::Default::default()),
+            singles: Some(::std::default::Default::default()),
+            trees: Some(::std::default::Default::default()),
+            empties: Some(::std::default::Default::default()),
+        }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
-    pub answer: i32,
-    pub greeting: ::std::string::String,
-    pub primes: ::std::vec::Vec<i32>,
-    pub colors: ::std::collections::BTreeMap<::std::string::String, Color>,
+    pub answer: ::std::option::Option<i32>,
+    pub greeting: ::std::option::Option<::std::string::String>,
+    pub primes: ::std::option::Option<::std::vec::Vec<i32>>,
+    pub colors: ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, Color>,
+    >,
     pub ratio: ::std::option::Option<f64>,
     pub flag: bool,
-    pub origin: Point,
+    pub origin: ::std::option::Option<Point>,
     pub value: ::std::option::Option<Value>,
-    pub blob: ::mosaic_runtime::__private::Bytes,
-    pub id: ::mosaic_runtime::Uuid,
-    pub zero: i32,
+    pub blob: ::std::option::Option<::mosaic_runtime::__private::Bytes>,
+    pub id: ::std::option::Option<::mosaic_runtime::Uuid>,
+    pub zero: ::std::option::Option<i32>,
     pub shape: ::std::option::Option<Shape>,
     pub maybe_shape: ::std::option::Option<Shape>,
-    pub off: bool,
-    pub pi: f64,
-    pub price_set: ::std::collections::BTreeSet<::mosaic_runtime::OrderedF64>,
+    pub off: ::std::option::Option<bool>,
+    pub pi: ::std::option::Option<f64>,
+    pub price_set: ::std::option::Option<
+        ::std::collections::BTreeSet<::mosaic_runtime::OrderedF64>,
+    >,
 }
 
 #[allow(clippy::approx_constant)]
@@ -1315,45 +1613,61 @@ impl ::mosaic_runtime::Struct for Defaults {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.answer)?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
-        w.write_string(&self.greeting)?;
-        w.write_field_begin(::mosaic_runtime::TType::List, 3)?;
-        w.write_list_begin(::mosaic_runtime::TType::I32, self.primes.len())?;
-        for e0 in &self.primes {
-            w.write_i32(*e0)?;
+        if let Some(v) = &self.answer {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
         }
-        w.write_list_end()?;
-        w.write_field_begin(::mosaic_runtime::TType::Map, 4)?;
-        w.write_map_begin(
-            ::mosaic_runtime::TType::String,
-            ::mosaic_runtime::TType::I32,
-            self.colors.len(),
-        )?;
-        for (k0, v0) in &self.colors {
-            w.write_string(k0)?;
-            w.write_i32(v0.0)?;
+        if let Some(v) = &self.greeting {
+            w.write_field_begin(::mosaic_runtime::TType::String, 2)?;
+            w.write_string(v)?;
         }
-        w.write_map_end()?;
+        if let Some(v) = &self.primes {
+            w.write_field_begin(::mosaic_runtime::TType::List, 3)?;
+            w.write_list_begin(::mosaic_runtime::TType::I32, v.len())?;
+            for e0 in v {
+                w.write_i32(*e0)?;
+            }
+            w.write_list_end()?;
+        }
+        if let Some(v) = &self.colors {
+            w.write_field_begin(::mosaic_runtime::TType::Map, 4)?;
+            w.write_map_begin(
+                ::mosaic_runtime::TType::String,
+                ::mosaic_runtime::TType::I32,
+                v.len(),
+            )?;
+            for (k0, v0) in v {
+                w.write_string(k0)?;
+                w.write_i32(v0.0)?;
+            }
+            w.write_map_end()?;
+        }
         if let Some(v) = &self.ratio {
             w.write_field_begin(::mosaic_runtime::TType::Double, 5)?;
             w.write_double(*v)?;
         }
         w.write_field_begin(::mosaic_runtime::TType::Bool, 6)?;
         w.write_bool(self.flag)?;
-        w.write_field_begin(::mosaic_runtime::TType::Struct, 7)?;
-        ::mosaic_runtime::Struct::encode(&self.origin, w)?;
+        if let Some(v) = &self.origin {
+            w.write_field_begin(::mosaic_runtime::TType::Struct, 7)?;
+            ::mosaic_runtime::Struct::encode(v, w)?;
+        }
         if let Some(v) = &self.value {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 8)?;
             ::mosaic_runtime::Struct::encode(v, w)?;
         }
-        w.write_field_begin(::mosaic_runtime::TType::String, 9)?;
-        w.write_binary(&self.blob)?;
-        w.write_field_begin(::mosaic_runtime::TType::Uuid, 10)?;
-        w.write_uuid(&self.id)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
-        w.write_i32(self.zero)?;
+        if let Some(v) = &self.blob {
+            w.write_field_begin(::mosaic_runtime::TType::String, 9)?;
+            w.write_binary(v)?;
+        }
+        if let Some(v) = &self.id {
+            w.write_field_begin(::mosaic_runtime::TType::Uuid, 10)?;
+            w.write_uuid(v)?;
+        }
+        if let Some(v) = &self.zero {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 12)?;
+            w.write_i32(*v)?;
+        }
         if let Some(v) = &self.shape {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 13)?;
             ::mosaic_runtime::Struct::encode(v, w)?;
@@ -1362,16 +1676,22 @@ impl ::mosaic_runtime::Struct for Defaults {
             w.write_field_begin(::mosaic_runtime::TType::Struct, 14)?;
             ::mosaic_runtime::Struct::encode(v, w)?;
         }
-        w.write_field_begin(::mosaic_runtime::TType::Bool, 15)?;
-        w.write_bool(self.off)?;
-        w.write_field_begin(::mosaic_runtime::TType::Double, 16)?;
-        w.write_double(self.pi)?;
-        w.write_field_begin(::mosaic_runtime::TType::Set, 17)?;
-        w.write_set_begin(::mosaic_runtime::TType::Double, self.price_set.len())?;
-        for e0 in &self.price_set {
-            w.write_double(e0.0)?;
+        if let Some(v) = &self.off {
+            w.write_field_begin(::mosaic_runtime::TType::Bool, 15)?;
+            w.write_bool(*v)?;
         }
-        w.write_set_end()?;
+        if let Some(v) = &self.pi {
+            w.write_field_begin(::mosaic_runtime::TType::Double, 16)?;
+            w.write_double(*v)?;
+        }
+        if let Some(v) = &self.price_set {
+            w.write_field_begin(::mosaic_runtime::TType::Set, 17)?;
+            w.write_set_begin(::mosaic_runtime::TType::Double, v.len())?;
+            for e0 in v {
+                w.write_double(e0.0)?;
+            }
+            w.write_set_end()?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1403,19 +1723,33 @@ impl ::mosaic_runtime::Struct for Defaults {
                     f_greeting = Some(r.read_string()?);
                 }
                 (3, ::mosaic_runtime::TType::List) => {
-                    f_primes = Some({
-                        let h0 = r.read_list_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_list_of(
+                            r,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::vec::Vec::with_capacity(h0.len);
                         for _ in 0..h0.len {
                             items0.push(r.read_i32()?);
                         }
                         r.read_list_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_primes = Some(value);
+                    }
                 }
                 (4, ::mosaic_runtime::TType::Map) => {
-                    f_colors = Some({
-                        let h0 = r.read_map_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_map_of(
+                            r,
+                            ::mosaic_runtime::TType::String,
+                            ::mosaic_runtime::TType::I32,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeMap::new();
                         for _ in 0..h0.len {
                             let key = r.read_string()?;
@@ -1424,7 +1758,10 @@ impl ::mosaic_runtime::Struct for Defaults {
                         }
                         r.read_map_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_colors = Some(value);
+                    }
                 }
                 (5, ::mosaic_runtime::TType::Double) => f_ratio = Some(r.read_double()?),
                 (6, ::mosaic_runtime::TType::Bool) => f_flag = Some(r.read_bool()?),
@@ -1446,8 +1783,13 @@ impl ::mosaic_runtime::Struct for Defaults {
                 (15, ::mosaic_runtime::TType::Bool) => f_off = Some(r.read_bool()?),
                 (16, ::mosaic_runtime::TType::Double) => f_pi = Some(r.read_double()?),
                 (17, ::mosaic_runtime::TType::Set) => {
-                    f_price_set = Some({
-                        let h0 = r.read_set_begin()?;
+                    let mut ok = true;
+                    let value = {
+                        let h0 = ::mosaic_runtime::protocol::read_set_of(
+                            r,
+                            ::mosaic_runtime::TType::Double,
+                            &mut ok,
+                        )?;
                         let mut items0 = ::std::collections::BTreeSet::new();
                         for _ in 0..h0.len {
                             items0
@@ -1455,48 +1797,69 @@ impl ::mosaic_runtime::Struct for Defaults {
                         }
                         r.read_set_end()?;
                         items0
-                    });
+                    };
+                    if ok {
+                        f_price_set = Some(value);
+                    }
                 }
                 (_, ty) => r.skip(ty)?,
             }
         }
         r.read_struct_end()?;
         Ok(Self {
-            answer: f_answer.unwrap_or(42),
-            greeting: f_greeting.unwrap_or_else(|| ::std::string::String::from("hello")),
-            primes: f_primes.unwrap_or_else(|| ::std::vec::Vec::from([2, 3, 5])),
+            answer: f_answer.or(::std::option::Option::Some(42)),
+            greeting: f_greeting
+                .or_else(|| ::std::option::Option::Some(
+                    ::std::string::String::from("hello"),
+                )),
+            primes: f_primes
+                .or_else(|| ::std::option::Option::Some(
+                    ::std::vec::Vec::from([2, 3, 5]),
+                )),
             colors: f_colors
-                .unwrap_or_else(|| ::std::collections::BTreeMap::from([
-                    (::std::string::String::from("red"), Color::RED),
-                ])),
+                .or_else(|| ::std::option::Option::Some(
+                    ::std::collections::BTreeMap::from([
+                        (::std::string::String::from("red"), Color::RED),
+                    ]),
+                )),
             ratio: f_ratio,
             flag: f_flag
                 .ok_or_else(|| ::mosaic_runtime::ProtocolError::missing_field(
                     "Defaults",
                     "flag",
                 ))?,
-            origin: f_origin.unwrap_or(Point { x: 1.5, y: -2.0 }),
+            origin: f_origin
+                .or(
+                    ::std::option::Option::Some(Point {
+                        x: ::std::option::Option::Some(1.5),
+                        y: ::std::option::Option::Some(-2.0),
+                    }),
+                ),
             value: f_value.or(::std::option::Option::Some(Value::IntValue(3))),
             blob: f_blob
-                .unwrap_or_else(|| ::mosaic_runtime::__private::Bytes::from_static(
-                    b"bytes",
+                .or_else(|| ::std::option::Option::Some(
+                    ::mosaic_runtime::__private::Bytes::from_static(b"bytes"),
                 )),
             id: f_id
-                .unwrap_or(
-                    ::mosaic_runtime::Uuid::from_bytes([
-                        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
-                        0xbb, 0xcc, 0xdd, 0xee, 0xff,
-                    ]),
+                .or(
+                    ::std::option::Option::Some(
+                        ::mosaic_runtime::Uuid::from_bytes([
+                            0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
+                            0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                        ]),
+                    ),
                 ),
-            zero: f_zero.unwrap_or_default(),
+            zero: f_zero.or(::std::option::Option::Some(0)),
             shape: f_shape,
             maybe_shape: f_maybe_shape,
-            off: f_off.unwrap_or_default(),
-            pi: f_pi.unwrap_or(3.14159),
+            off: f_off.or(::std::option::Option::Some(false)),
+            pi: f_pi.or(::std::option::Option::Some(3.14159)),
             price_set: f_price_set
-                .unwrap_or_else(|| ::std::collections::BTreeSet::from([
-                    ::mosaic_runtime::OrderedF64(1.5),
-                ])),
+                .or_else(|| ::std::option::Option::Some(
+                    ::std::collections::BTreeSet::from([
+                        ::mosaic_runtime::OrderedF64(1.5),
+                    ]),
+                )),
         })
     }
 }
@@ -1505,29 +1868,38 @@ impl ::mosaic_runtime::Struct for Defaults {
 impl ::std::default::Default for Defaults {
     fn default() -> Self {
         Self {
-            answer: 42,
-            greeting: ::std::string::String::from("hello"),
-            primes: ::std::vec::Vec::from([2, 3, 5]),
-            colors: ::std::collections::BTreeMap::from([
-                (::std::string::String::from("red"), Color::RED),
-            ]),
+            answer: ::std::option::Option::Some(42),
+            greeting: ::std::option::Option::Some(::std::string::String::from("hello")),
+            primes: ::std::option::Option::Some(::std::vec::Vec::from([2, 3, 5])),
+            colors: ::std::option::Option::Some(
+                ::std::collections::BTreeMap::from([
+                    (::std::string::String::from("red"), Color::RED),
+                ]),
+            ),
             ratio: ::std::option::Option::Some(0.5),
             flag: true,
-            origin: Point { x: 1.5, y: -2.0 },
+            origin: ::std::option::Option::Some(Point {
+                x: ::std::option::Option::Some(1.5),
+                y: ::std::option::Option::Some(-2.0),
+            }),
             value: ::std::option::Option::Some(Value::IntValue(3)),
-            blob: ::mosaic_runtime::__private::Bytes::from_static(b"bytes"),
-            id: ::mosaic_runtime::Uuid::from_bytes([
-                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
-                0xcc, 0xdd, 0xee, 0xff,
-            ]),
-            zero: ::std::default::Default::default(),
+            blob: ::std::option::Option::Some(
+                ::mosaic_runtime::__private::Bytes::from_static(b"bytes"),
+            ),
+            id: ::std::option::Option::Some(
+                ::mosaic_runtime::Uuid::from_bytes([
+                    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+                    0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                ]),
+            ),
+            zero: ::std::option::Option::Some(0),
             shape: None,
             maybe_shape: None,
-            off: ::std::default::Default::default(),
-            pi: 3.14159,
-            price_set: ::std::collections::BTreeSet::from([
-                ::mosaic_runtime::OrderedF64(1.5),
-            ]),
+            off: ::std::option::Option::Some(false),
+            pi: ::std::option::Option::Some(3.14159),
+            price_set: ::std::option::Option::Some(
+                ::std::collections::BTreeSet::from([::mosaic_runtime::OrderedF64(1.5)]),
+            ),
         }
     }
 }
@@ -1625,12 +1997,12 @@ impl ::mosaic_runtime::Struct for Requireds {
 }
 
 /// Fields with ids Thrift assigns (negative) and out of order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Implicit {
-    pub first: ::std::string::String,
-    pub second: ::std::string::String,
-    pub tenth: i32,
-    pub fifth: i32,
+    pub first: ::std::option::Option<::std::string::String>,
+    pub second: ::std::option::Option<::std::string::String>,
+    pub tenth: ::std::option::Option<i32>,
+    pub fifth: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Implicit {
@@ -1639,14 +2011,22 @@ impl ::mosaic_runtime::Struct for Implicit {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, -1)?;
-        w.write_string(&self.first)?;
-        w.write_field_begin(::mosaic_runtime::TType::String, -2)?;
-        w.write_string(&self.second)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 10)?;
-        w.write_i32(self.tenth)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 5)?;
-        w.write_i32(self.fifth)?;
+        if let Some(v) = &self.first {
+            w.write_field_begin(::mosaic_runtime::TType::String, -1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.second {
+            w.write_field_begin(::mosaic_runtime::TType::String, -2)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.tenth {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 10)?;
+            w.write_i32(*v)?;
+        }
+        if let Some(v) = &self.fifth {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 5)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1672,18 +2052,29 @@ impl ::mosaic_runtime::Struct for Implicit {
         }
         r.read_struct_end()?;
         Ok(Self {
-            first: f_first.unwrap_or_default(),
-            second: f_second.unwrap_or_default(),
-            tenth: f_tenth.unwrap_or_default(),
-            fifth: f_fifth.unwrap_or_default(),
+            first: f_first,
+            second: f_second,
+            tenth: f_tenth,
+            fifth: f_fifth,
         })
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+impl ::std::default::Default for Implicit {
+    fn default() -> Self {
+        Self {
+            first: Some(::std::default::Default::default()),
+            second: Some(::std::default::Default::default()),
+            tenth: Some(::std::default::Default::default()),
+            fifth: Some(::std::default::Default::default()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Problem {
-    pub message: ::std::string::String,
-    pub code: i32,
+    pub message: ::std::option::Option<::std::string::String>,
+    pub code: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Problem {
@@ -1692,10 +2083,14 @@ impl ::mosaic_runtime::Struct for Problem {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-        w.write_string(&self.message)?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
-        w.write_i32(self.code)?;
+        if let Some(v) = &self.message {
+            w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
+            w.write_string(v)?;
+        }
+        if let Some(v) = &self.code {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 2)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1717,24 +2112,38 @@ impl ::mosaic_runtime::Struct for Problem {
         }
         r.read_struct_end()?;
         Ok(Self {
-            message: f_message.unwrap_or_default(),
-            code: f_code.unwrap_or_default(),
+            message: f_message,
+            code: f_code,
         })
+    }
+}
+
+impl ::std::default::Default for Problem {
+    fn default() -> Self {
+        Self {
+            message: Some(::std::default::Default::default()),
+            code: Some(::std::default::Default::default()),
+        }
     }
 }
 
 impl ::std::fmt::Display for Problem {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str("Problem: ")?;
-        f.write_str(&self.message)
+        match &self.message {
+            Some(message) => {
+                f.write_str("Problem: ")?;
+                f.write_str(message)
+            }
+            None => ::std::fmt::Debug::fmt(self, f),
+        }
     }
 }
 
 impl ::std::error::Error for Problem {}
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Silent {
-    pub code: i32,
+    pub code: ::std::option::Option<i32>,
 }
 
 impl ::mosaic_runtime::Struct for Silent {
@@ -1743,8 +2152,10 @@ impl ::mosaic_runtime::Struct for Silent {
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
         w.write_struct_begin()?;
-        w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
-        w.write_i32(self.code)?;
+        if let Some(v) = &self.code {
+            w.write_field_begin(::mosaic_runtime::TType::I32, 1)?;
+            w.write_i32(*v)?;
+        }
         w.write_field_stop()?;
         w.write_struct_end()
     }
@@ -1761,9 +2172,15 @@ impl ::mosaic_runtime::Struct for Silent {
             }
         }
         r.read_struct_end()?;
-        Ok(Self {
-            code: f_code.unwrap_or_default(),
-        })
+        Ok(Self { code: f_code })
+    }
+}
+
+impl ::std::default::Default for Silent {
+    fn default() -> Self {
+        Self {
+            code: Some(::std::default::Default::default()),
+        }
     }
 }
 
@@ -1846,7 +2263,10 @@ pub const ROOT: ::mosaic_runtime::Uuid = ::mosaic_runtime::Uuid::from_bytes([
 pub const FAVOURITE: Color = Color::blue;
 
 pub static POINTS: LazyLock<::std::vec::Vec<Point>> = LazyLock::new(|| ::std::vec::Vec::from([
-    Point { x: 1.0, y: 2.0 },
+    Point {
+        x: ::std::option::Option::Some(1.0),
+        y: ::std::option::Option::Some(2.0),
+    },
 ]));
 
 pub static DOUBLE_SET: LazyLock<
@@ -1870,10 +2290,10 @@ pub static NESTED_VALUE: LazyLock<Value> = LazyLock::new(|| Value::ListValue(
 ));
 
 pub static LEAF: LazyLock<Tree> = LazyLock::new(|| Tree {
-    value: 1,
+    value: ::std::option::Option::Some(1),
     left: ::std::option::Option::Some(
         ::std::boxed::Box::new(Tree {
-            value: 2,
+            value: ::std::option::Option::Some(2),
             ..::std::default::Default::default()
         }),
     ),
