@@ -197,7 +197,8 @@ impl Cx<'_> {
             quote! {
                 #doc
                 // Users often name the module that includes this file after the IDL file too.
-                #[allow(clippy::module_inception)]
+                // A binary that uses part of the generated API leaves the rest unused.
+                #[allow(clippy::module_inception, dead_code)]
                 pub mod #module {
                     include!(#path);
                 }
