@@ -3,6 +3,7 @@
 //! - `volo_gen.rs`: Volo's server, from `volo-build` (pilota-build).
 //! - `apache_bench.rs`: Apache Thrift's Rust code, from the Apache `thrift` compiler
 //!   (Debian's `thrift-compiler`, installed by `scripts/setup`).
+//! - `mosaic/`: Mosaic's code, from `mosaic-codegen`, as any Mosaic user's build.rs makes it.
 
 use std::{env, fs, io::ErrorKind, path::PathBuf, process::Command};
 
@@ -20,6 +21,11 @@ fn main() {
         .expect("volo-build failed to generate code for bench.thrift");
 
     apache(&out_dir);
+
+    mosaic_codegen::Builder::new()
+        .out_dir(out_dir.join("mosaic"))
+        .compile(&[IDL])
+        .unwrap_or_else(|e| panic!("mosaic-codegen failed on {IDL}:\n{e}"));
 }
 
 /// Runs `thrift --gen rs` and strips the inner attributes it emits, which `include!` inside a
