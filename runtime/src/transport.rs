@@ -30,6 +30,9 @@ pub struct Encoding {
 }
 
 const STRICT_BINARY: [u8; 2] = [0x80, 0x01];
+
+/// Frames up to this size get their whole length reserved as soon as it is known.
+pub const WHOLE_FRAME_RESERVE: usize = 16 * 1024 * 1024;
 const COMPACT_ID: u8 = 0x82;
 
 /// Decides the protocol and framing from the first bytes a peer sent.
@@ -137,9 +140,20 @@ impl MessageBuffer {
         self.buf.len()
     }
 
-    /// Makes room for the next read: grows with what is arriving, never to more than a message
-    /// can be, so a peer's claimed length allocates only as its bytes arrive.
+    /// Makes room for the next read. A frame whose length is known gets room for all of it at
+    /// once (up to [`WHOLE_FRAME_RESERVE`]), so it is read in place without being copied as it
+    /// grows; otherwise the buffer grows with what is arriving, so a peer's claimed length
+    /// allocates only as its bytes arrive.
     pub fn reserve_for_read(&mut self) {
+        let framed = matches!(self.encoding, Some(e) if e.framing == Framing::Framed);
+        if framed && self.buf.len() >= 4 {
+            let len = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+            let frame = 4 + len as usize;
+            if frame <= WHOLE_FRAME_RESERVE && frame > self.buf.len() {
+                self.buf.reserve((frame - self.buf.len()).max(8 * 1024));
+                return;
+            }
+        }
         let want = (self.buf.len() / 2).clamp(8 * 1024, 4 * 1024 * 1024);
         if self.buf.capacity() - self.buf.len() < want / 2 {
             self.buf.reserve(want);

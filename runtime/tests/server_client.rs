@@ -36,7 +36,7 @@ impl Struct for Blob {
     fn encode<W: ProtocolWrite>(&self, w: &mut W) -> Result<(), ProtocolError> {
         w.write_struct_begin()?;
         w.write_field_begin(TType::String, self.id)?;
-        w.write_binary(&self.value)?;
+        w.write_bytes(&self.value)?;
         w.write_field_stop()?;
         w.write_struct_end()
     }

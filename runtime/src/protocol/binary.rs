@@ -5,8 +5,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
-    min_size, string_len, Cursor, DecodeLimits, FieldHeader, ListHeader, MapHeader, MessageHeader,
-    MessageType, ProtocolRead, ProtocolWrite, TType,
+    min_size, spill, string_len, Cursor, DecodeLimits, FieldHeader, ListHeader, MapHeader,
+    MessageHeader, MessageType, ProtocolRead, ProtocolWrite, TType, ZERO_COPY_MIN,
 };
 use crate::error::{ProtocolError, ProtocolErrorKind};
 use crate::types::Uuid;
@@ -195,11 +195,21 @@ fn check_name(name: &[u8]) -> Result<(), ProtocolError> {
 #[derive(Debug)]
 pub struct BinaryWriter<'a> {
     buf: &'a mut BytesMut,
+    chunks: Option<&'a mut Vec<Bytes>>,
 }
 
 impl<'a> BinaryWriter<'a> {
     pub fn new(buf: &'a mut BytesMut) -> Self {
-        BinaryWriter { buf }
+        BinaryWriter { buf, chunks: None }
+    }
+
+    /// A writer that moves finished output to `chunks` whenever it keeps a large `binary` by
+    /// reference (see [`ProtocolWrite::write_bytes`]); the output is `chunks` then `buf`.
+    pub fn with_chunks(buf: &'a mut BytesMut, chunks: &'a mut Vec<Bytes>) -> Self {
+        BinaryWriter {
+            buf,
+            chunks: Some(chunks),
+        }
     }
 }
 
@@ -276,6 +286,17 @@ impl ProtocolWrite for BinaryWriter<'_> {
         self.buf.put_i32(string_len(v.len())?);
         self.buf.put_slice(v);
         Ok(())
+    }
+
+    fn write_bytes(&mut self, v: &Bytes) -> Result<(), ProtocolError> {
+        match self.chunks.as_deref_mut() {
+            Some(chunks) if v.len() >= ZERO_COPY_MIN => {
+                self.buf.put_i32(string_len(v.len())?);
+                spill(self.buf, chunks, v);
+                Ok(())
+            }
+            _ => self.write_binary(v),
+        }
     }
 
     fn write_list_begin(&mut self, elem: TType, len: usize) -> Result<(), ProtocolError> {

@@ -4,8 +4,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
-    min_size, string_len, Cursor, DecodeLimits, FieldHeader, ListHeader, MapHeader, MessageHeader,
-    MessageType, ProtocolRead, ProtocolWrite, TType,
+    min_size, spill, string_len, Cursor, DecodeLimits, FieldHeader, ListHeader, MapHeader,
+    MessageHeader, MessageType, ProtocolRead, ProtocolWrite, TType, ZERO_COPY_MIN,
 };
 use crate::error::{ProtocolError, ProtocolErrorKind};
 use crate::types::Uuid;
@@ -317,6 +317,7 @@ impl ProtocolRead for CompactReader {
 #[derive(Debug)]
 pub struct CompactWriter<'a> {
     buf: &'a mut BytesMut,
+    chunks: Option<&'a mut Vec<Bytes>>,
     last_field_id: i16,
     field_ids: Vec<i16>,
     /// A bool field's header waits for its value, which it carries.
@@ -327,9 +328,19 @@ impl<'a> CompactWriter<'a> {
     pub fn new(buf: &'a mut BytesMut) -> Self {
         CompactWriter {
             buf,
+            chunks: None,
             last_field_id: 0,
             field_ids: Vec::new(),
             pending_bool_field: None,
+        }
+    }
+
+    /// A writer that moves finished output to `chunks` whenever it keeps a large `binary` by
+    /// reference (see [`ProtocolWrite::write_bytes`]); the output is `chunks` then `buf`.
+    pub fn with_chunks(buf: &'a mut BytesMut, chunks: &'a mut Vec<Bytes>) -> Self {
+        CompactWriter {
+            chunks: Some(chunks),
+            ..CompactWriter::new(buf)
         }
     }
 
@@ -448,6 +459,18 @@ impl ProtocolWrite for CompactWriter<'_> {
         let len = string_len(v.len())?;
         self.varint(len as u64);
         self.buf.put_slice(v);
+        Ok(())
+    }
+
+    fn write_bytes(&mut self, v: &Bytes) -> Result<(), ProtocolError> {
+        if v.len() < ZERO_COPY_MIN || self.chunks.is_none() {
+            return self.write_binary(v);
+        }
+        let len = string_len(v.len())?;
+        self.varint(len as u64);
+        if let Some(chunks) = self.chunks.as_deref_mut() {
+            spill(self.buf, chunks, v);
+        }
         Ok(())
     }
 

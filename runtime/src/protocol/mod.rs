@@ -264,6 +264,11 @@ pub trait ProtocolWrite {
         self.write_binary(v.as_bytes())
     }
     fn write_binary(&mut self, v: &[u8]) -> Result<(), ProtocolError>;
+    /// A `binary` held in [`Bytes`]. Writers made `with_chunks` keep a large value by reference
+    /// instead of copying it (a 1 MiB echo is sent from the request's own buffer).
+    fn write_bytes(&mut self, v: &Bytes) -> Result<(), ProtocolError> {
+        self.write_binary(v)
+    }
     fn write_list_begin(&mut self, elem: TType, len: usize) -> Result<(), ProtocolError>;
     fn write_list_end(&mut self) -> Result<(), ProtocolError> {
         Ok(())
@@ -548,6 +553,15 @@ fn min_size(ty: TType, compact: bool) -> usize {
         TType::String | TType::Set | TType::List | TType::Map => 4,
         TType::Uuid => 16,
     }
+}
+
+/// Binary values at least this long are kept by reference by writers made `with_chunks`.
+pub const ZERO_COPY_MIN: usize = 16 * 1024;
+
+/// Ends the current chunk after the length prefix already in `buf` and adds `v` by reference.
+fn spill(buf: &mut BytesMut, chunks: &mut Vec<Bytes>, v: &Bytes) {
+    chunks.push(buf.split().freeze());
+    chunks.push(v.clone());
 }
 
 fn string_len(len: usize) -> Result<i32, ProtocolError> {

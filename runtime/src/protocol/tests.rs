@@ -354,3 +354,49 @@ fn invalid_utf8_strings_are_refused() {
     assert_eq!(e.kind(), ProtocolErrorKind::InvalidData, "{e}");
     assert!(e.message().contains("UTF-8"), "{e}");
 }
+
+#[test]
+fn chunked_writers_write_the_same_bytes_without_copying_large_binaries() {
+    let big = Bytes::from(vec![9u8; ZERO_COPY_MIN * 2]);
+    let small = Bytes::from_static(b"small");
+    for protocol in [Protocol::Binary, Protocol::Compact] {
+        let mut plain = BytesMut::new();
+        let mut buf = BytesMut::new();
+        let mut chunks = Vec::new();
+        macro_rules! write_all {
+            ($w:expr) => {{
+                let w = &mut $w;
+                w.write_struct_begin().unwrap();
+                w.write_field_begin(TType::String, 1).unwrap();
+                w.write_bytes(&big).unwrap();
+                w.write_field_begin(TType::String, 2).unwrap();
+                w.write_bytes(&small).unwrap();
+                w.write_field_begin(TType::String, 3).unwrap();
+                w.write_bytes(&big).unwrap();
+                w.write_field_stop().unwrap();
+                w.write_struct_end().unwrap();
+            }};
+        }
+        match protocol {
+            Protocol::Binary => {
+                write_all!(BinaryWriter::new(&mut plain));
+                write_all!(BinaryWriter::with_chunks(&mut buf, &mut chunks));
+            }
+            Protocol::Compact => {
+                write_all!(CompactWriter::new(&mut plain));
+                write_all!(CompactWriter::with_chunks(&mut buf, &mut chunks));
+            }
+        }
+        let mut joined = Vec::new();
+        for c in &chunks {
+            joined.extend_from_slice(c);
+        }
+        joined.extend_from_slice(&buf);
+        assert_eq!(joined, plain.to_vec(), "{protocol:?}");
+        let by_reference = chunks.iter().filter(|c| c.as_ptr() == big.as_ptr()).count();
+        assert_eq!(
+            by_reference, 2,
+            "{protocol:?}: both large values are kept by reference"
+        );
+    }
+}

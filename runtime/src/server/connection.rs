@@ -7,7 +7,9 @@ use std::task::Poll;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io::IoSlice;
+
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -20,7 +22,7 @@ use crate::protocol::{
 use crate::transport::{Framing, MessageBuffer};
 
 /// Replies smaller than this are copied into one buffer and written together; larger ones are
-/// written from their own buffer, without a copy.
+/// written from their own chunks, without a copy.
 const COALESCE_LIMIT: usize = 64 * 1024;
 
 type InFlight = tracing::instrument::Instrumented<CallFuture>;
@@ -37,7 +39,7 @@ pub(super) async fn serve(
     let limits = &shared.limits;
     let mut input = MessageBuffer::new(None, limits.max_message_size, limits.decode);
     let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-    let mut ready: Vec<BytesMut> = Vec::new();
+    let mut ready: Vec<Ready> = Vec::new();
     let mut out = BytesMut::new();
     let mut reading = true;
 
@@ -178,44 +180,72 @@ fn header<R: ProtocolRead>(
     Ok((h, position(&reader)))
 }
 
+/// A reply waiting to be written: chunks kept by reference, then the tail.
+type Ready = (Vec<Bytes>, BytesMut);
+
 /// Queues a reply for writing; returns false when the connection must close after it.
-fn push_reply(ready: &mut Vec<BytesMut>, reply: Reply) -> bool {
-    if let Some(buf) = reply.message {
-        ready.push(buf);
+fn push_reply(ready: &mut Vec<Ready>, reply: Reply) -> bool {
+    if let Some(message) = reply.message {
+        ready.push(message);
     }
     !reply.close
 }
 
-/// Writes the ready replies: small ones gathered into one write, large ones from their own
-/// buffers. Each buffer starts with four bytes reserved for the frame length.
-async fn write_replies<W: AsyncWriteExt + Unpin>(
+/// Writes the ready replies. Small ones are gathered into `out` and go out in one write; a
+/// large one is written with one vectored write of `out` and its own chunks, without copying.
+async fn write_replies<W: AsyncWrite + Unpin>(
     wr: &mut W,
-    ready: &mut Vec<BytesMut>,
+    ready: &mut Vec<Ready>,
     out: &mut BytesMut,
     framing: Framing,
 ) -> std::io::Result<()> {
-    for mut buf in ready.drain(..) {
-        let body_len = buf.len() - 4;
-        let start = match framing {
-            Framing::Framed => {
-                buf[..4].copy_from_slice(&(body_len as u32).to_be_bytes());
-                0
+    for (chunks, tail) in ready.drain(..) {
+        let len = chunks.iter().map(Bytes::len).sum::<usize>() + tail.len();
+        if framing == Framing::Framed {
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        if len < COALESCE_LIMIT {
+            for c in &chunks {
+                out.extend_from_slice(c);
             }
-            Framing::Unframed => 4,
-        };
-        if buf.len() < COALESCE_LIMIT {
-            out.extend_from_slice(&buf[start..]);
+            out.extend_from_slice(&tail);
         } else {
-            if !out.is_empty() {
-                wr.write_all(out).await?;
-                out.clear();
-            }
-            wr.write_all(&buf[start..]).await?;
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(chunks.len() + 2);
+            parts.push(out);
+            parts.extend(chunks.iter().map(|c| &c[..]));
+            parts.push(&tail);
+            write_all_parts(wr, &parts).await?;
+            out.clear();
         }
     }
     if !out.is_empty() {
         wr.write_all(out).await?;
         out.clear();
+    }
+    Ok(())
+}
+
+/// Writes every part, in order, with as few (vectored) writes as the socket allows.
+async fn write_all_parts<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    parts: &[&[u8]],
+) -> std::io::Result<()> {
+    let (mut part, mut offset) = (0, 0);
+    while part < parts.len() {
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&parts[part][offset..])
+            .chain(parts[part + 1..].iter().copied())
+            .map(IoSlice::new)
+            .collect();
+        let mut written = wr.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while part < parts.len() && written >= parts[part].len() - offset {
+            written -= parts[part].len() - offset;
+            part += 1;
+            offset = 0;
+        }
+        offset += written;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::error::{ApplicationException, ApplicationExceptionKind, Error, ProtocolError};
 use crate::protocol::{
@@ -89,23 +89,24 @@ impl Call {
         if self.is_oneway() {
             return Reply::none();
         }
-        let mut buf = Reply::buffer(64);
+        let mut buf = BytesMut::with_capacity(64);
+        let mut chunks = Vec::new();
         let encoded = match self.protocol {
             Protocol::Binary => write_message(
-                &mut BinaryWriter::new(&mut buf),
+                &mut BinaryWriter::with_chunks(&mut buf, &mut chunks),
                 self,
                 MessageType::Reply,
                 result,
             ),
             Protocol::Compact => write_message(
-                &mut CompactWriter::new(&mut buf),
+                &mut CompactWriter::with_chunks(&mut buf, &mut chunks),
                 self,
                 MessageType::Reply,
                 result,
             ),
         };
         match encoded {
-            Ok(()) => Reply::message(buf),
+            Ok(()) => Reply::message(chunks, buf),
             Err(e) => self.exception(&ApplicationException::internal(format!(
                 "the result of {} could not be encoded: {e}",
                 self.method()
@@ -118,7 +119,7 @@ impl Call {
         if self.is_oneway() {
             return Reply::none();
         }
-        let mut buf = Reply::buffer(64 + e.message.len());
+        let mut buf = BytesMut::with_capacity(64 + e.message.len());
         let result = match self.protocol {
             Protocol::Binary => write_message(
                 &mut BinaryWriter::new(&mut buf),
@@ -135,7 +136,7 @@ impl Call {
         };
         // An application exception is a short string and an i32: encoding cannot fail.
         debug_assert!(result.is_ok());
-        Reply::message(buf)
+        Reply::message(Vec::new(), buf)
     }
 
     /// The answer for a failed handler: a `TApplicationException` made from `error`.
@@ -179,19 +180,20 @@ fn write_message<W: ProtocolWrite, S: Struct>(
 
 /// The encoded reply message, or nothing (for oneway calls).
 ///
-/// The buffer starts with four bytes reserved for a frame header, so that a framed reply is
-/// written without copying the message.
+/// A message is `chunks` followed by `tail`: large `binary` values are kept by reference in
+/// `chunks` rather than copied (see [`ProtocolWrite::write_bytes`]). The connection adds the
+/// frame header, if any, when it writes.
 #[derive(Debug)]
 pub struct Reply {
-    pub(crate) message: Option<BytesMut>,
+    pub(crate) message: Option<(Vec<Bytes>, BytesMut)>,
     /// Close the connection once this reply is written.
     pub(crate) close: bool,
 }
 
 impl Reply {
-    fn message(buf: BytesMut) -> Self {
+    fn message(chunks: Vec<Bytes>, tail: BytesMut) -> Self {
         Reply {
-            message: Some(buf),
+            message: Some((chunks, tail)),
             close: false,
         }
     }
@@ -202,12 +204,6 @@ impl Reply {
             message: None,
             close: false,
         }
-    }
-
-    fn buffer(capacity: usize) -> BytesMut {
-        let mut buf = BytesMut::with_capacity(capacity + 4);
-        buf.put_u32(0);
-        buf
     }
 
     /// A oneway call: no reply. Same as [`Reply::none`], named for generated code.

@@ -101,7 +101,7 @@ impl Cx<'_> {
             }
             Type::Binary => {
                 let v = val.by_ref();
-                quote!(w.write_binary(#v)?;)
+                quote!(w.write_bytes(#v)?;)
             }
             Type::Uuid => {
                 let v = val.by_ref();

@@ -603,7 +603,7 @@ impl ::mosaic_runtime::Struct for CrazyNesting {
         w.write_list_end()?;
         if let Some(v) = &self.binary_field {
             w.write_field_begin(::mosaic_runtime::TType::String, 4)?;
-            w.write_binary(v)?;
+            w.write_bytes(v)?;
         }
         if let Some(v) = &self.uuid_field {
             w.write_field_begin(::mosaic_runtime::TType::Uuid, 5)?;
@@ -3263,7 +3263,7 @@ pub mod __thrift_test {
         ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
             w.write_struct_begin()?;
             w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
-            w.write_binary(&self.thing)?;
+            w.write_bytes(&self.thing)?;
             w.write_field_stop()?;
             w.write_struct_end()
         }
@@ -3302,7 +3302,7 @@ pub mod __thrift_test {
             w.write_struct_begin()?;
             if let Some(v) = &self.success {
                 w.write_field_begin(::mosaic_runtime::TType::String, 0)?;
-                w.write_binary(v)?;
+                w.write_bytes(v)?;
             }
             w.write_field_stop()?;
             w.write_struct_end()
@@ -6568,7 +6568,7 @@ impl ::mosaic_runtime::Struct for OptionalBinary {
             w.write_field_begin(::mosaic_runtime::TType::Set, 1)?;
             w.write_set_begin(::mosaic_runtime::TType::String, v.len())?;
             for e0 in v {
-                w.write_binary(e0)?;
+                w.write_bytes(e0)?;
             }
             w.write_set_end()?;
         }
@@ -6580,7 +6580,7 @@ impl ::mosaic_runtime::Struct for OptionalBinary {
                 v.len(),
             )?;
             for (k0, v0) in v {
-                w.write_binary(k0)?;
+                w.write_bytes(k0)?;
                 w.write_i32(*v0)?;
             }
             w.write_map_end()?;

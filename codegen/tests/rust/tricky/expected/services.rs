@@ -1209,7 +1209,7 @@ pub mod __store {
             w.write_field_begin(::mosaic_runtime::TType::String, 6)?;
             w.write_string(&self.f)?;
             w.write_field_begin(::mosaic_runtime::TType::String, 7)?;
-            w.write_binary(&self.g)?;
+            w.write_bytes(&self.g)?;
             w.write_field_begin(::mosaic_runtime::TType::Uuid, 8)?;
             w.write_uuid(&self.h)?;
             w.write_field_stop()?;

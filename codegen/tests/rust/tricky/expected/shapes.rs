@@ -1084,7 +1084,7 @@ impl ::mosaic_runtime::Struct for Keys {
             w.write_field_begin(::mosaic_runtime::TType::Set, 10)?;
             w.write_set_begin(::mosaic_runtime::TType::String, v.len())?;
             for e0 in v {
-                w.write_binary(e0)?;
+                w.write_bytes(e0)?;
             }
             w.write_set_end()?;
         }
@@ -1658,7 +1658,7 @@ impl ::mosaic_runtime::Struct for Defaults {
         }
         if let Some(v) = &self.blob {
             w.write_field_begin(::mosaic_runtime::TType::String, 9)?;
-            w.write_binary(v)?;
+            w.write_bytes(v)?;
         }
         if let Some(v) = &self.id {
             w.write_field_begin(::mosaic_runtime::TType::Uuid, 10)?;
