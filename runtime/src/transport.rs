@@ -31,6 +31,9 @@ pub struct Encoding {
 
 const STRICT_BINARY: [u8; 2] = [0x80, 0x01];
 
+/// After a message larger than this, an empty read buffer is released instead of kept.
+const KEEP_IDLE_CAPACITY: usize = 64 * 1024;
+
 /// Frames up to this size get their whole length reserved as soon as it is known.
 pub const WHOLE_FRAME_RESERVE: usize = 16 * 1024 * 1024;
 const COMPACT_ID: u8 = 0x82;
@@ -200,7 +203,14 @@ impl MessageBuffer {
             return Ok(None);
         }
         self.buf.advance(4);
-        Ok(Some(self.buf.split_to(len).freeze()))
+        let message = self.buf.split_to(len).freeze();
+        if self.buf.is_empty() && len > KEEP_IDLE_CAPACITY {
+            // Let the large buffer go with the message (freed once its reply is written) rather
+            // than hold it while the connection idles: memory follows the calls in flight, not
+            // the largest call each connection ever made.
+            self.buf = BytesMut::new();
+        }
+        Ok(Some(message))
     }
 
     /// Walks the message's structure to find its end. The walk uses the protocol readers over
