@@ -42,6 +42,10 @@ pub(super) async fn serve(
     let mut ready: Vec<Ready> = Vec::new();
     let mut out = BytesMut::new();
     let mut reading = true;
+    // One waiter for the whole connection: registering a fresh one on every loop turn would
+    // take the watch channel's lock twice per call.
+    let shutdown = stop.changed();
+    tokio::pin!(shutdown);
 
     loop {
         // Start every call that is already buffered, up to the in-flight limit. A call whose
@@ -107,7 +111,7 @@ pub(super) async fn serve(
                     return;
                 }
             },
-            changed = stop.changed(), if reading => {
+            changed = &mut shutdown, if reading => {
                 // Shutdown (or the server is gone): take no new calls, finish the running ones.
                 let _ = changed;
                 reading = false;

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use bytes::{Bytes, BytesMut};
 
 use crate::error::{ApplicationException, ApplicationExceptionKind, Error, ProtocolError};
+use crate::protocol::ZERO_COPY_MIN;
 use crate::protocol::{
     BinaryReader, BinaryWriter, CompactReader, CompactWriter, DecodeLimits, MessageType, Protocol,
     ProtocolWrite, Struct,
@@ -89,7 +90,9 @@ impl Call {
         if self.is_oneway() {
             return Reply::none();
         }
-        let mut buf = BytesMut::with_capacity(64);
+        // Replies are often about as large as their call (echoes, transforms); values past
+        // `ZERO_COPY_MIN` go by reference, so this guess never needs to be large.
+        let mut buf = BytesMut::with_capacity(64 + self.args.len().min(ZERO_COPY_MIN));
         let mut chunks = Vec::new();
         let encoded = match self.protocol {
             Protocol::Binary => write_message(
