@@ -8,7 +8,10 @@
 //! A server does not know in advance what a peer speaks: [`detect`] decides from the first bytes
 //! of a connection, so one port serves every client.
 
+use std::io::IoSlice;
+
 use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{ProtocolError, ProtocolErrorKind};
 use crate::protocol::{BinaryReader, CompactReader, DecodeLimits, Protocol, ProtocolRead, TType};
@@ -250,6 +253,74 @@ impl MessageBuffer {
             Err(e) => Err(e),
         }
     }
+}
+
+/// An encoded message waiting to be written: `chunks` (large values kept by reference), then
+/// `tail`. See [`crate::protocol::ProtocolWrite::write_bytes`].
+pub(crate) type Encoded = (Vec<Bytes>, BytesMut);
+
+/// Messages smaller than this are copied into one buffer and written together; larger ones are
+/// written from their own chunks, without a copy.
+const COALESCE_LIMIT: usize = 64 * 1024;
+
+/// Writes messages with their frame headers (when framed). Small ones are gathered into `out`
+/// and go out in one write; a large one goes out in one vectored write of `out` and its own
+/// chunks, without copying.
+pub(crate) async fn write_messages<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    messages: impl Iterator<Item = Encoded>,
+    out: &mut BytesMut,
+    framing: Framing,
+) -> std::io::Result<()> {
+    for (chunks, tail) in messages {
+        let len = chunks.iter().map(Bytes::len).sum::<usize>() + tail.len();
+        if framing == Framing::Framed {
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        if len < COALESCE_LIMIT {
+            for c in &chunks {
+                out.extend_from_slice(c);
+            }
+            out.extend_from_slice(&tail);
+        } else {
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(chunks.len() + 2);
+            parts.push(out);
+            parts.extend(chunks.iter().map(|c| &c[..]));
+            parts.push(&tail);
+            write_all_parts(wr, &parts).await?;
+            out.clear();
+        }
+    }
+    if !out.is_empty() {
+        wr.write_all(out).await?;
+        out.clear();
+    }
+    Ok(())
+}
+
+/// Writes every part, in order, with as few (vectored) writes as the socket allows.
+async fn write_all_parts<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    parts: &[&[u8]],
+) -> std::io::Result<()> {
+    let (mut part, mut offset) = (0, 0);
+    while part < parts.len() {
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&parts[part][offset..])
+            .chain(parts[part + 1..].iter().copied())
+            .map(IoSlice::new)
+            .collect();
+        let mut written = wr.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while part < parts.len() && written >= parts[part].len() - offset {
+            written -= parts[part].len() - offset;
+            part += 1;
+            offset = 0;
+        }
+        offset += written;
+    }
+    Ok(())
 }
 
 fn scan<R: ProtocolRead>(

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, ProtocolError};
 use crate::protocol::{BinaryReader, CompactReader, DecodeLimits, Protocol, ProtocolRead};
-use crate::transport::{Encoding, Framing, MessageBuffer};
+use crate::transport::{write_messages, Encoded, Encoding, Framing, MessageBuffer};
 
 /// What a sent message waits for.
 pub(super) enum Expect {
@@ -67,7 +67,7 @@ impl Pending {
 }
 
 struct Outgoing {
-    message: BytesMut,
+    message: Encoded,
     written: Option<oneshot::Sender<Result<(), Error>>>,
 }
 
@@ -76,7 +76,6 @@ pub(super) struct Connection {
     tx: mpsc::Sender<Outgoing>,
     pending: Arc<Pending>,
     closed: Arc<AtomicBool>,
-    framing: Framing,
 }
 
 impl Connection {
@@ -100,7 +99,13 @@ impl Connection {
         let (tx, rx) = mpsc::channel(1024);
         let pending = Arc::new(Pending(Mutex::new(Some(HashMap::new()))));
         let closed = Arc::new(AtomicBool::new(false));
-        tokio::spawn(write_loop(wr, rx, pending.clone(), closed.clone()));
+        tokio::spawn(write_loop(
+            wr,
+            rx,
+            encoding.framing,
+            pending.clone(),
+            closed.clone(),
+        ));
         tokio::spawn(read_loop(
             rd,
             MessageBuffer::new(Some(encoding), max_message, limits),
@@ -113,7 +118,6 @@ impl Connection {
             tx,
             pending,
             closed,
-            framing: encoding.framing,
         })
     }
 
@@ -125,18 +129,8 @@ impl Connection {
         self.pending.len()
     }
 
-    /// Sends a message (whose first four bytes are reserved for the frame length) and waits for
-    /// what `expect` says. Returns the reply message, or empty bytes for [`Expect::Written`].
-    pub(super) async fn send(&self, mut message: BytesMut, expect: Expect) -> Result<Bytes, Error> {
-        let start = match self.framing {
-            Framing::Framed => {
-                let len = (message.len() - 4) as u32;
-                message[..4].copy_from_slice(&len.to_be_bytes());
-                0
-            }
-            Framing::Unframed => 4,
-        };
-        let _ = message.split_to(start);
+    /// Sends an encoded message and waits for what `expect` says. Returns the reply message, or empty bytes for [`Expect::Written`].
+    pub(super) async fn send(&self, message: Encoded, expect: Expect) -> Result<Bytes, Error> {
         match expect {
             Expect::Reply(seqid) => {
                 let (tx, rx) = oneshot::channel();
@@ -184,38 +178,29 @@ impl Drop for Forget<'_> {
     }
 }
 
-/// Most bytes gathered into one write from several small messages.
-const BATCH_BYTES: usize = 64 * 1024;
+/// Most messages gathered into one write.
+const BATCH_MESSAGES: usize = 64;
 
 async fn write_loop(
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::Receiver<Outgoing>,
+    framing: Framing,
     pending: Arc<Pending>,
     closed: Arc<AtomicBool>,
 ) {
-    let mut batch = BytesMut::new();
+    let mut out = BytesMut::new();
+    let mut batch = Vec::new();
     let mut acks = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
-        let mut result = Ok(());
-        while let Some(out) = next.take() {
-            if out.message.len() >= BATCH_BYTES {
-                result = flush(&mut wr, &mut batch).await;
-                if result.is_ok() {
-                    result = wr.write_all(&out.message).await;
-                }
-            } else {
-                batch.extend_from_slice(&out.message);
+        while let Some(o) = next.take() {
+            batch.push(o.message);
+            acks.extend(o.written);
+            if batch.len() < BATCH_MESSAGES {
+                next = rx.try_recv().ok();
             }
-            acks.extend(out.written);
-            if result.is_err() || batch.len() >= BATCH_BYTES {
-                break;
-            }
-            next = rx.try_recv().ok();
         }
-        if result.is_ok() {
-            result = flush(&mut wr, &mut batch).await;
-        }
+        let result = write_messages(&mut wr, batch.drain(..), &mut out, framing).await;
         for ack in acks.drain(..) {
             let _ = ack.send(match &result {
                 Ok(()) => Ok(()),
@@ -234,14 +219,6 @@ async fn write_loop(
     }
     // Every handle to the connection is gone.
     let _ = wr.shutdown().await;
-}
-
-async fn flush(wr: &mut OwnedWriteHalf, batch: &mut BytesMut) -> std::io::Result<()> {
-    if !batch.is_empty() {
-        wr.write_all(batch).await?;
-        batch.clear();
-    }
-    Ok(())
 }
 
 async fn read_loop(

@@ -19,14 +19,14 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::error::{ApplicationException, ApplicationExceptionKind, Error, ProtocolError};
 use crate::protocol::{
     BinaryReader, BinaryWriter, CompactReader, CompactWriter, DecodeLimits, MessageType, Protocol,
     ProtocolRead, ProtocolWrite, Struct,
 };
-use crate::transport::{Encoding, Framing};
+use crate::transport::{Encoded, Encoding, Framing};
 use connection::{Connection, Expect};
 
 /// Configures a [`Client`].
@@ -189,7 +189,7 @@ impl Client {
         kind: MessageType,
         seqid: i32,
         args: &A,
-    ) -> Result<BytesMut, Error> {
+    ) -> Result<Encoded, Error> {
         fn write<W: ProtocolWrite, A: Struct>(
             w: &mut W,
             name: &str,
@@ -208,23 +208,36 @@ impl Client {
             }
             None => method,
         };
-        let mut buf = BytesMut::with_capacity(64);
-        buf.put_u32(0); // frame length, filled in by the connection if framed
+        // Large `binary` arguments (images, tensors) are kept by reference, not copied.
+        let mut buf = BytesMut::with_capacity(128);
+        let mut chunks = Vec::new();
         match self.inner.config.encoding.protocol {
-            Protocol::Binary => write(&mut BinaryWriter::new(&mut buf), name, kind, seqid, args)?,
-            Protocol::Compact => write(&mut CompactWriter::new(&mut buf), name, kind, seqid, args)?,
+            Protocol::Binary => write(
+                &mut BinaryWriter::with_chunks(&mut buf, &mut chunks),
+                name,
+                kind,
+                seqid,
+                args,
+            )?,
+            Protocol::Compact => write(
+                &mut CompactWriter::with_chunks(&mut buf, &mut chunks),
+                name,
+                kind,
+                seqid,
+                args,
+            )?,
         }
-        if buf.len() - 4 > self.inner.config.max_message_size {
+        let len = chunks.iter().map(Bytes::len).sum::<usize>() + buf.len();
+        if len > self.inner.config.max_message_size {
             return Err(Error::Protocol(ProtocolError::new(
                 crate::ProtocolErrorKind::SizeLimit,
                 format!(
-                    "the call of {method} encodes to {} bytes, over the limit of {}",
-                    buf.len() - 4,
+                    "the call of {method} encodes to {len} bytes, over the limit of {}",
                     self.inner.config.max_message_size
                 ),
             )));
         }
-        Ok(buf)
+        Ok((chunks, buf))
     }
 
     fn decode_reply<R: Struct>(&self, reply: Bytes, method: &str, seqid: i32) -> Result<R, Error> {

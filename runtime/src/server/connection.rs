@@ -7,9 +7,7 @@ use std::task::Poll;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
-use std::io::IoSlice;
-
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -19,11 +17,7 @@ use crate::error::{ApplicationException, ApplicationExceptionKind, ProtocolError
 use crate::protocol::{
     BinaryReader, CompactReader, MessageHeader, MessageType, Protocol, ProtocolRead,
 };
-use crate::transport::{Framing, MessageBuffer};
-
-/// Replies smaller than this are copied into one buffer and written together; larger ones are
-/// written from their own chunks, without a copy.
-const COALESCE_LIMIT: usize = 64 * 1024;
+use crate::transport::{write_messages, Encoded, Framing, MessageBuffer};
 
 type InFlight = tracing::instrument::Instrumented<CallFuture>;
 
@@ -39,7 +33,7 @@ pub(super) async fn serve(
     let limits = &shared.limits;
     let mut input = MessageBuffer::new(None, limits.max_message_size, limits.decode);
     let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-    let mut ready: Vec<Ready> = Vec::new();
+    let mut ready: Vec<Encoded> = Vec::new();
     let mut out = BytesMut::new();
     let mut reading = true;
     // One waiter for the whole connection: registering a fresh one on every loop turn would
@@ -81,7 +75,7 @@ pub(super) async fn serve(
         }
         if !ready.is_empty() {
             let framing = input.encoding().map_or(Framing::Framed, |e| e.framing);
-            if let Err(e) = write_replies(&mut wr, &mut ready, &mut out, framing).await {
+            if let Err(e) = write_messages(&mut wr, ready.drain(..), &mut out, framing).await {
                 tracing::debug!(%peer, error = %e, "closing connection: write failed");
                 return;
             }
@@ -184,72 +178,10 @@ fn header<R: ProtocolRead>(
     Ok((h, position(&reader)))
 }
 
-/// A reply waiting to be written: chunks kept by reference, then the tail.
-type Ready = (Vec<Bytes>, BytesMut);
-
 /// Queues a reply for writing; returns false when the connection must close after it.
-fn push_reply(ready: &mut Vec<Ready>, reply: Reply) -> bool {
+fn push_reply(ready: &mut Vec<Encoded>, reply: Reply) -> bool {
     if let Some(message) = reply.message {
         ready.push(message);
     }
     !reply.close
-}
-
-/// Writes the ready replies. Small ones are gathered into `out` and go out in one write; a
-/// large one is written with one vectored write of `out` and its own chunks, without copying.
-async fn write_replies<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    ready: &mut Vec<Ready>,
-    out: &mut BytesMut,
-    framing: Framing,
-) -> std::io::Result<()> {
-    for (chunks, tail) in ready.drain(..) {
-        let len = chunks.iter().map(Bytes::len).sum::<usize>() + tail.len();
-        if framing == Framing::Framed {
-            out.extend_from_slice(&(len as u32).to_be_bytes());
-        }
-        if len < COALESCE_LIMIT {
-            for c in &chunks {
-                out.extend_from_slice(c);
-            }
-            out.extend_from_slice(&tail);
-        } else {
-            let mut parts: Vec<&[u8]> = Vec::with_capacity(chunks.len() + 2);
-            parts.push(out);
-            parts.extend(chunks.iter().map(|c| &c[..]));
-            parts.push(&tail);
-            write_all_parts(wr, &parts).await?;
-            out.clear();
-        }
-    }
-    if !out.is_empty() {
-        wr.write_all(out).await?;
-        out.clear();
-    }
-    Ok(())
-}
-
-/// Writes every part, in order, with as few (vectored) writes as the socket allows.
-async fn write_all_parts<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    parts: &[&[u8]],
-) -> std::io::Result<()> {
-    let (mut part, mut offset) = (0, 0);
-    while part < parts.len() {
-        let slices: Vec<IoSlice<'_>> = std::iter::once(&parts[part][offset..])
-            .chain(parts[part + 1..].iter().copied())
-            .map(IoSlice::new)
-            .collect();
-        let mut written = wr.write_vectored(&slices).await?;
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while part < parts.len() && written >= parts[part].len() - offset {
-            written -= parts[part].len() - offset;
-            part += 1;
-            offset = 0;
-        }
-        offset += written;
-    }
-    Ok(())
 }
