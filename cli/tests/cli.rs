@@ -36,23 +36,48 @@ fn gen_writes_every_included_file_and_check_detects_staleness() {
     std::fs::write(dir.join("idl/common/shared.thrift"), SHARED).unwrap();
     std::fs::write(dir.join("idl/plot.thrift"), MAIN).unwrap();
 
-    let o = mosaic(&["gen", "--lang", "rust", "--out", "out", "idl/plot.thrift"], &dir);
+    let o = mosaic(
+        &["gen", "--lang", "rust", "--out", "out", "idl/plot.thrift"],
+        &dir,
+    );
     assert!(o.status.success(), "{}", text(&o));
     for file in ["out/plot.rs", "out/shared.rs", "out/mosaic.rs"] {
         let body = std::fs::read_to_string(dir.join(file))
             .unwrap_or_else(|e| panic!("{file} was not written ({e}):\n{}", text(&o)));
-        assert!(body.contains("@generated"), "{file} lacks its header:\n{body}");
+        assert!(
+            body.contains("@generated"),
+            "{file} lacks its header:\n{body}"
+        );
     }
     let plot = std::fs::read_to_string(dir.join("out/plot.rs")).unwrap();
-    assert!(plot.contains("super::shared::Point"), "included types by relative path:\n{plot}");
+    assert!(
+        plot.contains("super::shared::Point"),
+        "included types by relative path:\n{plot}"
+    );
 
-    let check = ["gen", "--lang", "rust", "--out", "out", "--check", "idl/plot.thrift"];
+    let check = [
+        "gen",
+        "--lang",
+        "rust",
+        "--out",
+        "out",
+        "--check",
+        "idl/plot.thrift",
+    ];
     let o = mosaic(&check, &dir);
-    assert!(o.status.success(), "fresh output must pass --check:\n{}", text(&o));
+    assert!(
+        o.status.success(),
+        "fresh output must pass --check:\n{}",
+        text(&o)
+    );
 
     std::fs::write(dir.join("out/shared.rs"), "// edited by hand\n").unwrap();
     let o = mosaic(&check, &dir);
-    assert!(!o.status.success(), "--check must fail on stale output:\n{}", text(&o));
+    assert!(
+        !o.status.success(),
+        "--check must fail on stale output:\n{}",
+        text(&o)
+    );
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("shared.rs"),
         "the message names the stale file:\n{}",
@@ -72,7 +97,13 @@ fn check_reports_errors_like_rustc_and_fails() {
     assert!(!o.status.success(), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("error[M"), "a coded diagnostic:\n{err}");
-    assert!(err.contains("idl/bad.thrift:2:"), "file:line:col of the unknown type:\n{err}");
+    assert!(
+        err.contains("idl/bad.thrift:2:"),
+        "file:line:col of the unknown type:\n{err}"
+    );
     assert!(err.contains("Missing"), "names the unknown type:\n{err}");
-    assert!(err.contains("aborting due to 2 errors"), "both problems reported:\n{err}");
+    assert!(
+        err.contains("aborting due to 2 errors"),
+        "both problems reported:\n{err}"
+    );
 }
