@@ -9,6 +9,8 @@
 //! of a connection, so one port serves every client.
 
 use std::io::IoSlice;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -118,6 +120,71 @@ pub struct MessageBuffer {
     encoding: Option<Encoding>,
     max_message: usize,
     limits: DecodeLimits,
+    budget: Option<Arc<MemoryBudget>>,
+    /// Bytes of `budget` this buffer holds for its capacity.
+    charged: usize,
+    /// The charge of the last message returned, when the buffer handed its memory to it.
+    handed_over: Option<Charge>,
+}
+
+/// A cap on the bytes that all connections of a server may hold in read buffers, so that many
+/// peers sending (or pretending to send) large messages at once cannot exhaust memory. Each
+/// connection reads up to [`FREE_PER_CONNECTION`] bytes without charge; past that it must take
+/// from the budget, and a connection that cannot is closed.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+/// What a connection may buffer without taking from the [`MemoryBudget`].
+pub const FREE_PER_CONNECTION: usize = 64 * 1024;
+
+impl MemoryBudget {
+    pub fn new(limit: usize) -> Arc<Self> {
+        Arc::new(MemoryBudget {
+            limit,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// Bytes currently taken.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn try_take(&self, n: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Bytes taken from a [`MemoryBudget`] for a message being handled; given back when dropped.
+#[derive(Debug)]
+pub struct Charge {
+    budget: Arc<MemoryBudget>,
+    bytes: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.give(self.bytes);
+    }
+}
+
+impl Drop for MessageBuffer {
+    fn drop(&mut self) {
+        if let Some(b) = &self.budget {
+            b.give(self.charged);
+        }
+    }
 }
 
 impl MessageBuffer {
@@ -128,6 +195,54 @@ impl MessageBuffer {
             encoding,
             max_message,
             limits,
+            budget: None,
+            charged: 0,
+            handed_over: None,
+        }
+    }
+
+    /// Charges buffer growth past [`FREE_PER_CONNECTION`] to `budget`.
+    pub fn with_budget(mut self, budget: Arc<MemoryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The budget charge that went with the last message returned, if its memory was large:
+    /// keep it alive while the message is in use.
+    pub fn take_charge(&mut self) -> Option<Charge> {
+        self.handed_over.take()
+    }
+
+    /// Makes sure the budget covers a buffer of `capacity` bytes.
+    fn charge_for(&mut self, capacity: usize) -> Result<(), ProtocolError> {
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        let need = capacity.saturating_sub(FREE_PER_CONNECTION);
+        if need > self.charged {
+            if !budget.try_take(need - self.charged) {
+                return Err(ProtocolError::new(
+                    ProtocolErrorKind::SizeLimit,
+                    format!(
+                        "the server's memory budget for incoming messages ({} bytes) is \
+                         exhausted; a message of at least {capacity} bytes cannot be received now",
+                        budget.limit
+                    ),
+                ));
+            }
+            self.charged = need;
+        }
+        Ok(())
+    }
+
+    /// The buffer gave its memory to the message just cut from it: so does its charge.
+    fn hand_over(&mut self) {
+        if let (Some(budget), true) = (&self.budget, self.charged > 0) {
+            self.handed_over = Some(Charge {
+                budget: budget.clone(),
+                bytes: self.charged,
+            });
+            self.charged = 0;
         }
     }
 
@@ -150,20 +265,24 @@ impl MessageBuffer {
     /// once (up to [`WHOLE_FRAME_RESERVE`]), so it is read in place without being copied as it
     /// grows; otherwise the buffer grows with what is arriving, so a peer's claimed length
     /// allocates only as its bytes arrive.
-    pub fn reserve_for_read(&mut self) {
+    pub fn reserve_for_read(&mut self) -> Result<(), ProtocolError> {
         let framed = matches!(self.encoding, Some(e) if e.framing == Framing::Framed);
         if framed && self.buf.len() >= 4 {
             let len = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
             let frame = 4 + len as usize;
             if frame <= WHOLE_FRAME_RESERVE && frame > self.buf.len() {
-                self.buf.reserve((frame - self.buf.len()).max(8 * 1024));
-                return;
+                let additional = (frame - self.buf.len()).max(8 * 1024);
+                self.charge_for(self.buf.len() + additional)?;
+                self.buf.reserve(additional);
+                return Ok(());
             }
         }
         let want = (self.buf.len() / 2).clamp(8 * 1024, 4 * 1024 * 1024);
         if self.buf.capacity() - self.buf.len() < want / 2 {
+            self.charge_for(self.buf.len() + want)?;
             self.buf.reserve(want);
         }
+        Ok(())
     }
 
     /// The next complete message, if the buffer holds one.
@@ -212,6 +331,7 @@ impl MessageBuffer {
             // than hold it while the connection idles: memory follows the calls in flight, not
             // the largest call each connection ever made.
             self.buf = BytesMut::new();
+            self.hand_over();
         }
         Ok(Some(message))
     }
@@ -235,6 +355,7 @@ impl MessageBuffer {
             Ok(end) => {
                 let message = all.slice(..end);
                 self.buf = BytesMut::from(&all[end..]);
+                self.hand_over();
                 Ok(Some(message))
             }
             Err(e) if e.kind() == ProtocolErrorKind::Truncated => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use mosaic_runtime::cpu::CpuPool;
 use mosaic_runtime::protocol::{ProtocolRead, ProtocolWrite};
+use mosaic_runtime::server::Limits;
 use mosaic_runtime::transport::Framing;
 use mosaic_runtime::{
     ApplicationExceptionKind, Call, CallFuture, Client, Error, Protocol, ProtocolError, Reply,
@@ -110,8 +111,13 @@ struct Running {
 }
 
 async fn start() -> Running {
+    start_with(Limits::default()).await
+}
+
+async fn start_with(limits: Limits) -> Running {
     let notes = Arc::new(AtomicUsize::new(0));
     let server = Server::builder()
+        .limits(limits)
         .service(Echo {
             name: "A",
             notes: notes.clone(),
@@ -428,4 +434,50 @@ async fn undecodable_arguments_get_a_protocol_error_then_the_connection_closes()
         &[0, 0, 0, 7, 0],
         "reply: {reply:02x?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_memory_budget_refuses_large_messages_but_serves_small_ones() {
+    const MIB: usize = 1024 * 1024;
+    let s = start_with(Limits {
+        max_buffered_bytes: 4 * MIB,
+        max_message_size: 16 * MIB,
+        ..Limits::default()
+    })
+    .await;
+    // A peer starts a 3 MiB frame and stalls: the server reserves (and charges) all of it.
+    let mut stalled = TcpStream::connect(&s.addr).await.unwrap();
+    let mut start = (3 * MIB as u32).to_be_bytes().to_vec();
+    start.extend_from_slice(&[0x80, 0x01, 0x00, 0x01]);
+    start.extend(std::iter::repeat_n(0u8, MIB));
+    stalled.write_all(&start).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A 2 MiB call does not fit what is left: its connection is closed with an error...
+    let big = vec![7u8; 2 * MIB];
+    let refused = echo(
+        &client(&s.addr, Protocol::Binary, Framing::Framed),
+        None,
+        &big,
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "a 2 MiB call fit a budget with about 1 MiB left"
+    );
+    // ...while small calls go on.
+    let small = client(&s.addr, Protocol::Binary, Framing::Framed);
+    assert_eq!(&echo(&small, None, b"small").await.unwrap()[..], b"small");
+
+    // Once the stalled peer leaves, its charge comes back and the large call fits.
+    drop(stalled);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let back = echo(
+        &client(&s.addr, Protocol::Binary, Framing::Framed),
+        None,
+        &big,
+    )
+    .await
+    .expect("the budget was not given back");
+    assert!(back == big, "the 2 MiB echo came back different");
 }

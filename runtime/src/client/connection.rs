@@ -233,7 +233,9 @@ async fn read_loop(
         if let Err(e) = deliver(&mut input, protocol, limits, &pending) {
             break Error::Protocol(e);
         }
-        input.reserve_for_read();
+        if let Err(e) = input.reserve_for_read() {
+            break Error::Protocol(e);
+        }
         match rd.read_buf(input.buffer_mut()).await {
             Ok(0) => break Error::ConnectionClosed,
             Ok(_) => {}

@@ -17,7 +17,7 @@ use crate::error::{ApplicationException, ApplicationExceptionKind, ProtocolError
 use crate::protocol::{
     BinaryReader, CompactReader, MessageHeader, MessageType, Protocol, ProtocolRead,
 };
-use crate::transport::{write_messages, Encoded, Framing, MessageBuffer};
+use crate::transport::{write_messages, Charge, Encoded, Framing, MessageBuffer};
 
 type InFlight = tracing::instrument::Instrumented<CallFuture>;
 
@@ -31,7 +31,8 @@ pub(super) async fn serve(
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.split();
     let limits = &shared.limits;
-    let mut input = MessageBuffer::new(None, limits.max_message_size, limits.decode);
+    let mut input = MessageBuffer::new(None, limits.max_message_size, limits.decode)
+        .with_budget(shared.budget.clone());
     let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
     let mut ready: Vec<Encoded> = Vec::new();
     let mut out = BytesMut::new();
@@ -55,7 +56,8 @@ pub(super) async fn serve(
                 }
             };
             let protocol = input.encoding().map_or(Protocol::Binary, |e| e.protocol);
-            let mut call = match start_call(message, protocol, &shared) {
+            let charge = input.take_charge();
+            let mut call = match start_call(message, charge, protocol, &shared) {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "closing connection: bad message");
@@ -85,7 +87,11 @@ pub(super) async fn serve(
         }
 
         if reading {
-            input.reserve_for_read();
+            if let Err(e) = input.reserve_for_read() {
+                tracing::warn!(%peer, error = %e, "closing connection");
+                reading = false;
+                continue;
+            }
         }
         let can_read = reading && in_flight.len() < limits.max_in_flight_per_connection;
         tokio::select! {
@@ -118,6 +124,7 @@ pub(super) async fn serve(
 /// Parses the message header, routes the call, and starts its handler.
 fn start_call(
     message: Bytes,
+    charge: Option<Charge>,
     protocol: Protocol,
     shared: &Shared,
 ) -> Result<InFlight, ProtocolError> {
@@ -148,6 +155,7 @@ fn start_call(
                 protocol,
                 args,
                 limits,
+                charge,
             ))
         }
         None => {
@@ -158,6 +166,7 @@ fn start_call(
                 protocol,
                 args,
                 limits,
+                charge,
             );
             let service = name.split(':').next().unwrap_or_default();
             let reply = call.exception(&ApplicationException::new(

@@ -33,6 +33,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::protocol::DecodeLimits;
+use crate::transport::MemoryBudget;
 
 /// Limits on what peers can make the server do.
 #[derive(Clone, Debug)]
@@ -47,6 +48,10 @@ pub struct Limits {
     /// Most calls running at once on one connection; the server stops reading from a connection
     /// that has this many, until one finishes.
     pub max_in_flight_per_connection: usize,
+    /// Most bytes all connections together may hold in read buffers beyond a small allowance
+    /// each ([`FREE_PER_CONNECTION`](crate::transport::FREE_PER_CONNECTION)). A connection that
+    /// needs more while the budget is spent is closed; small calls keep being served.
+    pub max_buffered_bytes: usize,
     /// How long graceful shutdown waits for running calls before closing anyway.
     pub drain_timeout: Duration,
 }
@@ -61,6 +66,7 @@ impl Default for Limits {
             },
             max_connections: 4096,
             max_in_flight_per_connection: 256,
+            max_buffered_bytes: 1024 * 1024 * 1024,
             drain_timeout: Duration::from_secs(30),
         }
     }
@@ -118,6 +124,7 @@ impl ServerBuilder {
             local_addr,
             shared: Arc::new(Shared {
                 router,
+                budget: MemoryBudget::new(self.limits.max_buffered_bytes),
                 limits: self.limits,
             }),
         })
@@ -142,6 +149,7 @@ impl Router {
 
 pub(crate) struct Shared {
     pub(crate) router: Router,
+    pub(crate) budget: Arc<MemoryBudget>,
     pub(crate) limits: Limits,
 }
 

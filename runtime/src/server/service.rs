@@ -11,6 +11,7 @@ use crate::protocol::{
     BinaryReader, BinaryWriter, CompactReader, CompactWriter, DecodeLimits, MessageType, Protocol,
     ProtocolWrite, Struct,
 };
+use crate::transport::Charge;
 
 /// What a dispatcher returns for one call: a future of the reply.
 pub type CallFuture = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;
@@ -37,6 +38,8 @@ pub struct Call {
     protocol: Protocol,
     args: Bytes,
     limits: DecodeLimits,
+    /// The server memory budget held for this call's message, given back when the call ends.
+    _charge: Option<Charge>,
 }
 
 impl Call {
@@ -47,6 +50,7 @@ impl Call {
         protocol: Protocol,
         args: Bytes,
         limits: DecodeLimits,
+        charge: Option<Charge>,
     ) -> Self {
         Call {
             method,
@@ -55,6 +59,7 @@ impl Call {
             protocol,
             args,
             limits,
+            _charge: charge,
         }
     }
 
