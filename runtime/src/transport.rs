@@ -125,6 +125,13 @@ pub struct MessageBuffer {
     charged: usize,
     /// The charge of the last message returned, when the buffer handed its memory to it.
     handed_over: Option<Charge>,
+    /// Unframed: the buffered length the current message needs at least, from the last walk.
+    /// No walk happens before the buffer holds that much, so a large message trickling in is
+    /// walked a few times, not once per read.
+    wait_until: usize,
+    /// How many walks found no whole message (tests check that trickling is not quadratic).
+    #[cfg(test)]
+    failed_walks: usize,
 }
 
 /// A cap on the bytes that all connections of a server may hold in read buffers, so that many
@@ -198,6 +205,9 @@ impl MessageBuffer {
             budget: None,
             charged: 0,
             handed_over: None,
+            wait_until: 0,
+            #[cfg(test)]
+            failed_walks: 0,
         }
     }
 
@@ -339,31 +349,39 @@ impl MessageBuffer {
     /// Walks the message's structure to find its end. The walk uses the protocol readers over
     /// the buffered bytes, so the same limits apply; running out of bytes means "wait".
     fn next_unframed(&mut self, protocol: Protocol) -> Result<Option<Bytes>, ProtocolError> {
-        if self.buf.is_empty() {
+        if self.buf.is_empty() || self.buf.len() < self.wait_until {
             return Ok(None);
         }
         let all = std::mem::take(&mut self.buf).freeze();
-        let scanned = match protocol {
-            Protocol::Binary => scan(&mut BinaryReader::new(all.clone(), self.limits), |r| {
-                r.position()
-            }),
-            Protocol::Compact => scan(&mut CompactReader::new(all.clone(), self.limits), |r| {
-                r.position()
-            }),
+        let (scanned, wanted) = match protocol {
+            Protocol::Binary => {
+                let mut r = BinaryReader::new(all.clone(), self.limits);
+                (scan(&mut r, |r| r.position()), r.wanted())
+            }
+            Protocol::Compact => {
+                let mut r = CompactReader::new(all.clone(), self.limits);
+                (scan(&mut r, |r| r.position()), r.wanted())
+            }
         };
         match scanned {
             Ok(end) => {
                 let message = all.slice(..end);
                 self.buf = BytesMut::from(&all[end..]);
+                self.wait_until = 0;
                 self.hand_over();
                 Ok(Some(message))
             }
             Err(e) if e.kind() == ProtocolErrorKind::Truncated => {
-                if all.len() >= self.max_message {
+                if all.len() >= self.max_message || wanted > self.max_message {
                     return Err(ProtocolError::new(
                         ProtocolErrorKind::SizeLimit,
                         format!("message exceeds the limit of {} bytes", self.max_message),
                     ));
+                }
+                self.wait_until = wanted.max(all.len() + 1);
+                #[cfg(test)]
+                {
+                    self.failed_walks += 1;
                 }
                 // Only the reader's clone shared the bytes, and it is gone: no copy here.
                 self.buf = all
@@ -486,6 +504,44 @@ mod tests {
                 "bytes {bytes:02x?}"
             );
         }
+    }
+
+    #[test]
+    fn a_large_unframed_message_trickling_in_is_walked_a_few_times() {
+        use crate::protocol::{BinaryWriter, MessageType, ProtocolWrite};
+        let mut msg = BytesMut::new();
+        let mut w = BinaryWriter::new(&mut msg);
+        w.write_message_begin("sum", MessageType::Call, 1).unwrap();
+        w.write_field_begin(TType::List, 1).unwrap();
+        w.write_list_begin(TType::I32, 100_000).unwrap();
+        for i in 0..100_000 {
+            w.write_i32(i).unwrap();
+        }
+        w.write_field_stop().unwrap();
+        let mut input = MessageBuffer::new(
+            Some(Encoding {
+                protocol: Protocol::Binary,
+                framing: Framing::Unframed,
+            }),
+            1 << 20,
+            DecodeLimits::default(),
+        );
+        let mut got = None;
+        for piece in msg.chunks(1024) {
+            assert!(
+                got.is_none(),
+                "a message came out before all its bytes arrived"
+            );
+            input.buffer_mut().extend_from_slice(piece);
+            got = input.next_message().unwrap();
+        }
+        assert_eq!(got.expect("the whole message").len(), msg.len());
+        assert!(
+            input.failed_walks <= 3,
+            "{} walks for {} pieces",
+            input.failed_walks,
+            msg.len() / 1024
+        );
     }
 
     #[test]

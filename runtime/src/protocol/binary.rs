@@ -37,6 +37,11 @@ impl BinaryReader {
         self.cur.pos
     }
 
+    /// After input ran out: the least total input length with which reading gets further.
+    pub(crate) fn wanted(&self) -> usize {
+        self.cur.wanted
+    }
+
     fn ttype(&mut self) -> Result<TType, ProtocolError> {
         TType::from_binary_id(self.cur.byte()?)
     }

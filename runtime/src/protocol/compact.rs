@@ -116,6 +116,11 @@ impl CompactReader {
         self.cur.pos
     }
 
+    /// After input ran out: the least total input length with which reading gets further.
+    pub(crate) fn wanted(&self) -> usize {
+        self.cur.wanted
+    }
+
     #[inline]
     fn varint(&mut self) -> Result<u64, ProtocolError> {
         let mut value = 0u64;

@@ -408,6 +408,8 @@ struct Cursor {
     pos: usize,
     depth: u16,
     limits: DecodeLimits,
+    /// When input ran out: how long the input must be, at least, for reading to get further.
+    wanted: usize,
 }
 
 impl Cursor {
@@ -417,12 +419,20 @@ impl Cursor {
             pos: 0,
             depth: 0,
             limits,
+            wanted: 0,
         }
     }
 
     #[inline]
     fn remaining(&self) -> usize {
         self.buf.len() - self.pos
+    }
+
+    /// Records that `n` bytes are needed at the current position, and makes the error.
+    #[cold]
+    fn short(&mut self, n: usize) -> ProtocolError {
+        self.wanted = self.wanted.max(self.pos.saturating_add(n));
+        ProtocolError::truncated()
     }
 
     #[inline]
@@ -434,7 +444,7 @@ impl Cursor {
                 // The slice has exactly N bytes.
                 Ok(s.try_into().unwrap_or([0; N]))
             }
-            None => Err(ProtocolError::truncated()),
+            None => Err(self.short(N)),
         }
     }
 
@@ -445,7 +455,7 @@ impl Cursor {
                 self.pos += 1;
                 Ok(b)
             }
-            None => Err(ProtocolError::truncated()),
+            None => Err(self.short(1)),
         }
     }
 
@@ -462,6 +472,7 @@ impl Cursor {
             ));
         }
         if len > self.remaining() {
+            self.short(len);
             return Err(ProtocolError::new(
                 ProtocolErrorKind::Truncated,
                 format!(
@@ -529,6 +540,7 @@ impl Cursor {
         }
         let len = len as usize;
         if len.saturating_mul(min_elem_size) > self.remaining() {
+            self.short(len.saturating_mul(min_elem_size));
             return Err(ProtocolError::new(
                 ProtocolErrorKind::Truncated,
                 format!(
