@@ -481,3 +481,27 @@ async fn a_spent_memory_budget_refuses_large_messages_but_serves_small_ones() {
     .expect("the budget was not given back");
     assert!(back == big, "the 2 MiB echo came back different");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_left_unfinished_is_closed_after_the_message_timeout() {
+    let s = start_with(Limits {
+        message_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    // A frame header and half a message, then nothing more.
+    let mut slow = TcpStream::connect(&s.addr).await.unwrap();
+    slow.write_all(&[0, 0, 0, 100, 0x80, 0x01, 0, 1])
+        .await
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buf))
+        .await
+        .expect("the server kept the unfinished message past its timeout");
+    assert_eq!(read.unwrap(), 0, "the server closes without answering");
+    // An idle connection (no unfinished message) is not affected.
+    let idle = client(&s.addr, Protocol::Binary, Framing::Framed);
+    assert_eq!(&echo(&idle, None, b"1").await.unwrap()[..], b"1");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(&echo(&idle, None, b"2").await.unwrap()[..], b"2");
+}

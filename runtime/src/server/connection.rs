@@ -10,6 +10,7 @@ use futures_util::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{Call, CallFuture, Reply, Shared};
@@ -41,13 +42,20 @@ pub(super) async fn serve(
     // take the watch channel's lock twice per call.
     let shutdown = stop.changed();
     tokio::pin!(shutdown);
+    // When the bytes of an unfinished message started waiting: a peer gets
+    // `Limits::message_timeout` to finish a message it started.
+    let mut partial_since: Option<Instant> = None;
 
     loop {
         // Start every call that is already buffered, up to the in-flight limit. A call whose
         // handler finishes at once is answered without going through the in-flight set.
         while reading && in_flight.len() < limits.max_in_flight_per_connection {
             let message = match input.next_message() {
-                Ok(Some(m)) => m,
+                Ok(Some(m)) => {
+                    // The clock for unfinished messages restarts with every finished one.
+                    partial_since = None;
+                    m
+                }
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "closing connection: bad bytes from peer");
@@ -94,6 +102,12 @@ pub(super) async fn serve(
             }
         }
         let can_read = reading && in_flight.len() < limits.max_in_flight_per_connection;
+        partial_since = match (input.pending(), partial_since) {
+            (0, _) => None,
+            (_, None) => Some(Instant::now()),
+            (_, since) => since,
+        };
+        let give_up = partial_since.map(|t| t + limits.message_timeout);
         tokio::select! {
             biased;
             Some(reply) = in_flight.next(), if !in_flight.is_empty() => reading &= push_reply(&mut ready, reply),
@@ -114,6 +128,11 @@ pub(super) async fn serve(
             changed = &mut shutdown, if reading => {
                 // Shutdown (or the server is gone): take no new calls, finish the running ones.
                 let _ = changed;
+                reading = false;
+            }
+            _ = sleep_until(give_up), if can_read && give_up.is_some() => {
+                tracing::warn!(%peer, pending = input.pending(), timeout = ?limits.message_timeout,
+                    "closing connection: a message was not finished in time");
                 reading = false;
             }
         }
@@ -188,6 +207,14 @@ fn header<R: ProtocolRead>(
 }
 
 /// Queues a reply for writing; returns false when the connection must close after it.
+/// Sleeps until `deadline` (the select guard makes sure there is one).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn push_reply(ready: &mut Vec<Encoded>, reply: Reply) -> bool {
     if let Some(message) = reply.message {
         ready.push(message);

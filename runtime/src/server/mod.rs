@@ -52,6 +52,9 @@ pub struct Limits {
     /// each ([`FREE_PER_CONNECTION`](crate::transport::FREE_PER_CONNECTION)). A connection that
     /// needs more while the budget is spent is closed; small calls keep being served.
     pub max_buffered_bytes: usize,
+    /// How long a peer has to finish sending a message it has started; a connection that holds
+    /// an unfinished message longer is closed (slow senders cannot hold buffers forever).
+    pub message_timeout: Duration,
     /// How long graceful shutdown waits for running calls before closing anyway.
     pub drain_timeout: Duration,
 }
@@ -67,6 +70,7 @@ impl Default for Limits {
             max_connections: 4096,
             max_in_flight_per_connection: 256,
             max_buffered_bytes: 1024 * 1024 * 1024,
+            message_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
         }
     }
