@@ -5,7 +5,9 @@
 //! so that tests and `--check` can compare without touching the disk.
 //!
 //! - [`rust`]: modules for async servers and clients on `mosaic-runtime`.
+//! - [`java`]: Java 17 classes on Apache's libthrift, with blocking and pipelined clients.
 
+pub mod java;
 pub mod rust;
 
 use std::io;
