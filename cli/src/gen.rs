@@ -9,6 +9,8 @@ use mosaic_codegen::resolve::{self, LoadOptions};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Lang {
     Rust,
+    /// Packages for Apache's Python runtime, in the layout of `thrift --gen py`.
+    Python,
 }
 
 #[derive(Args, Debug)]
@@ -73,6 +75,10 @@ pub fn run(args: GenArgs) -> ExitCode {
         Lang::Rust => mosaic_codegen::backend::rust::generate(
             &loaded.program,
             &mosaic_codegen::backend::rust::RustOptions::default(),
+        ),
+        Lang::Python => mosaic_codegen::backend::python::generate(
+            &loaded.program,
+            &mosaic_codegen::backend::python::PythonOptions::default(),
         ),
     };
     if args.check {

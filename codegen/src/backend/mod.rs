@@ -6,8 +6,10 @@
 //!
 //! - [`rust`]: modules for async servers and clients on `mosaic-runtime`.
 //! - [`java`]: Java 17 classes on Apache's libthrift, with blocking and pipelined clients.
+//! - [`python`]: packages for Apache's Python runtime that replace `thrift --gen py` output.
 
 pub mod java;
+pub mod python;
 pub mod rust;
 
 use std::io;
