@@ -21,11 +21,14 @@ It runs against:
   ``scripts/setup``, as for ``test_apache_client.py``) in the same configurations, when
   the server under test is the reference server. Its stubs come from that release's IDL,
   which has no ``uuid``, so the client runs with ``--no-uuid`` there (and only there);
-* a deliberately wrong server, which shows that the client's checks catch wrong answers.
+* servers in this process on Apache's runtime: the reference handler, counting
+  connections (every call, including those after exceptions, goes over one), and a
+  deliberately wrong handler, which shows that the client's checks catch wrong answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -313,7 +316,19 @@ def test_rust_client_against_apache_test_server(
     assert "does not know testUuid" in output, f"testUuid unexpectedly answered:\n{output}"
 
 
-# ---- a wrong server ---------------------------------------------------------------------
+# ---- servers in this process: one connection, wrong answers ------------------------------
+
+
+class CountingServer(reference_server._Server):
+    """The reference server's loop, counting the connections it accepts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections = 0
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        self.connections += 1
+        super()._serve_connection(conn)
 
 
 class WrongHandler(reference_server.Handler):
@@ -335,28 +350,46 @@ class WrongHandler(reference_server.Handler):
             super().testException(arg)
 
 
-@pytest.fixture
-def wrong_server(stubs: thrift_stubs.Stubs) -> Iterator[int]:
-    """A plain binary buffered server with `WrongHandler`, in this process; yields its port."""
-    processor = stubs.ThriftTest.Processor(WrongHandler(stubs))
+@contextlib.contextmanager
+def in_process_server(
+    stubs: thrift_stubs.Stubs, handler: reference_server.Handler
+) -> Iterator[CountingServer]:
+    """A plain binary buffered ThriftTest server for HANDLER on a thread of this process."""
+    processor = stubs.ThriftTest.Processor(handler)
     processor._processMap["testUuid"] = reference_server._process_test_uuid
     factory = reference_server._protocol_factory(
         "binary", accelerated=False, max_message=harness.MAX_MESSAGE
     )
-    server = reference_server._Server(
+    server = CountingServer(
         processor, factory, framed=False, max_message=harness.MAX_MESSAGE, port=0
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.port
-    server.stop()
-    thread.join(timeout=5.0)
+    try:
+        yield server
+    finally:
+        server.stop()
+        thread.join(timeout=5.0)
 
 
-def test_rust_client_reports_wrong_answers(wrong_server: int, client_binary: Path) -> None:
+PLAIN_BINARY = Case("binary", "buffered", False)
+
+
+def test_rust_client_makes_every_call_on_one_connection(
+    stubs: thrift_stubs.Stubs, client_binary: Path
+) -> None:
+    """Like Apache's C++, Java and Rust clients: the connection survives the exceptions."""
+    with in_process_server(stubs, reference_server.Handler(stubs)) as server:
+        code, output = run_client(client_binary, server.port, PLAIN_BINARY, [], None)
+        connections = server.connections
+    assert code == 0, f"thrift-test-client exited with code {code}\n{output}"
+    assert connections == 1, f"the client opened {connections} connections:\n{output}"
+
+
+def test_rust_client_reports_wrong_answers(stubs: thrift_stubs.Stubs, client_binary: Path) -> None:
     """Each wrong answer gives a FAIL line and its exit-code bit, and nothing else fails."""
-    case = Case("binary", "buffered", False)
-    code, output = run_client(client_binary, wrong_server, case, [], None)
+    with in_process_server(stubs, WrongHandler(stubs)) as server:
+        code, output = run_client(client_binary, server.port, PLAIN_BINARY, [], None)
     assert code == 1 | 2 | 4 | 8, f"expected exit code 15:\n{output}"
     failures = [line for line in output.splitlines() if line.startswith("FAIL ")]
     expected = ("FAIL testI64(", "FAIL testInsanity(", "FAIL testList(", 'FAIL testException("T')
