@@ -1,5 +1,7 @@
 //! Enums: `enum.IntEnum` classes that keep values they do not declare.
 
+use std::collections::BTreeSet;
+
 use crate::ir::EnumId;
 
 use super::ident;
@@ -26,13 +28,25 @@ impl Cx<'_> {
         if !e.values.is_empty() {
             out.blank();
         }
-        out.line(1, "_VALUES_TO_NAMES: ClassVar[dict[int, str]]");
-        out.line(1, "_NAMES_TO_VALUES: ClassVar[dict[str, int]]");
+        let shadow: BTreeSet<String> = e.values.iter().map(|v| ident::keyword(&v.name)).collect();
+        let hint = |h: &str| self.unshadow(h, &shadow);
+        out.line(
+            1,
+            &format!("_VALUES_TO_NAMES: {}", hint("ClassVar[dict[int, str]]")),
+        );
+        out.line(
+            1,
+            &format!("_NAMES_TO_VALUES: {}", hint("ClassVar[dict[str, int]]")),
+        );
         out.blank();
         out.line(1, "@classmethod");
         out.line(
             1,
-            &format!("def _missing_(cls, value: object) -> {name} | None:"),
+            &format!(
+                "def _missing_(cls, value: {}) -> {} | None:",
+                hint("object"),
+                hint(&name)
+            ),
         );
         out.docstring(
             2,

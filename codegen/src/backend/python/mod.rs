@@ -226,6 +226,40 @@ impl<'a> Cx<'a> {
         alias
     }
 
+    /// `hint` as written inside a class whose own names are `shadow`: a name there would
+    /// mean the class attribute, not the type, so such references go through a module-level
+    /// alias (`_list_type: TypeAlias = "list"`).
+    pub(crate) fn unshadow(&self, hint: &str, shadow: &BTreeSet<String>) -> String {
+        let mut result = String::new();
+        let mut word = String::new();
+        let flush = |word: &mut String, result: &mut String| {
+            if word.is_empty() {
+                return;
+            }
+            let root = word.split('.').next().unwrap_or("");
+            if !root.is_empty() && shadow.contains(root) {
+                let alias = format!("_{}_type", word.replace('.', "_"));
+                self.aliases
+                    .borrow_mut()
+                    .insert(alias.clone(), word.clone());
+                result.push_str(&alias);
+            } else {
+                result.push_str(word);
+            }
+            word.clear();
+        };
+        for c in hint.chars() {
+            if c.is_alphanumeric() || c == '_' || (c == '.' && !word.is_empty()) {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut result);
+                result.push(c);
+            }
+        }
+        flush(&mut word, &mut result);
+        result
+    }
+
     /// A fresh temporary name: `_{stem}{n}`.
     pub(crate) fn temp(&self, stem: &str) -> String {
         let mut n = self.temps.borrow_mut();

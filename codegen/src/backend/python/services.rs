@@ -1,6 +1,8 @@
 //! Service modules: `Iface` (the handler interface), `Client`, `Processor`, and the
 //! `<method>_args`/`<method>_result` classes they exchange, as Apache names them.
 
+use std::collections::BTreeSet;
+
 use crate::ir::{Function, ServiceId, Type};
 
 use super::ident;
@@ -43,19 +45,39 @@ impl Cx<'_> {
         f.args.iter().map(|a| ident::argument(&a.name)).collect()
     }
 
-    fn params(&self, f: &Function) -> Vec<Expr> {
+    /// The names the service's classes define, which shadow types in their signatures.
+    fn method_names(&self, id: ServiceId) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for f in &self.program.service(id).functions {
+            let name = Self::method_name(f);
+            names.insert(format!("send_{name}"));
+            names.insert(format!("recv_{name}"));
+            names.insert(format!("process_{name}"));
+            names.insert(name);
+        }
+        names.extend(["process", "on_message_begin"].map(String::from));
+        names
+    }
+
+    fn params(&self, f: &Function, shadow: &BTreeSet<String>) -> Vec<Expr> {
         let mut params = vec![Expr::atom("self")];
         for a in &f.args {
             let name = ident::argument(&a.name);
             let hint = self.short_hint(&f.name, &name, self.hint(&a.ty, false));
-            params.push(Expr::atom(format!("{name}: {hint}")));
+            params.push(Expr::atom(format!(
+                "{name}: {}",
+                self.unshadow(&hint, shadow)
+            )));
         }
         params
     }
 
-    fn returns(&self, f: &Function) -> String {
+    fn returns(&self, f: &Function, shadow: &BTreeSet<String>) -> String {
         match &f.returns {
-            Some(ty) if !f.oneway => self.short_hint(&f.name, "return", self.hint(ty, false)),
+            Some(ty) if !f.oneway => {
+                let hint = self.short_hint(&f.name, "return", self.hint(ty, false));
+                self.unshadow(&hint, shadow)
+            }
             _ => "None".into(),
         }
     }
@@ -95,6 +117,7 @@ impl Cx<'_> {
 
     fn iface(&self, id: ServiceId, base: Option<&str>) -> String {
         let s = self.program.service(id);
+        let shadow = self.method_names(id);
         let mut out = Out::default();
         match base {
             Some(b) => out.line(0, &format!("class Iface({b}.Iface):")),
@@ -112,8 +135,8 @@ impl Cx<'_> {
             out.expr(
                 1,
                 "def ",
-                &Expr::call(&Self::method_name(f), self.params(f)),
-                &format!(" -> {}:", self.returns(f)),
+                &Expr::call(&Self::method_name(f), self.params(f, &shadow)),
+                &format!(" -> {}:", self.returns(f, &shadow)),
             );
             if let Some(doc) = f.doc.as_deref() {
                 out.docstring(2, doc);
@@ -125,6 +148,7 @@ impl Cx<'_> {
 
     fn client(&self, id: ServiceId, base: Option<&str>) -> String {
         let s = self.program.service(id);
+        let shadow = self.method_names(id);
         let mut out = Out::default();
         match base {
             Some(b) => out.line(0, &format!("class Client({b}.Client, Iface):")),
@@ -167,8 +191,8 @@ impl Cx<'_> {
             out.expr(
                 1,
                 "def ",
-                &Expr::call(&name, self.params(f)),
-                &format!(" -> {}:", self.returns(f)),
+                &Expr::call(&name, self.params(f, &shadow)),
+                &format!(" -> {}:", self.returns(f, &shadow)),
             );
             if let Some(doc) = f.doc.as_deref() {
                 out.docstring(2, doc);
@@ -185,7 +209,7 @@ impl Cx<'_> {
             out.expr(
                 1,
                 "def ",
-                &Expr::call(&format!("send_{name}"), self.params(f)),
+                &Expr::call(&format!("send_{name}"), self.params(f, &shadow)),
                 " -> None:",
             );
             let kind = if f.oneway { "ONEWAY" } else { "CALL" };
@@ -216,7 +240,10 @@ impl Cx<'_> {
                 continue;
             }
             out.blank();
-            out.line(1, &format!("def recv_{name}(self) -> {}:", self.returns(f)));
+            out.line(
+                1,
+                &format!("def recv_{name}(self) -> {}:", self.returns(f, &shadow)),
+            );
             out.line(2, "iprot = self._iprot");
             out.line(2, "_, mtype, _ = iprot.readMessageBegin()");
             out.line(2, "if mtype == TMessageType.EXCEPTION:");

@@ -1,6 +1,8 @@
 //! Struct, union and exception classes (and the `*_args`/`*_result` classes of services):
 //! attributes, constructor, `read`, `write`, `validate`, equality, `repr` and `thrift_spec`.
 
+use std::collections::BTreeSet;
+
 use crate::ir::{ConstValue, Field, Requiredness, StructId, StructKind, Type};
 
 use super::ident;
@@ -212,8 +214,14 @@ impl Cx<'_> {
         }
     }
 
+    /// A field's hint as written in its class (field names shadow types there).
     fn field_hint(&self, s: &PyStruct<'_>, f: &PyField<'_>) -> String {
-        self.short_hint(&s.name, &f.name, self.hint(f.ty, f.frozen))
+        let hint = self.short_hint(&s.name, &f.name, self.hint(f.ty, f.frozen));
+        self.unshadow(&hint, &Self::field_names(s))
+    }
+
+    fn field_names(s: &PyStruct<'_>) -> BTreeSet<String> {
+        s.fields.iter().map(|f| f.name.clone()).collect()
     }
 
     /// Whether a default of this type can be the parameter's default value itself (immutable
@@ -249,18 +257,21 @@ impl Cx<'_> {
 
     fn read_classmethod(&self, out: &mut Out, s: &PyStruct<'_>) {
         out.line(1, "@classmethod");
+        let class = self.unshadow(&s.name, &Self::field_names(s));
         out.line(
             1,
-            &format!("def read(cls, iprot: TProtocolBase) -> {}:", s.name),
+            &format!("def read(cls, iprot: TProtocolBase) -> {class}:"),
         );
         self.fast_check(out, "cls");
-        out.line(
-            3,
-            &format!(
-                "decoded: {} = iprot._fast_decode(None, iprot, [cls, cls.thrift_spec])",
-                s.name
-            ),
+        let decode = Expr::call(
+            "iprot._fast_decode",
+            vec![
+                Expr::atom("None"),
+                Expr::atom("iprot"),
+                Expr::atom("[cls, cls.thrift_spec]"),
+            ],
         );
+        out.expr(3, &format!("decoded: {} = ", s.name), &decode, "");
         out.line(3, "return decoded");
         for f in &s.fields {
             out.line(2, &format!("_{}: Any = None", f.name));

@@ -1,8 +1,9 @@
 //! Printing Python as `ruff format` would: lines, expressions that wrap, literals, docstrings.
 //!
 //! The generator emits text that `ruff format` leaves alone, so that it needs no Python to
-//! run. An [`Expr`] is printed on one line when it fits in 88 columns; otherwise its brackets
-//! are broken with one item per line and a trailing ("magic") comma, which ruff keeps.
+//! run. An [`Expr`] is printed on one line when it fits in 88 columns; otherwise a call's
+//! arguments go on one indented line inside its parentheses when they fit there, and in every
+//! other case items go one per line with a trailing ("magic") comma, which ruff keeps.
 
 use std::fmt::Write as _;
 
@@ -169,6 +170,14 @@ impl Expr {
                     return;
                 }
                 out.line(level, &format!("{prefix}{open}"));
+                // Like ruff: a call's arguments on one indented line when they fit there.
+                let is_call = open.len() > 1 && open.ends_with('(');
+                let body = items.iter().map(Expr::flat).collect::<Vec<_>>().join(", ");
+                if is_call && (level + 1) * 4 + body.chars().count() <= WIDTH {
+                    out.line(level + 1, &body);
+                    out.line(level, &format!("{close}{suffix}"));
+                    return;
+                }
                 for item in items {
                     item.print(out, level + 1, "", ",");
                 }
@@ -324,6 +333,15 @@ mod tests {
     fn long_expressions_break_with_a_magic_comma() {
         let mut out = Out::default();
         let long = "y".repeat(50);
+        let mut hugged = Out::default();
+        let e = Expr::call("f", vec![Expr::atom(&long), Expr::atom("z")]);
+        hugged.expr(0, "x = ", &e, "");
+        let expected = format!("x = f(\n    {long}, z\n)\n");
+        assert_eq!(
+            hugged.finish(),
+            expected,
+            "arguments that fit share one indented line"
+        );
         let e = Expr::call("f", vec![Expr::atom(&long), Expr::atom(&long)]);
         out.expr(0, "x = ", &e, "");
         let expected = format!("x = f(\n    {long},\n    {long},\n)\n");

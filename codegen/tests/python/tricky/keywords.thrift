@@ -1,0 +1,46 @@
+/**
+ * Python keywords, builtins and names the generated code uses, as every kind of name.
+ */
+
+include "base/common.thrift"
+
+enum from {
+  None = 0,
+  True = 1,
+  False = 2,
+  class = 3,
+  str = 4,
+}
+
+struct class {
+  1: i32 from,
+  2: string type,
+  3: list<i32> list,
+  4: from def,
+  5: string self,
+  6: i32 read,
+  7: i32 thrift_spec,
+  8: double import,
+  9: i32 result,
+}
+
+union str {
+  1: class lambda,
+  2: string is,
+  3: binary bytes,
+}
+
+exception raise {
+  1: string message,
+  2: common.Level level,
+}
+
+struct TType { 1: i32 x }
+struct sys { 1: i32 x }
+
+/** A service named like a builtin, extending one from another directory. */
+service print extends common.Base {
+  class def(1: i32 return, 2: string args, 3: from result, 4: i32 iprot) throws (1: raise except),
+  oneway void yield(1: i32 self),
+  common.When later(1: common.Timestamp by) throws (1: common.CommonError oops),
+}

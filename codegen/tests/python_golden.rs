@@ -1,0 +1,206 @@
+//! Golden tests of the Python back end: each directory `tests/python/<case>/` holds IDL files,
+//! and `tests/python/<case>/expected/` the Python packages generated from them, byte for byte.
+//!
+//! The roots of a case are the `.thrift` files directly in its directory; files in
+//! subdirectories are only included (the case directory is also an include directory).
+//!
+//! After an intended change to the generated code, regenerate the expected files with
+//! `UPDATE_GOLDEN=1 cargo test -p mosaic-codegen --test python_golden` and review the diff.
+//! That the generated code passes `mypy --strict`, runs Apache's cross-test client and
+//! encodes Apache's bytes is checked by `tests/python/test_mosaic_stubs.py`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use mosaic_codegen::backend::python::{generate, PythonOptions};
+use mosaic_codegen::backend::GeneratedFile;
+use mosaic_codegen::resolve::{load, LoadOptions};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// Every file under `dir`, recursively, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in sorted_entries(dir) {
+        if entry.is_dir() {
+            files.extend(files_under(&entry));
+        } else {
+            files.push(entry);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn cases() -> Vec<PathBuf> {
+    let cases: Vec<PathBuf> = sorted_entries(&cases_dir())
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect();
+    assert!(!cases.is_empty(), "no cases in {}", cases_dir().display());
+    cases
+}
+
+fn generate_case(case: &Path) -> Vec<GeneratedFile> {
+    let roots: Vec<PathBuf> = sorted_entries(case)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "thrift"))
+        .collect();
+    let options = LoadOptions {
+        include_dirs: vec![case.to_path_buf()],
+    };
+    let loaded = load(&roots, &options)
+        .unwrap_or_else(|failed| panic!("{} must resolve:\n{failed}", case.display()));
+    generate(&loaded.program, &PythonOptions::default())
+}
+
+#[test]
+fn generated_code_matches_the_expected_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let mut failures = Vec::new();
+    for case in cases() {
+        let expected_dir = case.join("expected");
+        let files = generate_case(&case);
+        if update {
+            let _ = std::fs::remove_dir_all(&expected_dir);
+            for f in &files {
+                f.write_to(&expected_dir)
+                    .expect("the expected directory is writable");
+            }
+            continue;
+        }
+        let mut expected_names: Vec<PathBuf> = files_under(&expected_dir)
+            .into_iter()
+            .map(|p| {
+                p.strip_prefix(&expected_dir)
+                    .expect("under the dir")
+                    .to_path_buf()
+            })
+            .collect();
+        let mut actual_names: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+        expected_names.sort();
+        actual_names.sort();
+        if expected_names != actual_names {
+            failures.push(format!(
+                "{}: expected files {expected_names:?}, generated {actual_names:?}",
+                case.display()
+            ));
+        }
+        for f in &files {
+            let path = expected_dir.join(&f.path);
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            if expected != f.contents {
+                failures.push(format!(
+                    "=== {}: expected\n{expected}\n=== actual\n{}",
+                    path.display(),
+                    f.contents
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n\nIf the change is intended, run with UPDATE_GOLDEN=1 and review the diff.",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn generating_twice_gives_the_same_bytes() {
+    for case in cases() {
+        let first = generate_case(&case);
+        let second = generate_case(&case);
+        assert_eq!(first, second, "{}: output is deterministic", case.display());
+    }
+}
+
+#[test]
+fn headers_name_the_source_without_directories() {
+    for case in cases() {
+        for f in generate_case(&case) {
+            if f.contents.is_empty() {
+                assert!(
+                    f.path.ends_with("py.typed"),
+                    "{}: only py.typed is empty",
+                    f.path.display()
+                );
+                continue;
+            }
+            let first = f.contents.lines().next().unwrap_or("");
+            assert!(
+                first.starts_with("# This file is @generated by mosaic-codegen"),
+                "{}: starts with the @generated marker, not {first:?}",
+                f.path.display()
+            );
+            assert!(
+                !first.contains('/'),
+                "{}: the header has no directories: {first:?}",
+                f.path.display()
+            );
+        }
+    }
+}
+
+/// `ruff format` from PATH or the test venv (`.venv/bin/ruff`), if either is there.
+fn ruff() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/ruff");
+    [PathBuf::from("ruff"), venv].into_iter().find(|ruff| {
+        Command::new(ruff)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// The output is already formatted as `ruff format` (its defaults) would format it; skipped
+/// without ruff.
+#[test]
+fn generated_code_is_stable_under_ruff_format() {
+    let Some(ruff) = ruff() else {
+        eprintln!("ruff is not installed; skipping the formatting check");
+        return;
+    };
+    for case in cases() {
+        for f in generate_case(&case) {
+            if f.path.extension().is_none_or(|e| e != "py") {
+                continue;
+            }
+            let mut child = Command::new(&ruff)
+                .args(["format", "--isolated", "--diff", "--stdin-filename"])
+                .arg(&f.path)
+                .arg("-")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("ruff starts");
+            {
+                use std::io::Write;
+                let mut stdin = child.stdin.take().expect("a stdin pipe");
+                stdin
+                    .write_all(f.contents.as_bytes())
+                    .expect("ruff reads the file");
+            }
+            let out = child.wait_with_output().expect("ruff finishes");
+            assert!(
+                out.status.success(),
+                "{} / {}: ruff format would change the generated code:\n{}{}",
+                case.display(),
+                f.path.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
