@@ -134,7 +134,7 @@ impl Cx<'_> {
             &[
                 "import uuid",
                 "",
-                "from thrift.Thrift import TFrozenDict  # type: ignore[import-untyped]",
+                "from thrift.Thrift import TFrozenDict",
                 "",
                 "from .ttypes import *",
             ],

@@ -36,7 +36,7 @@
 //! Differences from Apache's output: type hints everywhere (`mypy --strict` passes), enums are
 //! `IntEnum`s, keywords are escaped (`from` → `from_`; builtins too, at module level) instead
 //! of refused, `uuid` is `uuid.UUID`, and a constructor argument whose IDL default is a
-//! container or struct takes that default when passed `None`.
+//! container or struct gets a fresh copy of it per instance (Apache shares one).
 //!
 //! The modules: `ident` (naming and escaping), `text` (formatted printing), `types` (hints,
 //! `TType`s, spec tables), `consts` (constant values), `structs`, `enums`, `services`.
@@ -121,6 +121,9 @@ pub fn generate(program: &Program, options: &PythonOptions) -> Vec<GeneratedFile
     files.dedup_by(|a, b| a.path == b.path);
     files
 }
+
+/// The second line of every generated module: mypy settings for this file only.
+const MYPY_CONFIG: &str = "# mypy: allow-subclassing-any, disable-error-code=\"import-untyped\"";
 
 /// The first line of every generated file.
 fn header_line(source: Option<&str>) -> String {
@@ -274,6 +277,9 @@ impl<'a> Cx<'a> {
     pub(crate) fn module(&self, doc: Option<&str>, imports: &[&str], body: &str) -> String {
         let mut out = Out::default();
         out.line(0, &header_line(Some(&source_name(self.program, self.file))));
+        // Apache's runtime has no type information; its exception and processor classes
+        // are base classes here.
+        out.line(0, MYPY_CONFIG);
         if let Some(doc) = doc {
             out.docstring(0, doc);
         }
@@ -309,6 +315,15 @@ impl<'a> Cx<'a> {
             for line in local {
                 out.line(0, line);
             }
+        }
+        if body.contains("_UNSET") {
+            out.blank();
+            out.blank();
+            out.line(0, "_UNSET: Any = object()");
+            out.docstring(
+                0,
+                "The default of arguments whose IDL default is built per instance.",
+            );
         }
         let aliases = self.aliases.borrow();
         if !aliases.is_empty() {

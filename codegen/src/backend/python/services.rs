@@ -18,11 +18,8 @@ const SERVICE_IMPORTS: &[&str] = &[
     "from collections.abc import Callable",
     "from typing import Any, ClassVar, TypeAlias, cast",
     "",
-    "from thrift.protocol.TProtocol import (  # type: ignore[import-untyped]",
-    "    TProtocolBase,",
-    "    TProtocolException,",
-    ")",
-    "from thrift.Thrift import (  # type: ignore[import-untyped]",
+    "from thrift.protocol.TProtocol import TProtocolBase, TProtocolException",
+    "from thrift.Thrift import (",
     "    TApplicationException,",
     "    TException,",
     "    TFrozenDict,",
@@ -30,8 +27,8 @@ const SERVICE_IMPORTS: &[&str] = &[
     "    TProcessor,",
     "    TType,",
     ")",
-    "from thrift.transport import TTransport  # type: ignore[import-untyped]",
-    "from thrift.TRecursive import fix_spec  # type: ignore[import-untyped]",
+    "from thrift.transport import TTransport",
+    "from thrift.TRecursive import fix_spec",
     "from .ttypes import *",
 ];
 
@@ -296,14 +293,9 @@ impl Cx<'_> {
         match base {
             Some(b) => out.line(
                 0,
-                &format!(
-                    "class Processor({b}.Processor, Iface, TProcessor):  # type: ignore[misc]"
-                ),
+                &format!("class Processor({b}.Processor, Iface, TProcessor):"),
             ),
-            None => out.line(
-                0,
-                "class Processor(Iface, TProcessor):  # type: ignore[misc]",
-            ),
+            None => out.line(0, "class Processor(Iface, TProcessor):"),
         }
         out.docstring(
             1,

@@ -78,11 +78,7 @@ impl Cx<'_> {
 
     /// The class definition (without its `thrift_spec`, which [`Cx::spec`] writes later).
     pub(crate) fn class(&self, out: &mut Out, s: &PyStruct<'_>) {
-        let base = if s.exception {
-            "(TException):  # type: ignore[misc]"
-        } else {
-            ":"
-        };
+        let base = if s.exception { "(TException):" } else { ":" };
         out.line(0, &format!("class {}{base}", s.name));
         if let Some(doc) = s.doc {
             out.docstring(1, doc);
@@ -190,8 +186,8 @@ impl Cx<'_> {
             let default = match f.default {
                 Some(v) if self.is_simple_default(f.ty) => self.const_value(f.ty, v, f.frozen),
                 Some(v) => {
-                    fills.push((f.name.clone(), self.const_value(f.ty, v, f.frozen)));
-                    "None".to_string()
+                    fills.push((f.name.clone(), self.const_expr(f.ty, v, f.frozen)));
+                    "_UNSET".to_string()
                 }
                 None => "None".to_string(),
             };
@@ -199,8 +195,9 @@ impl Cx<'_> {
         }
         out.expr(1, "def ", &Expr::call("__init__", params), " -> None:");
         for (name, value) in &fills {
-            out.line(2, &format!("if {name} is None:"));
-            out.expr(3, &format!("{name} = "), &Expr::atom(value.clone()), "");
+            // A fresh value per instance; an explicit None still means "unset".
+            out.line(2, &format!("if {name} is _UNSET:"));
+            out.expr(3, &format!("{name} = "), value, "");
         }
         for f in &s.fields {
             if s.immutable {
@@ -540,17 +537,10 @@ pub(crate) const STRUCT_IMPORTS: &[&str] = &[
     "import uuid",
     "from typing import Any, ClassVar, TypeAlias",
     "",
-    "from thrift.protocol.TProtocol import (  # type: ignore[import-untyped]",
-    "    TProtocolBase,",
-    "    TProtocolException,",
-    ")",
-    "from thrift.Thrift import (  # type: ignore[import-untyped]",
-    "    TException,",
-    "    TFrozenDict,",
-    "    TType,",
-    ")",
-    "from thrift.transport import TTransport  # type: ignore[import-untyped]",
-    "from thrift.TRecursive import fix_spec  # type: ignore[import-untyped]",
+    "from thrift.protocol.TProtocol import TProtocolBase, TProtocolException",
+    "from thrift.Thrift import TException, TFrozenDict, TType",
+    "from thrift.transport import TTransport",
+    "from thrift.TRecursive import fix_spec",
 ];
 
 impl Cx<'_> {
