@@ -1,5 +1,5 @@
 //! Constant values as Java: expressions for scalars, statements for containers and structs,
-//! and the `<File>Constants` class.
+//! and the `<File>Constants` class, whose container constants are unmodifiable.
 
 use super::out::Out;
 use super::{ident, javadoc, Cx};
@@ -81,6 +81,12 @@ impl Cx<'_> {
                 o.open("");
                 o.line(&format!("{jty} {var} = new java.util.LinkedHashMap<>();"));
                 for (key, val) in entries {
+                    if let (Some(ke), Some(ve)) =
+                        (self.const_expr(k, key, from), self.const_expr(v, val, from))
+                    {
+                        o.line(&format!("{var}.put({ke}, {ve});"));
+                        continue;
+                    }
                     let kt = self.jtype(k, from, true);
                     let vt = self.jtype(v, from, true);
                     o.open("");
@@ -171,7 +177,23 @@ impl Cx<'_> {
             for id in statics {
                 let c = self.program.const_(id);
                 let name = ident::escape(&c.name);
-                self.const_stmts(o, &c.ty, &c.value, &name, from, 1);
+                // Constant containers cannot be changed (their elements are shallow copies).
+                let wrap = match self.program.true_type(&c.ty) {
+                    Type::List(_) => Some("unmodifiableList"),
+                    Type::Set(_) => Some("unmodifiableSet"),
+                    Type::Map(..) => Some("unmodifiableMap"),
+                    _ => None,
+                };
+                match wrap {
+                    Some(wrap) => {
+                        o.open("");
+                        o.line(&format!("{} _value;", self.jtype(&c.ty, from, false)));
+                        self.const_stmts(o, &c.ty, &c.value, "_value", from, 1);
+                        o.line(&format!("{name} = java.util.Collections.{wrap}(_value);"));
+                        o.close();
+                    }
+                    None => self.const_stmts(o, &c.ty, &c.value, &name, from, 1),
+                }
             }
             o.close();
         }

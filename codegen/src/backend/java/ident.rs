@@ -76,13 +76,27 @@ const KEYWORDS: &[&str] = &[
     "yield",
 ];
 
+/// The first segments of the packages generated code names in full (`java.lang.String`,
+/// `org.apache.thrift.TBase`): a parameter or field with one of these names would hide them.
+const PACKAGE_ROOTS: &[&str] = &["java", "org"];
+
 /// Whether `name` is reserved in Java 17 (a keyword, a literal or a restricted identifier).
 pub(crate) fn is_keyword(name: &str) -> bool {
     KEYWORDS.contains(&name)
 }
 
-/// A usable Java identifier for `name`: `name_` for reserved words, `name` otherwise.
+/// A usable Java identifier for `name`: `name_` for reserved words and for the package roots
+/// generated code refers to (`java`, `org`), `name` otherwise.
 pub(crate) fn escape(name: &str) -> String {
+    if is_keyword(name) || PACKAGE_ROOTS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
+}
+
+/// A package segment: `name_` for reserved words only (`org` stays `org`).
+pub(crate) fn escape_package_segment(name: &str) -> String {
     if is_keyword(name) {
         format!("{name}_")
     } else {
@@ -181,6 +195,8 @@ mod tests {
             "names keep their case"
         );
         assert_eq!(escape("Class"), "Class", "keywords are case sensitive");
+        assert_eq!(escape("java"), "java_", "java.lang.String stays visible");
+        assert_eq!(escape("org"), "org_", "org.apache.thrift stays visible");
     }
 
     #[test]

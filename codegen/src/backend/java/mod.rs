@@ -109,7 +109,7 @@ impl Cx<'_> {
     pub(crate) fn package(&self, file: FileId) -> Option<String> {
         self.program.file(file).namespace("java").map(|ns| {
             ns.split('.')
-                .map(ident::escape)
+                .map(ident::escape_package_segment)
                 .collect::<Vec<_>>()
                 .join(".")
         })

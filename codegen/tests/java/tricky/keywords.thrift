@@ -73,6 +73,8 @@ struct interface {
   56: i32 hash,
   57: i32 iprot,
   58: i32 oprot,
+  59: string java,
+  60: string org,
 }
 
 /** A struct called String: generated code spells java.lang.String in full. */
@@ -100,5 +102,6 @@ exception Thrown {
 service synchronized {
   class default(1: interface this, 2: Builder new, 3: i32 iprot, 4: i32 oprot) throws (1: Thrown catch),
   void invoke(1: i32 method),
+  string packages(1: string java, 2: list<string> org),
   oneway void goto(1: class switch),
 }

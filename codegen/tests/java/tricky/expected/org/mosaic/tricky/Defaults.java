@@ -175,13 +175,7 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
             java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _default;
             {
                 java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _k1 = new java.util.LinkedHashMap<>();
-                {
-                    java.lang.String _mk1;
-                    _mk1 = "low";
-                    org.mosaic.tricky.base.Level _mv1;
-                    _mv1 = org.mosaic.tricky.base.Level.LOW;
-                    _k1.put(_mk1, _mv1);
-                }
+                _k1.put("low", org.mosaic.tricky.base.Level.LOW);
                 _default = _k1;
             }
             setLevels(_default);
@@ -320,13 +314,7 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
             java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _default;
             {
                 java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _k1 = new java.util.LinkedHashMap<>();
-                {
-                    java.lang.String _mk1;
-                    _mk1 = "low";
-                    org.mosaic.tricky.base.Level _mv1;
-                    _mv1 = org.mosaic.tricky.base.Level.LOW;
-                    _k1.put(_mk1, _mv1);
-                }
+                _k1.put("low", org.mosaic.tricky.base.Level.LOW);
                 _default = _k1;
             }
             setLevels(_default);

@@ -64,6 +64,8 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
     private static final org.apache.thrift.protocol.TField FIELD_55_DESC = new org.apache.thrift.protocol.TField("hash", org.apache.thrift.protocol.TType.I32, (short) 56);
     private static final org.apache.thrift.protocol.TField FIELD_56_DESC = new org.apache.thrift.protocol.TField("iprot", org.apache.thrift.protocol.TType.I32, (short) 57);
     private static final org.apache.thrift.protocol.TField FIELD_57_DESC = new org.apache.thrift.protocol.TField("oprot", org.apache.thrift.protocol.TType.I32, (short) 58);
+    private static final org.apache.thrift.protocol.TField FIELD_58_DESC = new org.apache.thrift.protocol.TField("java", org.apache.thrift.protocol.TType.STRING, (short) 59);
+    private static final org.apache.thrift.protocol.TField FIELD_59_DESC = new org.apache.thrift.protocol.TField("org", org.apache.thrift.protocol.TType.STRING, (short) 60);
 
     /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
     public enum _Fields implements org.apache.thrift.TFieldIdEnum {
@@ -124,7 +126,9 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         THAT((short) 55, "that"),
         HASH((short) 56, "hash"),
         IPROT((short) 57, "iprot"),
-        OPROT((short) 58, "oprot");
+        OPROT((short) 58, "oprot"),
+        JAVA((short) 59, "java"),
+        ORG((short) 60, "org");
 
         private final short thriftId;
         private final java.lang.String fieldName;
@@ -253,6 +257,10 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                     return IPROT;
                 case 58:
                     return OPROT;
+                case 59:
+                    return JAVA;
+                case 60:
+                    return ORG;
                 default:
                     return null;
             }
@@ -394,6 +402,8 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
     private boolean __isset_iprot;
     private int oprot;
     private boolean __isset_oprot;
+    private java.lang.String java_;
+    private java.lang.String org_;
 
     /** A value with only the fields that have IDL defaults set. */
     public interface_() {
@@ -516,6 +526,8 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         this.__isset_iprot = other.__isset_iprot;
         this.oprot = other.oprot;
         this.__isset_oprot = other.__isset_oprot;
+        this.java_ = other.java_;
+        this.org_ = other.org_;
     }
 
     /** A builder for a new value; {@code build()} checks that required fields are set. */
@@ -598,6 +610,8 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         unsetHash();
         unsetIprot();
         unsetOprot();
+        unsetJava_();
+        unsetOrg_();
     }
 
     public int getAbstract_() {
@@ -1759,6 +1773,44 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         return this.__isset_oprot;
     }
 
+    public java.lang.String getJava_() {
+        return this.java_;
+    }
+
+    /** Sets the field; {@code null} unsets it. */
+    public interface_ setJava_(java.lang.String java_) {
+        this.java_ = java_;
+        return this;
+    }
+
+    public void unsetJava_() {
+        this.java_ = null;
+    }
+
+    /** Whether java is set. */
+    public boolean isSetJava_() {
+        return this.java_ != null;
+    }
+
+    public java.lang.String getOrg_() {
+        return this.org_;
+    }
+
+    /** Sets the field; {@code null} unsets it. */
+    public interface_ setOrg_(java.lang.String org_) {
+        this.org_ = org_;
+        return this;
+    }
+
+    public void unsetOrg_() {
+        this.org_ = null;
+    }
+
+    /** Whether org is set. */
+    public boolean isSetOrg_() {
+        return this.org_ != null;
+    }
+
     @java.lang.Override
     public _Fields fieldForId(int fieldId) {
         return _Fields.findByThriftId(fieldId);
@@ -1883,6 +1935,10 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                 return isSetIprot();
             case OPROT:
                 return isSetOprot();
+            case JAVA:
+                return isSetJava_();
+            case ORG:
+                return isSetOrg_();
         }
         throw new java.lang.IllegalArgumentException("unknown field " + field);
     }
@@ -2006,6 +2062,10 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                 return getIprot();
             case OPROT:
                 return getOprot();
+            case JAVA:
+                return getJava_();
+            case ORG:
+                return getOrg_();
         }
         throw new java.lang.IllegalArgumentException("unknown field " + field);
     }
@@ -2417,6 +2477,20 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                     unsetOprot();
                 } else {
                     setOprot((java.lang.Integer) value);
+                }
+                return;
+            case JAVA:
+                if (value == null) {
+                    unsetJava_();
+                } else {
+                    setJava_((java.lang.String) value);
+                }
+                return;
+            case ORG:
+                if (value == null) {
+                    unsetOrg_();
+                } else {
+                    setOrg_((java.lang.String) value);
                 }
                 return;
         }
@@ -2901,6 +2975,20 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                     }
                     break;
+                case 59:
+                    if (_field.type == org.apache.thrift.protocol.TType.STRING) {
+                        this.java_ = iprot.readString();
+                    } else {
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                    }
+                    break;
+                case 60:
+                    if (_field.type == org.apache.thrift.protocol.TType.STRING) {
+                        this.org_ = iprot.readString();
+                    } else {
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                    }
+                    break;
                 default:
                     org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
             }
@@ -3202,6 +3290,16 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         if (this.__isset_oprot) {
             oprot.writeFieldBegin(FIELD_57_DESC);
             oprot.writeI32(this.oprot);
+            oprot.writeFieldEnd();
+        }
+        if (this.java_ != null) {
+            oprot.writeFieldBegin(FIELD_58_DESC);
+            oprot.writeString(this.java_);
+            oprot.writeFieldEnd();
+        }
+        if (this.org_ != null) {
+            oprot.writeFieldBegin(FIELD_59_DESC);
+            oprot.writeString(this.org_);
             oprot.writeFieldEnd();
         }
         oprot.writeFieldStop();
@@ -3566,6 +3664,18 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         if (this.isSetOprot() && !(this.oprot == that.oprot)) {
             return false;
         }
+        if (this.isSetJava_() != that.isSetJava_()) {
+            return false;
+        }
+        if (this.isSetJava_() && !(this.java_.equals(that.java_))) {
+            return false;
+        }
+        if (this.isSetOrg_() != that.isSetOrg_()) {
+            return false;
+        }
+        if (this.isSetOrg_() && !(this.org_.equals(that.org_))) {
+            return false;
+        }
         return true;
     }
 
@@ -3630,6 +3740,8 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         hash = hash * 8191 + (isSetHash() ? java.lang.Integer.hashCode(this.hash) : 524287);
         hash = hash * 8191 + (isSetIprot() ? java.lang.Integer.hashCode(this.iprot) : 524287);
         hash = hash * 8191 + (isSetOprot() ? java.lang.Integer.hashCode(this.oprot) : 524287);
+        hash = hash * 8191 + (isSetJava_() ? this.java_.hashCode() : 524287);
+        hash = hash * 8191 + (isSetOrg_() ? this.org_.hashCode() : 524287);
         return hash;
     }
 
@@ -4216,6 +4328,26 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
                 return c;
             }
         }
+        c = java.lang.Boolean.compare(isSetJava_(), other.isSetJava_());
+        if (c != 0) {
+            return c;
+        }
+        if (isSetJava_()) {
+            c = org.apache.thrift.TBaseHelper.compareTo(this.java_, other.java_);
+            if (c != 0) {
+                return c;
+            }
+        }
+        c = java.lang.Boolean.compare(isSetOrg_(), other.isSetOrg_());
+        if (c != 0) {
+            return c;
+        }
+        if (isSetOrg_()) {
+            c = org.apache.thrift.TBaseHelper.compareTo(this.org_, other.org_);
+            if (c != 0) {
+                return c;
+            }
+        }
         return 0;
     }
 
@@ -4511,6 +4643,16 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
         if (isSetOprot()) {
             sb.append(sep).append("oprot:");
             sb.append(this.oprot);
+            sep = ", ";
+        }
+        if (isSetJava_()) {
+            sb.append(sep).append("java:");
+            sb.append('"').append(this.java_).append('"');
+            sep = ", ";
+        }
+        if (isSetOrg_()) {
+            sb.append(sep).append("org:");
+            sb.append('"').append(this.org_).append('"');
             sep = ", ";
         }
         return sb.append(')').toString();
@@ -4811,6 +4953,16 @@ public class interface_ implements org.apache.thrift.TBase<interface_, interface
 
         public Builder setOprot(int oprot) {
             this.__value.setOprot(oprot);
+            return this;
+        }
+
+        public Builder setJava_(java.lang.String java_) {
+            this.__value.setJava_(java.util.Objects.requireNonNull(java_, "java == null"));
+            return this;
+        }
+
+        public Builder setOrg_(java.lang.String org_) {
+            this.__value.setOrg_(java.util.Objects.requireNonNull(org_, "org == null"));
             return this;
         }
 

@@ -48,68 +48,72 @@ public final class shapesConstants {
 
     static {
         {
-            java.util.List<java.lang.String> _k1 = new java.util.ArrayList<>();
-            _k1.add("a");
-            _k1.add("b");
-            WORDS = _k1;
-        }
-        {
-            java.util.Set<java.lang.Long> _k1 = new java.util.LinkedHashSet<>();
-            _k1.add(2L);
-            _k1.add(3L);
-            _k1.add(5L);
-            PRIMES = _k1;
-        }
-        {
-            java.util.Map<java.lang.Integer, java.lang.String> _k1 = new java.util.LinkedHashMap<>();
+            java.util.List<java.lang.String> _value;
             {
-                java.lang.Integer _mk1;
-                _mk1 = 1;
-                java.lang.String _mv1;
-                _mv1 = "one";
-                _k1.put(_mk1, _mv1);
+                java.util.List<java.lang.String> _k1 = new java.util.ArrayList<>();
+                _k1.add("a");
+                _k1.add("b");
+                _value = _k1;
             }
-            {
-                java.lang.Integer _mk1;
-                _mk1 = 2;
-                java.lang.String _mv1;
-                _mv1 = "two";
-                _k1.put(_mk1, _mv1);
-            }
-            NUMBERS = _k1;
+            WORDS = java.util.Collections.unmodifiableList(_value);
         }
         {
-            java.util.Map<java.lang.String, java.util.List<org.mosaic.tricky.base.Stamp>> _k1 = new java.util.LinkedHashMap<>();
+            java.util.Set<java.lang.Long> _value;
             {
-                java.lang.String _mk1;
-                _mk1 = "x";
-                java.util.List<org.mosaic.tricky.base.Stamp> _mv1;
+                java.util.Set<java.lang.Long> _k1 = new java.util.LinkedHashSet<>();
+                _k1.add(2L);
+                _k1.add(3L);
+                _k1.add(5L);
+                _value = _k1;
+            }
+            PRIMES = java.util.Collections.unmodifiableSet(_value);
+        }
+        {
+            java.util.Map<java.lang.Integer, java.lang.String> _value;
+            {
+                java.util.Map<java.lang.Integer, java.lang.String> _k1 = new java.util.LinkedHashMap<>();
+                _k1.put(1, "one");
+                _k1.put(2, "two");
+                _value = _k1;
+            }
+            NUMBERS = java.util.Collections.unmodifiableMap(_value);
+        }
+        {
+            java.util.Map<java.lang.String, java.util.List<org.mosaic.tricky.base.Stamp>> _value;
+            {
+                java.util.Map<java.lang.String, java.util.List<org.mosaic.tricky.base.Stamp>> _k1 = new java.util.LinkedHashMap<>();
                 {
-                    java.util.List<org.mosaic.tricky.base.Stamp> _k2 = new java.util.ArrayList<>();
+                    java.lang.String _mk1;
+                    _mk1 = "x";
+                    java.util.List<org.mosaic.tricky.base.Stamp> _mv1;
                     {
-                        org.mosaic.tricky.base.Stamp _i2;
+                        java.util.List<org.mosaic.tricky.base.Stamp> _k2 = new java.util.ArrayList<>();
                         {
-                            org.mosaic.tricky.base.Stamp _k3 = new org.mosaic.tricky.base.Stamp();
-                            _k3.setAt(1L);
-                            _i2 = _k3;
+                            org.mosaic.tricky.base.Stamp _i2;
+                            {
+                                org.mosaic.tricky.base.Stamp _k3 = new org.mosaic.tricky.base.Stamp();
+                                _k3.setAt(1L);
+                                _i2 = _k3;
+                            }
+                            _k2.add(_i2);
                         }
-                        _k2.add(_i2);
-                    }
-                    {
-                        org.mosaic.tricky.base.Stamp _i2;
                         {
-                            org.mosaic.tricky.base.Stamp _k3 = new org.mosaic.tricky.base.Stamp();
-                            _k3.setAt(2L);
-                            _k3.setZone("PST");
-                            _i2 = _k3;
+                            org.mosaic.tricky.base.Stamp _i2;
+                            {
+                                org.mosaic.tricky.base.Stamp _k3 = new org.mosaic.tricky.base.Stamp();
+                                _k3.setAt(2L);
+                                _k3.setZone("PST");
+                                _i2 = _k3;
+                            }
+                            _k2.add(_i2);
                         }
-                        _k2.add(_i2);
+                        _mv1 = _k2;
                     }
-                    _mv1 = _k2;
+                    _k1.put(_mk1, _mv1);
                 }
-                _k1.put(_mk1, _mv1);
+                _value = _k1;
             }
-            STAMPS = _k1;
+            STAMPS = java.util.Collections.unmodifiableMap(_value);
         }
         {
             org.mosaic.tricky.base.Stamp _k1 = new org.mosaic.tricky.base.Stamp();
@@ -122,35 +126,39 @@ public final class shapesConstants {
             UNIT = _k1;
         }
         {
-            java.util.List<java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>>> _k1 = new java.util.ArrayList<>();
+            java.util.List<java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>>> _value;
             {
-                java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _i1;
+                java.util.List<java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>>> _k1 = new java.util.ArrayList<>();
                 {
-                    java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _k2 = new java.util.LinkedHashMap<>();
+                    java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _i1;
                     {
-                        java.lang.String _mk2;
-                        _mk2 = "a";
-                        java.util.Set<java.lang.Integer> _mv2;
+                        java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _k2 = new java.util.LinkedHashMap<>();
                         {
-                            java.util.Set<java.lang.Integer> _k3 = new java.util.LinkedHashSet<>();
-                            _k3.add(1);
-                            _mv2 = _k3;
+                            java.lang.String _mk2;
+                            _mk2 = "a";
+                            java.util.Set<java.lang.Integer> _mv2;
+                            {
+                                java.util.Set<java.lang.Integer> _k3 = new java.util.LinkedHashSet<>();
+                                _k3.add(1);
+                                _mv2 = _k3;
+                            }
+                            _k2.put(_mk2, _mv2);
                         }
-                        _k2.put(_mk2, _mv2);
+                        _i1 = _k2;
                     }
-                    _i1 = _k2;
+                    _k1.add(_i1);
                 }
-                _k1.add(_i1);
-            }
-            {
-                java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _i1;
                 {
-                    java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _k2 = new java.util.LinkedHashMap<>();
-                    _i1 = _k2;
+                    java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _i1;
+                    {
+                        java.util.Map<java.lang.String, java.util.Set<java.lang.Integer>> _k2 = new java.util.LinkedHashMap<>();
+                        _i1 = _k2;
+                    }
+                    _k1.add(_i1);
                 }
-                _k1.add(_i1);
+                _value = _k1;
             }
-            NESTED = _k1;
+            NESTED = java.util.Collections.unmodifiableList(_value);
         }
     }
 }

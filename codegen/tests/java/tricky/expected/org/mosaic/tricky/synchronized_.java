@@ -12,6 +12,8 @@ public final class synchronized_ {
 
         void invoke(int method) throws org.apache.thrift.TException;
 
+        java.lang.String packages(java.lang.String java_, java.util.List<java.lang.String> org_) throws org.apache.thrift.TException;
+
         void goto_(class_ switch_) throws org.apache.thrift.TException;
     }
 
@@ -20,6 +22,8 @@ public final class synchronized_ {
         java.util.concurrent.CompletableFuture<class_> default_(interface_ this_, org.mosaic.tricky.Builder new_, int iprot, int oprot);
 
         java.util.concurrent.CompletableFuture<java.lang.Void> invoke(int method);
+
+        java.util.concurrent.CompletableFuture<java.lang.String> packages(java.lang.String java_, java.util.List<java.lang.String> org_);
 
         java.util.concurrent.CompletableFuture<java.lang.Void> goto_(class_ switch_);
     }
@@ -66,6 +70,20 @@ public final class synchronized_ {
             invoke_result __result = new invoke_result();
             receiveBase(__result, "invoke");
             return;
+        }
+
+        @java.lang.Override
+        public java.lang.String packages(java.lang.String java_, java.util.List<java.lang.String> org_) throws org.apache.thrift.TException {
+            packages_args __args = new packages_args();
+            __args.setJava_(java_);
+            __args.setOrg_(org_);
+            sendBase("packages", __args);
+            packages_result __result = new packages_result();
+            receiveBase(__result, "packages");
+            if (__result.isSetSuccess()) {
+                return __result.getSuccess();
+            }
+            throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "packages failed: unknown result");
         }
 
         @java.lang.Override
@@ -265,6 +283,21 @@ public final class synchronized_ {
                 invoke_result __result = new invoke_result();
                 __result.read(__in);
                 return null;
+            });
+        }
+
+        @java.lang.Override
+        public java.util.concurrent.CompletableFuture<java.lang.String> packages(java.lang.String java_, java.util.List<java.lang.String> org_) {
+            packages_args __args = new packages_args();
+            __args.setJava_(java_);
+            __args.setOrg_(org_);
+            return invoke("packages", false, __args, __in -> {
+                packages_result __result = new packages_result();
+                __result.read(__in);
+                if (__result.isSetSuccess()) {
+                    return __result.getSuccess();
+                }
+                throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "packages failed: unknown result");
             });
         }
 
@@ -1586,6 +1619,629 @@ public final class synchronized_ {
              */
             public invoke_result build() {
                 return new invoke_result(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The arguments of packages.
+     */
+    public static final class packages_args implements org.apache.thrift.TBase<packages_args, packages_args._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("packages_args");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("java", org.apache.thrift.protocol.TType.STRING, (short) 1);
+        private static final org.apache.thrift.protocol.TField FIELD_1_DESC = new org.apache.thrift.protocol.TField("org", org.apache.thrift.protocol.TType.LIST, (short) 2);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            JAVA((short) 1, "java"),
+            ORG((short) 2, "org");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 1:
+                        return JAVA;
+                    case 2:
+                        return ORG;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private java.lang.String java_;
+        private java.util.List<java.lang.String> org_;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public packages_args() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public packages_args(packages_args other) {
+            this.java_ = other.java_;
+            if (other.org_ != null) {
+                this.org_ = new java.util.ArrayList<>(other.org_);
+            }
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new packages_args());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new packages_args(this));
+        }
+
+        @java.lang.Override
+        public packages_args deepCopy() {
+            return new packages_args(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetJava_();
+            unsetOrg_();
+        }
+
+        public java.lang.String getJava_() {
+            return this.java_;
+        }
+
+        /** Sets the field; {@code null} unsets it. */
+        public packages_args setJava_(java.lang.String java_) {
+            this.java_ = java_;
+            return this;
+        }
+
+        public void unsetJava_() {
+            this.java_ = null;
+        }
+
+        /** Whether java is set. */
+        public boolean isSetJava_() {
+            return this.java_ != null;
+        }
+
+        public java.util.List<java.lang.String> getOrg_() {
+            return this.org_;
+        }
+
+        /** Sets the field; {@code null} unsets it. */
+        public packages_args setOrg_(java.util.List<java.lang.String> org_) {
+            this.org_ = org_;
+            return this;
+        }
+
+        public void unsetOrg_() {
+            this.org_ = null;
+        }
+
+        /** Whether org is set. */
+        public boolean isSetOrg_() {
+            return this.org_ != null;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case JAVA:
+                    return isSetJava_();
+                case ORG:
+                    return isSetOrg_();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case JAVA:
+                    return getJava_();
+                case ORG:
+                    return getOrg_();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.SuppressWarnings("unchecked")
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case JAVA:
+                    if (value == null) {
+                        unsetJava_();
+                    } else {
+                        setJava_((java.lang.String) value);
+                    }
+                    return;
+                case ORG:
+                    if (value == null) {
+                        unsetOrg_();
+                    } else {
+                        setOrg_((java.util.List<java.lang.String>) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 1:
+                        if (_field.type == org.apache.thrift.protocol.TType.STRING) {
+                            this.java_ = iprot.readString();
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    case 2:
+                        if (_field.type == org.apache.thrift.protocol.TType.LIST) {
+                            {
+                                org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
+                                java.util.List<java.lang.String> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _e1;
+                                    _e1 = iprot.readString();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.org_ = _c1;
+                            }
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.java_ != null) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeString(this.java_);
+                oprot.writeFieldEnd();
+            }
+            if (this.org_ != null) {
+                oprot.writeFieldBegin(FIELD_1_DESC);
+                oprot.writeListBegin(new org.apache.thrift.protocol.TList(org.apache.thrift.protocol.TType.STRING, this.org_.size()));
+                for (java.lang.String _e1 : this.org_) {
+                    oprot.writeString(_e1);
+                }
+                oprot.writeListEnd();
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof packages_args && equals((packages_args) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(packages_args that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetJava_() != that.isSetJava_()) {
+                return false;
+            }
+            if (this.isSetJava_() && !(this.java_.equals(that.java_))) {
+                return false;
+            }
+            if (this.isSetOrg_() != that.isSetOrg_()) {
+                return false;
+            }
+            if (this.isSetOrg_() && !(this.org_.equals(that.org_))) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetJava_() ? this.java_.hashCode() : 524287);
+            hash = hash * 8191 + (isSetOrg_() ? this.org_.hashCode() : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(packages_args other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetJava_(), other.isSetJava_());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetJava_()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.java_, other.java_);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            c = java.lang.Boolean.compare(isSetOrg_(), other.isSetOrg_());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetOrg_()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.org_, other.org_);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("packages_args(");
+            java.lang.String sep = "";
+            if (isSetJava_()) {
+                sb.append(sep).append("java:");
+                sb.append('"').append(this.java_).append('"');
+                sep = ", ";
+            }
+            if (isSetOrg_()) {
+                sb.append(sep).append("org:");
+                sb.append(this.org_);
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link packages_args}; setters reject {@code null}. */
+        public static final class Builder {
+            private final packages_args __value;
+
+            private Builder(packages_args value) {
+                this.__value = value;
+            }
+
+            public Builder setJava_(java.lang.String java_) {
+                this.__value.setJava_(java.util.Objects.requireNonNull(java_, "java == null"));
+                return this;
+            }
+
+            public Builder setOrg_(java.util.List<java.lang.String> org_) {
+                this.__value.setOrg_(java.util.Objects.requireNonNull(org_, "org == null"));
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public packages_args build() {
+                return new packages_args(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The reply of packages.
+     */
+    public static final class packages_result implements org.apache.thrift.TBase<packages_result, packages_result._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("packages_result");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("success", org.apache.thrift.protocol.TType.STRING, (short) 0);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            SUCCESS((short) 0, "success");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 0:
+                        return SUCCESS;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private java.lang.String success;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public packages_result() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public packages_result(packages_result other) {
+            this.success = other.success;
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new packages_result());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new packages_result(this));
+        }
+
+        @java.lang.Override
+        public packages_result deepCopy() {
+            return new packages_result(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetSuccess();
+        }
+
+        public java.lang.String getSuccess() {
+            return this.success;
+        }
+
+        /** Sets the field; {@code null} unsets it. */
+        public packages_result setSuccess(java.lang.String success) {
+            this.success = success;
+            return this;
+        }
+
+        public void unsetSuccess() {
+            this.success = null;
+        }
+
+        /** Whether success is set. */
+        public boolean isSetSuccess() {
+            return this.success != null;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return isSetSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return getSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case SUCCESS:
+                    if (value == null) {
+                        unsetSuccess();
+                    } else {
+                        setSuccess((java.lang.String) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 0:
+                        if (_field.type == org.apache.thrift.protocol.TType.STRING) {
+                            this.success = iprot.readString();
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.success != null) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeString(this.success);
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof packages_result && equals((packages_result) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(packages_result that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetSuccess() != that.isSetSuccess()) {
+                return false;
+            }
+            if (this.isSetSuccess() && !(this.success.equals(that.success))) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetSuccess() ? this.success.hashCode() : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(packages_result other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetSuccess(), other.isSetSuccess());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetSuccess()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.success, other.success);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("packages_result(");
+            java.lang.String sep = "";
+            if (isSetSuccess()) {
+                sb.append(sep).append("success:");
+                sb.append('"').append(this.success).append('"');
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link packages_result}; setters reject {@code null}. */
+        public static final class Builder {
+            private final packages_result __value;
+
+            private Builder(packages_result value) {
+                this.__value = value;
+            }
+
+            public Builder setSuccess(java.lang.String success) {
+                this.__value.setSuccess(java.util.Objects.requireNonNull(success, "success == null"));
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public packages_result build() {
+                return new packages_result(this.__value);
             }
         }
     }

@@ -33,7 +33,19 @@ final class Checks {
         return Xtruct.newBuilder().setString_thing(s).setByte_thing((byte) b).setI32_thing(i).setI64_thing(l).build();
     }
 
+    /** What a server offers beyond the v0.16 IDL that Apache's 0.17 compiler reads. */
+    record Peer(boolean uuid, boolean unknownEnumValues) {
+        /** Mosaic's Rust server: the current IDL, enums that keep unknown values. */
+        static final Peer MOSAIC = new Peer(true, true);
+        /** Apache's Java server: no uuid at all, and its Java enums turn unknown values into null. */
+        static final Peer APACHE_JAVA = new Peer(false, false);
+    }
+
     static void all(ThriftTest.Iface client) throws Exception {
+        all(client, Peer.MOSAIC);
+    }
+
+    static void all(ThriftTest.Iface client, Peer peer) throws Exception {
         client.testVoid();
 
         for (String s : List.of("Python".repeat(20), "", "\b\t\n/\\\\\r{}:\u30d1\u30a4\u30bd\u30f3", "Test",
@@ -70,9 +82,13 @@ final class Checks {
         byte[] back = new byte[echoed.remaining()];
         echoed.get(back);
         assertArrayEquals(big, back, "testBinary, 128 KiB");
-        for (UUID u : List.of(UUID.fromString("00112233-4455-6677-8899-aabbccddeeff"), UUID.randomUUID(), new UUID(0, 0))) {
-            assertEquals(u, client.testUuid(u), "testUuid");
+        if (peer.uuid()) {
+            for (UUID u : List.of(UUID.fromString("00112233-4455-6677-8899-aabbccddeeff"), UUID.randomUUID(), new UUID(0, 0))) {
+                assertEquals(u, client.testUuid(u), "testUuid");
+            }
         }
+        // A server on libthrift 0.17 cannot even skip a uuid argument (type 16): it drops the
+        // connection, so testUuid is not called there.
 
         Xtruct zero = xtruct("Zero", 1, -3, -5);
         assertEquals(zero, client.testStruct(zero), "testStruct echoes all four fields");
@@ -92,9 +108,11 @@ final class Checks {
         for (Numberz n : Numberz.values()) {
             assertEquals(n, client.testEnum(n), "testEnum");
         }
-        Numberz unknown = Numberz.findByValue(7);
-        assertEquals(unknown, client.testEnum(unknown), "a value Numberz does not name round-trips");
-        assertFalse(client.testEnum(unknown).isKnown(), "and stays unknown");
+        if (peer.unknownEnumValues()) {
+            Numberz unknown = Numberz.findByValue(7);
+            assertEquals(unknown, client.testEnum(unknown), "a value Numberz does not name round-trips");
+            assertFalse(client.testEnum(unknown).isKnown(), "and stays unknown");
+        }
         assertEquals(0xffffffffffffffL, client.testTypedef(0xffffffffffffffL), "testTypedef");
 
         Map<Integer, Map<Integer, Integer>> mapMap = client.testMapMap(42);

@@ -6,10 +6,12 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Mosaic's Rust {@code thrift-test-server} on a port of its own: the path comes from
+ * A ThriftTest server process: Mosaic's Rust {@code thrift-test-server} or the Apache Java
+ * reference server. Mosaic's Rust {@code thrift-test-server} runs on a port of its own: the path comes from
  * {@code MOSAIC_THRIFT_TEST_SERVER} (default {@code target/debug/thrift-test-server} under the
  * repo root), the port from its {@code listening on 127.0.0.1:PORT} line. One server answers
  * every protocol, transport and multiplexed name, detected per connection.
@@ -36,14 +38,32 @@ final class ThriftTestServer implements AutoCloseable {
         if (!Files.isExecutable(binary)) {
             throw new IllegalStateException(binary + " is not built (cargo build -p mosaic-conformance --bins)");
         }
-        Process process = new ProcessBuilder(binary.toString(), "--port=0")
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
+        return start(List.of(binary.toString(), "--port=0"));
+    }
+
+    /**
+     * The Apache Java reference server that the build compiled into
+     * {@code MOSAIC_APACHE_JAVA_SERVER} (target/apache-server), for one protocol and transport.
+     */
+    static ThriftTestServer startApacheJava(String protocol, String transport) throws IOException {
+        String dir = System.getenv("MOSAIC_APACHE_JAVA_SERVER");
+        Path home = dir != null ? Path.of(dir) : Path.of("target/apache-server");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = home.resolve("classes") + java.io.File.pathSeparator + home.resolve("lib") + "/*";
+        return start(List.of(javaBin, "-cp", classpath, "ApacheThriftTestServer",
+            "--protocol=" + protocol, "--transport=" + transport));
+    }
+
+    /** Starts {@code command} and reads the port from its first line. */
+    static ThriftTestServer start(List<String> command) throws IOException {
+        Process process = new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         if (line == null || !line.startsWith("listening on 127.0.0.1:")) {
             process.destroyForcibly();
-            throw new IllegalStateException("thrift-test-server printed " + line + " instead of its address");
+            throw new IllegalStateException(command.get(0) + " printed " + line + " instead of its address");
         }
         int port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
         return new ThriftTestServer(process, port);
