@@ -99,7 +99,7 @@ impl Cx<'_> {
             }
             // Resolution has converted every value to its type; anything else is kept
             // readable rather than refused.
-            (_, other) => Expr::atom(format!("None  # {other:?}")),
+            (_, _) => Expr::atom("None"),
         }
     }
 

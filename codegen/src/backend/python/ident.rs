@@ -214,9 +214,12 @@ pub(crate) fn field(name: &str) -> String {
     }
 }
 
-/// A service method's argument: keywords and the names generated methods use escaped.
+/// A service method's argument: keywords, the names generated methods use, and names like
+/// the helper classes (`<method>_args`, `<method>_result`) escaped.
 pub(crate) fn argument(name: &str) -> String {
-    if is_keyword(name) || ARGUMENT_NAMES.contains(&name) {
+    // `<method>_args` and `<method>_result` are the helper classes the methods build.
+    let helper = name.ends_with("_args") || name.ends_with("_result");
+    if is_keyword(name) || ARGUMENT_NAMES.contains(&name) || helper {
         format!("{name}_")
     } else {
         name.to_string()

@@ -168,7 +168,7 @@ pub(crate) struct Cx<'a> {
     pub imports: RefCell<BTreeSet<FileId>>,
     /// Further `import` lines (base services in other modules).
     pub extra_imports: RefCell<BTreeSet<String>>,
-    /// Type aliases for hints too long for one line (name → hint).
+    /// Type aliases for long hints and for shadowed names (name → hint).
     pub aliases: RefCell<BTreeMap<String, String>>,
     /// A counter for temporaries in readers and writers.
     pub temps: RefCell<usize>,
@@ -218,14 +218,23 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// `hint`, or for a long one a type alias named after `owner` and `name` (a string, so
-    /// that lines stay short and nothing is evaluated at import time).
-    pub(crate) fn short_hint(&self, owner: &str, name: &str, hint: String) -> String {
-        if hint.len() <= 48 {
+    /// `hint`, or for a long one a module-level type alias (`_Hint1`, a string, so that
+    /// nothing is evaluated at import time); the same hint gets the same alias.
+    ///
+    /// A hint is long when it and `beside` (the field's, parameter's or method's name,
+    /// which share its line) take more than 58 characters: then the field, parameter and
+    /// method lines that carry it still fit in 88 columns.
+    pub(crate) fn short_hint(&self, beside: &str, hint: String) -> String {
+        if beside.len() + hint.len() <= 58 {
             return hint;
         }
-        let alias = format!("_{owner}_{name}_type");
-        self.aliases.borrow_mut().insert(alias.clone(), hint);
+        let mut aliases = self.aliases.borrow_mut();
+        if let Some((name, _)) = aliases.iter().find(|(_, h)| **h == hint) {
+            return name.clone();
+        }
+        let n = aliases.keys().filter(|k| k.starts_with("_Hint")).count() + 1;
+        let alias = format!("_Hint{n}");
+        aliases.insert(alias.clone(), hint);
         alias
     }
 

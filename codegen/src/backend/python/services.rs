@@ -60,7 +60,7 @@ impl Cx<'_> {
         let mut params = vec![Expr::atom("self")];
         for a in &f.args {
             let name = ident::argument(&a.name);
-            let hint = self.short_hint(&f.name, &name, self.hint(&a.ty, false));
+            let hint = self.short_hint(&name, self.hint(&a.ty, false));
             params.push(Expr::atom(format!(
                 "{name}: {}",
                 self.unshadow(&hint, shadow)
@@ -72,7 +72,7 @@ impl Cx<'_> {
     fn returns(&self, f: &Function, shadow: &BTreeSet<String>) -> String {
         match &f.returns {
             Some(ty) if !f.oneway => {
-                let hint = self.short_hint(&f.name, "return", self.hint(ty, false));
+                let hint = self.short_hint(&f.name, self.hint(ty, false));
                 self.unshadow(&hint, shadow)
             }
             _ => "None".into(),
@@ -316,13 +316,11 @@ impl Cx<'_> {
             }
         }
         for f in &s.functions {
-            out.line(
+            out.expr(
                 2,
-                &format!(
-                    "self._processMap[{}] = Processor.process_{}",
-                    string_literal(&f.name),
-                    Self::method_name(f)
-                ),
+                &format!("self._processMap[{}] = ", string_literal(&f.name)),
+                &Expr::atom(format!("Processor.process_{}", Self::method_name(f))),
+                "",
             );
         }
         if base.is_none() {
@@ -399,7 +397,7 @@ impl Cx<'_> {
             .iter()
             .map(|a| {
                 let name = ident::argument(&a.name);
-                let hint = self.short_hint(&f.name, &name, self.hint(&a.ty, false));
+                let hint = self.short_hint(&name, self.hint(&a.ty, false));
                 Expr::call(
                     "cast",
                     vec![
@@ -439,9 +437,9 @@ impl Cx<'_> {
         for t in &f.throws {
             let class = self.hint(&t.ty, false);
             let field = ident::field(&t.name);
-            out.line(2, &format!("except {class} as {field}:"));
+            out.line(2, &format!("except {class} as _error:"));
             out.line(3, "msg_type = TMessageType.REPLY");
-            out.line(3, &format!("result.{field} = {field}"));
+            out.line(3, &format!("result.{field} = _error"));
         }
         out.line(2, "except TApplicationException as ex:");
         out.line(
@@ -459,13 +457,15 @@ impl Cx<'_> {
             "TApplicationException.INTERNAL_ERROR, \"Internal error\"",
         );
         out.line(3, ")");
-        out.line(
-            2,
-            &format!(
-                "oprot.writeMessageBegin({}, msg_type, seqid)",
-                string_literal(&f.name)
-            ),
+        let begin = Expr::call(
+            "oprot.writeMessageBegin",
+            vec![
+                Expr::atom(string_literal(&f.name)),
+                Expr::atom("msg_type"),
+                Expr::atom("seqid"),
+            ],
         );
+        out.expr(2, "", &begin, "");
         out.line(2, "reply.write(oprot)");
         out.line(2, "oprot.writeMessageEnd()");
         out.line(2, "oprot.trans.flush()");

@@ -213,7 +213,7 @@ impl Cx<'_> {
 
     /// A field's hint as written in its class (field names shadow types there).
     fn field_hint(&self, s: &PyStruct<'_>, f: &PyField<'_>) -> String {
-        let hint = self.short_hint(&s.name, &f.name, self.hint(f.ty, f.frozen));
+        let hint = self.short_hint(&f.name, self.hint(f.ty, f.frozen));
         self.unshadow(&hint, &Self::field_names(s))
     }
 

@@ -332,8 +332,8 @@ mod tests {
     #[test]
     fn long_expressions_break_with_a_magic_comma() {
         let mut out = Out::default();
-        let long = "y".repeat(50);
         let mut hugged = Out::default();
+        let long = "y".repeat(80);
         let e = Expr::call("f", vec![Expr::atom(&long), Expr::atom("z")]);
         hugged.expr(0, "x = ", &e, "");
         let expected = format!("x = f(\n    {long}, z\n)\n");

@@ -1649,9 +1649,9 @@ class Processor(Iface, TProcessor):
             msg_type = TMessageType.REPLY
         except TTransport.TTransportException:
             raise
-        except Xception as err1:
+        except Xception as _error:
             msg_type = TMessageType.REPLY
-            result.err1 = err1
+            result.err1 = _error
         except TApplicationException as ex:
             logging.exception("TApplication exception in handler")
             msg_type = TMessageType.EXCEPTION
@@ -1682,12 +1682,12 @@ class Processor(Iface, TProcessor):
             msg_type = TMessageType.REPLY
         except TTransport.TTransportException:
             raise
-        except Xception as err1:
+        except Xception as _error:
             msg_type = TMessageType.REPLY
-            result.err1 = err1
-        except Xception2 as err2:
+            result.err1 = _error
+        except Xception2 as _error:
             msg_type = TMessageType.REPLY
-            result.err2 = err2
+            result.err2 = _error
         except TApplicationException as ex:
             logging.exception("TApplication exception in handler")
             msg_type = TMessageType.EXCEPTION

@@ -17,7 +17,7 @@ _UNSET: Any = object()
 """The default of arguments whose IDL default is built per instance."""
 
 
-_CrazyNesting_list_field_type: TypeAlias = (
+_Hint1: TypeAlias = (
     "list[dict[frozenset[int], dict[int, set[tuple[dict[Insanity, str], ...]]]]]"
 )
 
@@ -633,7 +633,7 @@ class Insanity:
 class CrazyNesting:
     string_field: str | None
     set_field: set[Insanity] | None
-    list_field: _CrazyNesting_list_field_type | None
+    list_field: _Hint1 | None
     binary_field: bytes | None
     uuid_field: uuid.UUID | None
     thrift_spec: ClassVar[tuple[Any, ...]]
@@ -642,7 +642,7 @@ class CrazyNesting:
         self,
         string_field: str | None = None,
         set_field: set[Insanity] | None = None,
-        list_field: _CrazyNesting_list_field_type | None = None,
+        list_field: _Hint1 | None = None,
         binary_field: bytes | None = None,
         uuid_field: uuid.UUID | None = None,
     ) -> None:

@@ -155,9 +155,9 @@ class Processor(tricky.base.common.Base.Processor, Iface, TProcessor):
             msg_type = TMessageType.REPLY
         except TTransport.TTransportException:
             raise
-        except raise_ as except_:
+        except raise_ as _error:
             msg_type = TMessageType.REPLY
-            result.except_ = except_
+            result.except_ = _error
         except TApplicationException as ex:
             logging.exception("TApplication exception in handler")
             msg_type = TMessageType.EXCEPTION
@@ -199,9 +199,9 @@ class Processor(tricky.base.common.Base.Processor, Iface, TProcessor):
             msg_type = TMessageType.REPLY
         except TTransport.TTransportException:
             raise
-        except tricky.base.common.ttypes.CommonError as oops:
+        except tricky.base.common.ttypes.CommonError as _error:
             msg_type = TMessageType.REPLY
-            result.oops = oops
+            result.oops = _error
         except TApplicationException as ex:
             logging.exception("TApplication exception in handler")
             msg_type = TMessageType.EXCEPTION

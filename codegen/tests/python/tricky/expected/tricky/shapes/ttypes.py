@@ -20,7 +20,7 @@ _UNSET: Any = object()
 """The default of arguments whose IDL default is built per instance."""
 
 
-_Index_deep_type: TypeAlias = (
+_Hint1: TypeAlias = (
     "list[dict[frozenset[int], dict[int, set[tuple[dict[Point, str], ...]]]]]"
 )
 
@@ -567,7 +567,7 @@ class Index:
     by_point: dict[Point, set[float]] | None
     paths: set[tuple[int, ...]] | None
     nested: dict[frozenset[str], list[dict[int, Color]]] | None
-    deep: _Index_deep_type | None
+    deep: _Hint1 | None
     sparse: bool | None
     thrift_spec: ClassVar[tuple[Any, ...]]
 
@@ -576,7 +576,7 @@ class Index:
         by_point: dict[Point, set[float]] | None = None,
         paths: set[tuple[int, ...]] | None = None,
         nested: dict[frozenset[str], list[dict[int, Color]]] | None = None,
-        deep: _Index_deep_type | None = None,
+        deep: _Hint1 | None = None,
         sparse: bool | None = None,
     ) -> None:
         self.by_point = by_point
