@@ -836,9 +836,17 @@ impl Cx<'_> {
             o.line(&format!("case {}:", f.field.id));
             o.indent();
             o.open(&format!("if (_field.type == {})", self.ttype(&f.field.ty)));
-            o.line(&format!("{} _value;", f.jty));
-            self.read_value(o, &f.field.ty, "_value", from, 1);
-            o.line(&format!("set{}(_value);", f.acc));
+            if self.is_container(&f.field.ty) {
+                o.line(&format!("{} _value = null;", f.jty));
+                self.read_value(o, &f.field.ty, "_value", from, 1);
+                o.open("if (_value != null)");
+                o.line(&format!("set{}(_value);", f.acc));
+                o.close();
+            } else {
+                o.line(&format!("{} _value;", f.jty));
+                self.read_value(o, &f.field.ty, "_value", from, 1);
+                o.line(&format!("set{}(_value);", f.acc));
+            }
             o.reopen("else");
             o.line("org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);");
             o.close();

@@ -8,8 +8,13 @@
 //! | `uuid` | `java.util.UUID` | |
 //! | `list`, `set`, `map` | `java.util.List`, `Set`, `Map` (`ArrayList`, `LinkedHashSet`, `LinkedHashMap`) | |
 //!
-//! Generated statements use locals named `_x<depth>` (`_list1`, `_e2`), which IDL names
+//! Generated statements use locals named `_x<depth>` (`_h1`, `_e2`), which IDL names
 //! cannot clash with because the statements introduce them in their own blocks.
+//!
+//! Decoders check types as Mosaic's Rust decoders do: a field whose wire type is not the
+//! IDL's is skipped, and so is a non-empty container whose element types are not the IDL's
+//! (the field stays unset; a nested container is left out of its parent), so that a peer with
+//! a changed schema never gets its bytes misread.
 
 use super::out::Out;
 use super::Cx;
@@ -134,18 +139,36 @@ impl Cx<'_> {
                 o.line(&format!(
                     "org.apache.thrift.protocol.{header} _h{depth} = iprot.read{kind}Begin();"
                 ));
+                o.open(&format!(
+                    "if (_h{depth}.size > 0 && _h{depth}.elemType != {})",
+                    self.ttype(e)
+                ));
+                self.skip_elements(o, depth, 1);
+                o.line(&format!("iprot.read{kind}End();"));
+                o.reopen("else");
                 o.line(&format!(
                     "java.util.{kind}<{elem}> _c{depth} = new {imp}<>(_h{depth}.size);"
                 ));
                 o.open(&format!(
                     "for (int _i{depth} = 0; _i{depth} < _h{depth}.size; ++_i{depth})"
                 ));
-                o.line(&format!("{elem} _e{depth};"));
+                let nested = self.is_container(e);
+                o.line(&format!(
+                    "{elem} _e{depth}{};",
+                    if nested { " = null" } else { "" }
+                ));
                 self.read_value(o, e, &format!("_e{depth}"), from, depth + 1);
-                o.line(&format!("_c{depth}.add(_e{depth});"));
+                if nested {
+                    o.open(&format!("if (_e{depth} != null)"));
+                    o.line(&format!("_c{depth}.add(_e{depth});"));
+                    o.close();
+                } else {
+                    o.line(&format!("_c{depth}.add(_e{depth});"));
+                }
                 o.close();
                 o.line(&format!("iprot.read{kind}End();"));
                 o.line(&format!("{target} = _c{depth};"));
+                o.close();
                 o.close();
             }
             Type::Map(k, v) => {
@@ -155,24 +178,71 @@ impl Cx<'_> {
                 o.line(&format!(
                     "org.apache.thrift.protocol.TMap _h{depth} = iprot.readMapBegin();"
                 ));
+                o.open(&format!(
+                    "if (_h{depth}.size > 0 && (_h{depth}.keyType != {} || _h{depth}.valueType != {}))",
+                    self.ttype(k),
+                    self.ttype(v)
+                ));
+                self.skip_elements(o, depth, 2);
+                o.line("iprot.readMapEnd();");
+                o.reopen("else");
                 o.line(&format!(
                     "java.util.Map<{kt}, {vt}> _c{depth} = new java.util.LinkedHashMap<>(_h{depth}.size);"
                 ));
                 o.open(&format!(
                     "for (int _i{depth} = 0; _i{depth} < _h{depth}.size; ++_i{depth})"
                 ));
-                o.line(&format!("{kt} _k{depth};"));
+                let nested = self.is_container(k) || self.is_container(v);
+                let init = if nested { " = null" } else { "" };
+                o.line(&format!("{kt} _k{depth}{init};"));
                 self.read_value(o, k, &format!("_k{depth}"), from, depth + 1);
-                o.line(&format!("{vt} _v{depth};"));
+                o.line(&format!("{vt} _v{depth}{init};"));
                 self.read_value(o, v, &format!("_v{depth}"), from, depth + 1);
-                o.line(&format!("_c{depth}.put(_k{depth}, _v{depth});"));
+                if nested {
+                    o.open(&format!("if (_k{depth} != null && _v{depth} != null)"));
+                    o.line(&format!("_c{depth}.put(_k{depth}, _v{depth});"));
+                    o.close();
+                } else {
+                    o.line(&format!("_c{depth}.put(_k{depth}, _v{depth});"));
+                }
                 o.close();
                 o.line("iprot.readMapEnd();");
                 o.line(&format!("{target} = _c{depth};"));
                 o.close();
+                o.close();
             }
             Type::Typedef(_) => unreachable!("true_type resolves typedefs"),
         }
+    }
+
+    /// Whether `ty` is a list, set or map.
+    pub(crate) fn is_container(&self, ty: &Type) -> bool {
+        matches!(
+            self.program.true_type(ty),
+            Type::List(_) | Type::Set(_) | Type::Map(..)
+        )
+    }
+
+    /// Skips the `per_entry` values of each of `_h<depth>.size` entries of a container whose
+    /// element types are not the IDL's: the container is left out, as a field of the wrong
+    /// type is.
+    fn skip_elements(&self, o: &mut Out, depth: usize, per_entry: usize) {
+        o.open(&format!(
+            "for (int _i{depth} = 0; _i{depth} < _h{depth}.size; ++_i{depth})"
+        ));
+        if per_entry == 2 {
+            o.line(&format!(
+                "org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h{depth}.keyType);"
+            ));
+            o.line(&format!(
+                "org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h{depth}.valueType);"
+            ));
+        } else {
+            o.line(&format!(
+                "org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h{depth}.elemType);"
+            ));
+        }
+        o.close();
     }
 
     /// Statements that write `value` (an expression of type `ty`) to `oprot`.

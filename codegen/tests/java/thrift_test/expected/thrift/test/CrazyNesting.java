@@ -389,18 +389,25 @@ public class CrazyNesting implements org.apache.thrift.TBase<CrazyNesting, Crazy
                     if (_field.type == org.apache.thrift.protocol.TType.SET) {
                         {
                             org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                            java.util.Set<Insanity> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Insanity _e1;
-                                {
-                                    Insanity _s2 = new Insanity();
-                                    _s2.read(iprot);
-                                    _e1 = _s2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readSetEnd();
+                            } else {
+                                java.util.Set<Insanity> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Insanity _e1;
+                                    {
+                                        Insanity _s2 = new Insanity();
+                                        _s2.read(iprot);
+                                        _e1 = _s2;
+                                    }
+                                    _c1.add(_e1);
+                                }
+                                iprot.readSetEnd();
+                                this.set_field = _c1;
                             }
-                            iprot.readSetEnd();
-                            this.set_field = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -410,84 +417,146 @@ public class CrazyNesting implements org.apache.thrift.TBase<CrazyNesting, Crazy
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>>> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>> _e1;
-                                {
-                                    org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
-                                    java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.util.Set<java.lang.Integer> _k2;
-                                        {
-                                            org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
-                                            java.util.Set<java.lang.Integer> _c3 = new java.util.LinkedHashSet<>(_h3.size);
-                                            for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
-                                                java.lang.Integer _e3;
-                                                _e3 = iprot.readI32();
-                                                _c3.add(_e3);
-                                            }
-                                            iprot.readSetEnd();
-                                            _k2 = _c3;
-                                        }
-                                        java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>> _v2;
-                                        {
-                                            org.apache.thrift.protocol.TMap _h3 = iprot.readMapBegin();
-                                            java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>> _c3 = new java.util.LinkedHashMap<>(_h3.size);
-                                            for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
-                                                java.lang.Integer _k3;
-                                                _k3 = iprot.readI32();
-                                                java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>> _v3;
-                                                {
-                                                    org.apache.thrift.protocol.TSet _h4 = iprot.readSetBegin();
-                                                    java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>> _c4 = new java.util.LinkedHashSet<>(_h4.size);
-                                                    for (int _i4 = 0; _i4 < _h4.size; ++_i4) {
-                                                        java.util.List<java.util.Map<Insanity, java.lang.String>> _e4;
-                                                        {
-                                                            org.apache.thrift.protocol.TList _h5 = iprot.readListBegin();
-                                                            java.util.List<java.util.Map<Insanity, java.lang.String>> _c5 = new java.util.ArrayList<>(_h5.size);
-                                                            for (int _i5 = 0; _i5 < _h5.size; ++_i5) {
-                                                                java.util.Map<Insanity, java.lang.String> _e5;
-                                                                {
-                                                                    org.apache.thrift.protocol.TMap _h6 = iprot.readMapBegin();
-                                                                    java.util.Map<Insanity, java.lang.String> _c6 = new java.util.LinkedHashMap<>(_h6.size);
-                                                                    for (int _i6 = 0; _i6 < _h6.size; ++_i6) {
-                                                                        Insanity _k6;
-                                                                        {
-                                                                            Insanity _s7 = new Insanity();
-                                                                            _s7.read(iprot);
-                                                                            _k6 = _s7;
-                                                                        }
-                                                                        java.lang.String _v6;
-                                                                        _v6 = iprot.readString();
-                                                                        _c6.put(_k6, _v6);
-                                                                    }
-                                                                    iprot.readMapEnd();
-                                                                    _e5 = _c6;
-                                                                }
-                                                                _c5.add(_e5);
-                                                            }
-                                                            iprot.readListEnd();
-                                                            _e4 = _c5;
-                                                        }
-                                                        _c4.add(_e4);
-                                                    }
-                                                    iprot.readSetEnd();
-                                                    _v3 = _c4;
-                                                }
-                                                _c3.put(_k3, _v3);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.MAP) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>>> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>> _e1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
+                                        if (_h2.size > 0 && (_h2.keyType != org.apache.thrift.protocol.TType.SET || _h2.valueType != org.apache.thrift.protocol.TType.MAP)) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.keyType);
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.valueType);
                                             }
                                             iprot.readMapEnd();
-                                            _v2 = _c3;
+                                        } else {
+                                            java.util.Map<java.util.Set<java.lang.Integer>, java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.util.Set<java.lang.Integer> _k2 = null;
+                                                {
+                                                    org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
+                                                    if (_h3.size > 0 && _h3.elemType != org.apache.thrift.protocol.TType.I32) {
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.elemType);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                    } else {
+                                                        java.util.Set<java.lang.Integer> _c3 = new java.util.LinkedHashSet<>(_h3.size);
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            java.lang.Integer _e3;
+                                                            _e3 = iprot.readI32();
+                                                            _c3.add(_e3);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                        _k2 = _c3;
+                                                    }
+                                                }
+                                                java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>> _v2 = null;
+                                                {
+                                                    org.apache.thrift.protocol.TMap _h3 = iprot.readMapBegin();
+                                                    if (_h3.size > 0 && (_h3.keyType != org.apache.thrift.protocol.TType.I32 || _h3.valueType != org.apache.thrift.protocol.TType.SET)) {
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.keyType);
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.valueType);
+                                                        }
+                                                        iprot.readMapEnd();
+                                                    } else {
+                                                        java.util.Map<java.lang.Integer, java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>>> _c3 = new java.util.LinkedHashMap<>(_h3.size);
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            java.lang.Integer _k3 = null;
+                                                            _k3 = iprot.readI32();
+                                                            java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>> _v3 = null;
+                                                            {
+                                                                org.apache.thrift.protocol.TSet _h4 = iprot.readSetBegin();
+                                                                if (_h4.size > 0 && _h4.elemType != org.apache.thrift.protocol.TType.LIST) {
+                                                                    for (int _i4 = 0; _i4 < _h4.size; ++_i4) {
+                                                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h4.elemType);
+                                                                    }
+                                                                    iprot.readSetEnd();
+                                                                } else {
+                                                                    java.util.Set<java.util.List<java.util.Map<Insanity, java.lang.String>>> _c4 = new java.util.LinkedHashSet<>(_h4.size);
+                                                                    for (int _i4 = 0; _i4 < _h4.size; ++_i4) {
+                                                                        java.util.List<java.util.Map<Insanity, java.lang.String>> _e4 = null;
+                                                                        {
+                                                                            org.apache.thrift.protocol.TList _h5 = iprot.readListBegin();
+                                                                            if (_h5.size > 0 && _h5.elemType != org.apache.thrift.protocol.TType.MAP) {
+                                                                                for (int _i5 = 0; _i5 < _h5.size; ++_i5) {
+                                                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h5.elemType);
+                                                                                }
+                                                                                iprot.readListEnd();
+                                                                            } else {
+                                                                                java.util.List<java.util.Map<Insanity, java.lang.String>> _c5 = new java.util.ArrayList<>(_h5.size);
+                                                                                for (int _i5 = 0; _i5 < _h5.size; ++_i5) {
+                                                                                    java.util.Map<Insanity, java.lang.String> _e5 = null;
+                                                                                    {
+                                                                                        org.apache.thrift.protocol.TMap _h6 = iprot.readMapBegin();
+                                                                                        if (_h6.size > 0 && (_h6.keyType != org.apache.thrift.protocol.TType.STRUCT || _h6.valueType != org.apache.thrift.protocol.TType.STRING)) {
+                                                                                            for (int _i6 = 0; _i6 < _h6.size; ++_i6) {
+                                                                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h6.keyType);
+                                                                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h6.valueType);
+                                                                                            }
+                                                                                            iprot.readMapEnd();
+                                                                                        } else {
+                                                                                            java.util.Map<Insanity, java.lang.String> _c6 = new java.util.LinkedHashMap<>(_h6.size);
+                                                                                            for (int _i6 = 0; _i6 < _h6.size; ++_i6) {
+                                                                                                Insanity _k6;
+                                                                                                {
+                                                                                                    Insanity _s7 = new Insanity();
+                                                                                                    _s7.read(iprot);
+                                                                                                    _k6 = _s7;
+                                                                                                }
+                                                                                                java.lang.String _v6;
+                                                                                                _v6 = iprot.readString();
+                                                                                                _c6.put(_k6, _v6);
+                                                                                            }
+                                                                                            iprot.readMapEnd();
+                                                                                            _e5 = _c6;
+                                                                                        }
+                                                                                    }
+                                                                                    if (_e5 != null) {
+                                                                                        _c5.add(_e5);
+                                                                                    }
+                                                                                }
+                                                                                iprot.readListEnd();
+                                                                                _e4 = _c5;
+                                                                            }
+                                                                        }
+                                                                        if (_e4 != null) {
+                                                                            _c4.add(_e4);
+                                                                        }
+                                                                    }
+                                                                    iprot.readSetEnd();
+                                                                    _v3 = _c4;
+                                                                }
+                                                            }
+                                                            if (_k3 != null && _v3 != null) {
+                                                                _c3.put(_k3, _v3);
+                                                            }
+                                                        }
+                                                        iprot.readMapEnd();
+                                                        _v2 = _c3;
+                                                    }
+                                                }
+                                                if (_k2 != null && _v2 != null) {
+                                                    _c2.put(_k2, _v2);
+                                                }
+                                            }
+                                            iprot.readMapEnd();
+                                            _e1 = _c2;
                                         }
-                                        _c2.put(_k2, _v2);
                                     }
-                                    iprot.readMapEnd();
-                                    _e1 = _c2;
+                                    if (_e1 != null) {
+                                        _c1.add(_e1);
+                                    }
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                                this.list_field = _c1;
                             }
-                            iprot.readListEnd();
-                            this.list_field = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -165,16 +165,24 @@ public class GuessProtocolStruct implements org.apache.thrift.TBase<GuessProtoco
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.String _k1;
-                                _k1 = iprot.readString();
-                                java.lang.String _v1;
-                                _v1 = iprot.readString();
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.STRING)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _k1;
+                                    _k1 = iprot.readString();
+                                    java.lang.String _v1;
+                                    _v1 = iprot.readString();
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                this.map_field = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.map_field = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -212,16 +212,24 @@ public class Insanity implements org.apache.thrift.TBase<Insanity, Insanity._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<Numberz, java.lang.Long> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Numberz _k1;
-                                _k1 = Numberz.findByValue(iprot.readI32());
-                                java.lang.Long _v1;
-                                _v1 = iprot.readI64();
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.I64)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<Numberz, java.lang.Long> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Numberz _k1;
+                                    _k1 = Numberz.findByValue(iprot.readI32());
+                                    java.lang.Long _v1;
+                                    _v1 = iprot.readI64();
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                this.userMap = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.userMap = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -231,18 +239,25 @@ public class Insanity implements org.apache.thrift.TBase<Insanity, Insanity._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<Xtruct> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Xtruct _e1;
-                                {
-                                    Xtruct _s2 = new Xtruct();
-                                    _s2.read(iprot);
-                                    _e1 = _s2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<Xtruct> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Xtruct _e1;
+                                    {
+                                        Xtruct _s2 = new Xtruct();
+                                        _s2.read(iprot);
+                                        _e1 = _s2;
+                                    }
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.xtructs = _c1;
                             }
-                            iprot.readListEnd();
-                            this.xtructs = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -173,18 +173,25 @@ public class ListBonks implements org.apache.thrift.TBase<ListBonks, ListBonks._
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<Bonk> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Bonk _e1;
-                                {
-                                    Bonk _s2 = new Bonk();
-                                    _s2.read(iprot);
-                                    _e1 = _s2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<Bonk> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Bonk _e1;
+                                    {
+                                        Bonk _s2 = new Bonk();
+                                        _s2.read(iprot);
+                                        _e1 = _s2;
+                                    }
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.bonk = _c1;
                             }
-                            iprot.readListEnd();
-                            this.bonk = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

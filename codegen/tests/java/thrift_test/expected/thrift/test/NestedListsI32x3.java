@@ -181,34 +181,59 @@ public class NestedListsI32x3 implements org.apache.thrift.TBase<NestedListsI32x
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.util.List<java.util.List<java.lang.Integer>>> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.util.List<java.util.List<java.lang.Integer>> _e1;
-                                {
-                                    org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
-                                    java.util.List<java.util.List<java.lang.Integer>> _c2 = new java.util.ArrayList<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.util.List<java.lang.Integer> _e2;
-                                        {
-                                            org.apache.thrift.protocol.TList _h3 = iprot.readListBegin();
-                                            java.util.List<java.lang.Integer> _c3 = new java.util.ArrayList<>(_h3.size);
-                                            for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
-                                                java.lang.Integer _e3;
-                                                _e3 = iprot.readI32();
-                                                _c3.add(_e3);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.LIST) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.util.List<java.util.List<java.lang.Integer>>> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.util.List<java.util.List<java.lang.Integer>> _e1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
+                                        if (_h2.size > 0 && _h2.elemType != org.apache.thrift.protocol.TType.LIST) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.elemType);
                                             }
                                             iprot.readListEnd();
-                                            _e2 = _c3;
+                                        } else {
+                                            java.util.List<java.util.List<java.lang.Integer>> _c2 = new java.util.ArrayList<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.util.List<java.lang.Integer> _e2 = null;
+                                                {
+                                                    org.apache.thrift.protocol.TList _h3 = iprot.readListBegin();
+                                                    if (_h3.size > 0 && _h3.elemType != org.apache.thrift.protocol.TType.I32) {
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.elemType);
+                                                        }
+                                                        iprot.readListEnd();
+                                                    } else {
+                                                        java.util.List<java.lang.Integer> _c3 = new java.util.ArrayList<>(_h3.size);
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            java.lang.Integer _e3;
+                                                            _e3 = iprot.readI32();
+                                                            _c3.add(_e3);
+                                                        }
+                                                        iprot.readListEnd();
+                                                        _e2 = _c3;
+                                                    }
+                                                }
+                                                if (_e2 != null) {
+                                                    _c2.add(_e2);
+                                                }
+                                            }
+                                            iprot.readListEnd();
+                                            _e1 = _c2;
                                         }
-                                        _c2.add(_e2);
                                     }
-                                    iprot.readListEnd();
-                                    _e1 = _c2;
+                                    if (_e1 != null) {
+                                        _c1.add(_e1);
+                                    }
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                                this.integerlist = _c1;
                             }
-                            iprot.readListEnd();
-                            this.integerlist = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -279,24 +279,40 @@ public class NestedMixedx2 implements org.apache.thrift.TBase<NestedMixedx2, Nes
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.util.Set<java.lang.Integer>> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.util.Set<java.lang.Integer> _e1;
-                                {
-                                    org.apache.thrift.protocol.TSet _h2 = iprot.readSetBegin();
-                                    java.util.Set<java.lang.Integer> _c2 = new java.util.LinkedHashSet<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.lang.Integer _e2;
-                                        _e2 = iprot.readI32();
-                                        _c2.add(_e2);
-                                    }
-                                    iprot.readSetEnd();
-                                    _e1 = _c2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.SET) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.util.Set<java.lang.Integer>> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.util.Set<java.lang.Integer> _e1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TSet _h2 = iprot.readSetBegin();
+                                        if (_h2.size > 0 && _h2.elemType != org.apache.thrift.protocol.TType.I32) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.elemType);
+                                            }
+                                            iprot.readSetEnd();
+                                        } else {
+                                            java.util.Set<java.lang.Integer> _c2 = new java.util.LinkedHashSet<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.lang.Integer _e2;
+                                                _e2 = iprot.readI32();
+                                                _c2.add(_e2);
+                                            }
+                                            iprot.readSetEnd();
+                                            _e1 = _c2;
+                                        }
+                                    }
+                                    if (_e1 != null) {
+                                        _c1.add(_e1);
+                                    }
+                                }
+                                iprot.readListEnd();
+                                this.int_set_list = _c1;
                             }
-                            iprot.readListEnd();
-                            this.int_set_list = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -306,26 +322,43 @@ public class NestedMixedx2 implements org.apache.thrift.TBase<NestedMixedx2, Nes
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Integer _k1;
-                                _k1 = iprot.readI32();
-                                java.util.Set<java.lang.String> _v1;
-                                {
-                                    org.apache.thrift.protocol.TSet _h2 = iprot.readSetBegin();
-                                    java.util.Set<java.lang.String> _c2 = new java.util.LinkedHashSet<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.lang.String _e2;
-                                        _e2 = iprot.readString();
-                                        _c2.add(_e2);
-                                    }
-                                    iprot.readSetEnd();
-                                    _v1 = _c2;
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.SET)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
                                 }
-                                _c1.put(_k1, _v1);
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Integer _k1 = null;
+                                    _k1 = iprot.readI32();
+                                    java.util.Set<java.lang.String> _v1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TSet _h2 = iprot.readSetBegin();
+                                        if (_h2.size > 0 && _h2.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.elemType);
+                                            }
+                                            iprot.readSetEnd();
+                                        } else {
+                                            java.util.Set<java.lang.String> _c2 = new java.util.LinkedHashSet<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.lang.String _e2;
+                                                _e2 = iprot.readString();
+                                                _c2.add(_e2);
+                                            }
+                                            iprot.readSetEnd();
+                                            _v1 = _c2;
+                                        }
+                                    }
+                                    if (_k1 != null && _v1 != null) {
+                                        _c1.put(_k1, _v1);
+                                    }
+                                }
+                                iprot.readMapEnd();
+                                this.map_int_strset = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.map_int_strset = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -335,36 +368,62 @@ public class NestedMixedx2 implements org.apache.thrift.TBase<NestedMixedx2, Nes
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>>> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _e1;
-                                {
-                                    org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
-                                    java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.lang.Integer _k2;
-                                        _k2 = iprot.readI32();
-                                        java.util.Set<java.lang.String> _v2;
-                                        {
-                                            org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
-                                            java.util.Set<java.lang.String> _c3 = new java.util.LinkedHashSet<>(_h3.size);
-                                            for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
-                                                java.lang.String _e3;
-                                                _e3 = iprot.readString();
-                                                _c3.add(_e3);
-                                            }
-                                            iprot.readSetEnd();
-                                            _v2 = _c3;
-                                        }
-                                        _c2.put(_k2, _v2);
-                                    }
-                                    iprot.readMapEnd();
-                                    _e1 = _c2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.MAP) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>>> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _e1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
+                                        if (_h2.size > 0 && (_h2.keyType != org.apache.thrift.protocol.TType.I32 || _h2.valueType != org.apache.thrift.protocol.TType.SET)) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.keyType);
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.valueType);
+                                            }
+                                            iprot.readMapEnd();
+                                        } else {
+                                            java.util.Map<java.lang.Integer, java.util.Set<java.lang.String>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.lang.Integer _k2 = null;
+                                                _k2 = iprot.readI32();
+                                                java.util.Set<java.lang.String> _v2 = null;
+                                                {
+                                                    org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
+                                                    if (_h3.size > 0 && _h3.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.elemType);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                    } else {
+                                                        java.util.Set<java.lang.String> _c3 = new java.util.LinkedHashSet<>(_h3.size);
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            java.lang.String _e3;
+                                                            _e3 = iprot.readString();
+                                                            _c3.add(_e3);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                        _v2 = _c3;
+                                                    }
+                                                }
+                                                if (_k2 != null && _v2 != null) {
+                                                    _c2.put(_k2, _v2);
+                                                }
+                                            }
+                                            iprot.readMapEnd();
+                                            _e1 = _c2;
+                                        }
+                                    }
+                                    if (_e1 != null) {
+                                        _c1.add(_e1);
+                                    }
+                                }
+                                iprot.readListEnd();
+                                this.map_int_strset_list = _c1;
                             }
-                            iprot.readListEnd();
-                            this.map_int_strset_list = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

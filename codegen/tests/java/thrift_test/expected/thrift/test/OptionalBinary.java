@@ -254,14 +254,21 @@ public class OptionalBinary implements org.apache.thrift.TBase<OptionalBinary, O
                     if (_field.type == org.apache.thrift.protocol.TType.SET) {
                         {
                             org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                            java.util.Set<java.nio.ByteBuffer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.nio.ByteBuffer _e1;
-                                _e1 = iprot.readBinary();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readSetEnd();
+                            } else {
+                                java.util.Set<java.nio.ByteBuffer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.nio.ByteBuffer _e1;
+                                    _e1 = iprot.readBinary();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readSetEnd();
+                                this.bin_set = _c1;
                             }
-                            iprot.readSetEnd();
-                            this.bin_set = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -271,16 +278,24 @@ public class OptionalBinary implements org.apache.thrift.TBase<OptionalBinary, O
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.nio.ByteBuffer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.nio.ByteBuffer _k1;
-                                _k1 = iprot.readBinary();
-                                java.lang.Integer _v1;
-                                _v1 = iprot.readI32();
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.nio.ByteBuffer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.nio.ByteBuffer _k1;
+                                    _k1 = iprot.readBinary();
+                                    java.lang.Integer _v1;
+                                    _v1 = iprot.readI32();
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                this.bin_map = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.bin_map = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

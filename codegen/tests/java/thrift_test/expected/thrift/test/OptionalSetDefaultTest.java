@@ -183,14 +183,21 @@ public class OptionalSetDefaultTest implements org.apache.thrift.TBase<OptionalS
                     if (_field.type == org.apache.thrift.protocol.TType.SET) {
                         {
                             org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                            java.util.Set<java.lang.String> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.String _e1;
-                                _e1 = iprot.readString();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readSetEnd();
+                            } else {
+                                java.util.Set<java.lang.String> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _e1;
+                                    _e1 = iprot.readString();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readSetEnd();
+                                this.with_default = _c1;
                             }
-                            iprot.readSetEnd();
-                            this.with_default = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -293,21 +293,31 @@ public class SomeUnion implements org.apache.thrift.TBase<SomeUnion, SomeUnion._
             switch (_field.id) {
                 case 1:
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
-                        java.util.Map<Numberz, java.lang.Long> _value;
+                        java.util.Map<Numberz, java.lang.Long> _value = null;
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<Numberz, java.lang.Long> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Numberz _k1;
-                                _k1 = Numberz.findByValue(iprot.readI32());
-                                java.lang.Long _v1;
-                                _v1 = iprot.readI64();
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.I64)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<Numberz, java.lang.Long> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Numberz _k1;
+                                    _k1 = Numberz.findByValue(iprot.readI32());
+                                    java.lang.Long _v1;
+                                    _v1 = iprot.readI64();
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                _value = _c1;
                             }
-                            iprot.readMapEnd();
-                            _value = _c1;
                         }
-                        setMap_thing(_value);
+                        if (_value != null) {
+                            setMap_thing(_value);
+                        }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                     }

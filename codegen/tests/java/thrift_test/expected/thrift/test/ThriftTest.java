@@ -7083,16 +7083,24 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _k1;
-                                    _k1 = iprot.readI32();
-                                    java.lang.Integer _v1;
-                                    _v1 = iprot.readI32();
-                                    _c1.put(_k1, _v1);
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                    }
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _k1;
+                                        _k1 = iprot.readI32();
+                                        java.lang.Integer _v1;
+                                        _v1 = iprot.readI32();
+                                        _c1.put(_k1, _v1);
+                                    }
+                                    iprot.readMapEnd();
+                                    this.thing = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.thing = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -7368,16 +7376,24 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _k1;
-                                    _k1 = iprot.readI32();
-                                    java.lang.Integer _v1;
-                                    _v1 = iprot.readI32();
-                                    _c1.put(_k1, _v1);
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                    }
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _k1;
+                                        _k1 = iprot.readI32();
+                                        java.lang.Integer _v1;
+                                        _v1 = iprot.readI32();
+                                        _c1.put(_k1, _v1);
+                                    }
+                                    iprot.readMapEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -7653,16 +7669,24 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.String _k1;
-                                    _k1 = iprot.readString();
-                                    java.lang.String _v1;
-                                    _v1 = iprot.readString();
-                                    _c1.put(_k1, _v1);
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.STRING)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                    }
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.String _k1;
+                                        _k1 = iprot.readString();
+                                        java.lang.String _v1;
+                                        _v1 = iprot.readString();
+                                        _c1.put(_k1, _v1);
+                                    }
+                                    iprot.readMapEnd();
+                                    this.thing = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.thing = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -7938,16 +7962,24 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.String _k1;
-                                    _k1 = iprot.readString();
-                                    java.lang.String _v1;
-                                    _v1 = iprot.readString();
-                                    _c1.put(_k1, _v1);
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.STRING)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                    }
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.String, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.String _k1;
+                                        _k1 = iprot.readString();
+                                        java.lang.String _v1;
+                                        _v1 = iprot.readString();
+                                        _c1.put(_k1, _v1);
+                                    }
+                                    iprot.readMapEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -8223,14 +8255,21 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.SET) {
                             {
                                 org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                                java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _e1;
-                                    _e1 = iprot.readI32();
-                                    _c1.add(_e1);
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                    }
+                                    iprot.readSetEnd();
+                                } else {
+                                    java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _e1;
+                                        _e1 = iprot.readI32();
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readSetEnd();
+                                    this.thing = _c1;
                                 }
-                                iprot.readSetEnd();
-                                this.thing = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -8505,14 +8544,21 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.SET) {
                             {
                                 org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                                java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _e1;
-                                    _e1 = iprot.readI32();
-                                    _c1.add(_e1);
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                    }
+                                    iprot.readSetEnd();
+                                } else {
+                                    java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _e1;
+                                        _e1 = iprot.readI32();
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readSetEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readSetEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -8787,14 +8833,21 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                             {
                                 org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                                java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _e1;
-                                    _e1 = iprot.readI32();
-                                    _c1.add(_e1);
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                    }
+                                    iprot.readListEnd();
+                                } else {
+                                    java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _e1;
+                                        _e1 = iprot.readI32();
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readListEnd();
+                                    this.thing = _c1;
                                 }
-                                iprot.readListEnd();
-                                this.thing = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -9069,14 +9122,21 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                             {
                                 org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                                java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _e1;
-                                    _e1 = iprot.readI32();
-                                    _c1.add(_e1);
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                    }
+                                    iprot.readListEnd();
+                                } else {
+                                    java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _e1;
+                                        _e1 = iprot.readI32();
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readListEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readListEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -10698,28 +10758,46 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.Integer, java.util.Map<java.lang.Integer, java.lang.Integer>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Integer _k1;
-                                    _k1 = iprot.readI32();
-                                    java.util.Map<java.lang.Integer, java.lang.Integer> _v1;
-                                    {
-                                        org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
-                                        java.util.Map<java.lang.Integer, java.lang.Integer> _c2 = new java.util.LinkedHashMap<>(_h2.size);
-                                        for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                            java.lang.Integer _k2;
-                                            _k2 = iprot.readI32();
-                                            java.lang.Integer _v2;
-                                            _v2 = iprot.readI32();
-                                            _c2.put(_k2, _v2);
-                                        }
-                                        iprot.readMapEnd();
-                                        _v1 = _c2;
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.MAP)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
                                     }
-                                    _c1.put(_k1, _v1);
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.Integer, java.util.Map<java.lang.Integer, java.lang.Integer>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Integer _k1 = null;
+                                        _k1 = iprot.readI32();
+                                        java.util.Map<java.lang.Integer, java.lang.Integer> _v1 = null;
+                                        {
+                                            org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
+                                            if (_h2.size > 0 && (_h2.keyType != org.apache.thrift.protocol.TType.I32 || _h2.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.keyType);
+                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.valueType);
+                                                }
+                                                iprot.readMapEnd();
+                                            } else {
+                                                java.util.Map<java.lang.Integer, java.lang.Integer> _c2 = new java.util.LinkedHashMap<>(_h2.size);
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    java.lang.Integer _k2;
+                                                    _k2 = iprot.readI32();
+                                                    java.lang.Integer _v2;
+                                                    _v2 = iprot.readI32();
+                                                    _c2.put(_k2, _v2);
+                                                }
+                                                iprot.readMapEnd();
+                                                _v1 = _c2;
+                                            }
+                                        }
+                                        if (_k1 != null && _v1 != null) {
+                                            _c1.put(_k1, _v1);
+                                        }
+                                    }
+                                    iprot.readMapEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -11291,32 +11369,50 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.Long, java.util.Map<Numberz, Insanity>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Long _k1;
-                                    _k1 = iprot.readI64();
-                                    java.util.Map<Numberz, Insanity> _v1;
-                                    {
-                                        org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
-                                        java.util.Map<Numberz, Insanity> _c2 = new java.util.LinkedHashMap<>(_h2.size);
-                                        for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                            Numberz _k2;
-                                            _k2 = Numberz.findByValue(iprot.readI32());
-                                            Insanity _v2;
-                                            {
-                                                Insanity _s3 = new Insanity();
-                                                _s3.read(iprot);
-                                                _v2 = _s3;
-                                            }
-                                            _c2.put(_k2, _v2);
-                                        }
-                                        iprot.readMapEnd();
-                                        _v1 = _c2;
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I64 || _h1.valueType != org.apache.thrift.protocol.TType.MAP)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
                                     }
-                                    _c1.put(_k1, _v1);
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.Long, java.util.Map<Numberz, Insanity>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Long _k1 = null;
+                                        _k1 = iprot.readI64();
+                                        java.util.Map<Numberz, Insanity> _v1 = null;
+                                        {
+                                            org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
+                                            if (_h2.size > 0 && (_h2.keyType != org.apache.thrift.protocol.TType.I32 || _h2.valueType != org.apache.thrift.protocol.TType.STRUCT)) {
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.keyType);
+                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.valueType);
+                                                }
+                                                iprot.readMapEnd();
+                                            } else {
+                                                java.util.Map<Numberz, Insanity> _c2 = new java.util.LinkedHashMap<>(_h2.size);
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    Numberz _k2;
+                                                    _k2 = Numberz.findByValue(iprot.readI32());
+                                                    Insanity _v2;
+                                                    {
+                                                        Insanity _s3 = new Insanity();
+                                                        _s3.read(iprot);
+                                                        _v2 = _s3;
+                                                    }
+                                                    _c2.put(_k2, _v2);
+                                                }
+                                                iprot.readMapEnd();
+                                                _v1 = _c2;
+                                            }
+                                        }
+                                        if (_k1 != null && _v1 != null) {
+                                            _c1.put(_k1, _v1);
+                                        }
+                                    }
+                                    iprot.readMapEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -11818,16 +11914,24 @@ public final class ThriftTest {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<java.lang.Short, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.Short _k1;
-                                    _k1 = iprot.readI16();
-                                    java.lang.String _v1;
-                                    _v1 = iprot.readString();
-                                    _c1.put(_k1, _v1);
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I16 || _h1.valueType != org.apache.thrift.protocol.TType.STRING)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                    }
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<java.lang.Short, java.lang.String> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.Short _k1;
+                                        _k1 = iprot.readI16();
+                                        java.lang.String _v1;
+                                        _v1 = iprot.readString();
+                                        _c1.put(_k1, _v1);
+                                    }
+                                    iprot.readMapEnd();
+                                    this.arg3 = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.arg3 = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -658,14 +658,21 @@ public class VersioningTestV2 implements org.apache.thrift.TBase<VersioningTestV
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Integer _e1;
-                                _e1 = iprot.readI32();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Integer _e1;
+                                    _e1 = iprot.readI32();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.newlist = _c1;
                             }
-                            iprot.readListEnd();
-                            this.newlist = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -675,14 +682,21 @@ public class VersioningTestV2 implements org.apache.thrift.TBase<VersioningTestV
                     if (_field.type == org.apache.thrift.protocol.TType.SET) {
                         {
                             org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                            java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Integer _e1;
-                                _e1 = iprot.readI32();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readSetEnd();
+                            } else {
+                                java.util.Set<java.lang.Integer> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Integer _e1;
+                                    _e1 = iprot.readI32();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readSetEnd();
+                                this.newset = _c1;
                             }
-                            iprot.readSetEnd();
-                            this.newset = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -692,16 +706,24 @@ public class VersioningTestV2 implements org.apache.thrift.TBase<VersioningTestV
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Integer _k1;
-                                _k1 = iprot.readI32();
-                                java.lang.Integer _v1;
-                                _v1 = iprot.readI32();
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.lang.Integer, java.lang.Integer> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Integer _k1;
+                                    _k1 = iprot.readI32();
+                                    java.lang.Integer _v1;
+                                    _v1 = iprot.readI32();
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                this.newmap = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.newmap = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -981,14 +981,21 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Integer _e1;
-                                _e1 = iprot.readI32();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.I32) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.lang.Integer> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Integer _e1;
+                                    _e1 = iprot.readI32();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.ints = _c1;
                             }
-                            iprot.readListEnd();
-                            this.ints = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -998,14 +1005,21 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.SET) {
                         {
                             org.apache.thrift.protocol.TSet _h1 = iprot.readSetBegin();
-                            java.util.Set<java.lang.String> _c1 = new java.util.LinkedHashSet<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.String _e1;
-                                _e1 = iprot.readString();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readSetEnd();
+                            } else {
+                                java.util.Set<java.lang.String> _c1 = new java.util.LinkedHashSet<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _e1;
+                                    _e1 = iprot.readString();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readSetEnd();
+                                this.names = _c1;
                             }
-                            iprot.readSetEnd();
-                            this.names = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -1015,16 +1029,24 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.String _k1;
-                                _k1 = iprot.readString();
-                                org.mosaic.tricky.base.Level _v1;
-                                _v1 = org.mosaic.tricky.base.Level.findByValue(iprot.readI32());
-                                _c1.put(_k1, _v1);
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.I32)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
+                                }
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.lang.String, org.mosaic.tricky.base.Level> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _k1;
+                                    _k1 = iprot.readString();
+                                    org.mosaic.tricky.base.Level _v1;
+                                    _v1 = org.mosaic.tricky.base.Level.findByValue(iprot.readI32());
+                                    _c1.put(_k1, _v1);
+                                }
+                                iprot.readMapEnd();
+                                this.levels = _c1;
                             }
-                            iprot.readMapEnd();
-                            this.levels = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -1059,40 +1081,66 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>>> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>> _e1;
-                                {
-                                    org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
-                                    java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.lang.Integer _k2;
-                                        _k2 = iprot.readI32();
-                                        java.util.Set<org.mosaic.tricky.base.Stamp> _v2;
-                                        {
-                                            org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
-                                            java.util.Set<org.mosaic.tricky.base.Stamp> _c3 = new java.util.LinkedHashSet<>(_h3.size);
-                                            for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
-                                                org.mosaic.tricky.base.Stamp _e3;
-                                                {
-                                                    org.mosaic.tricky.base.Stamp _s4 = new org.mosaic.tricky.base.Stamp();
-                                                    _s4.read(iprot);
-                                                    _e3 = _s4;
-                                                }
-                                                _c3.add(_e3);
-                                            }
-                                            iprot.readSetEnd();
-                                            _v2 = _c3;
-                                        }
-                                        _c2.put(_k2, _v2);
-                                    }
-                                    iprot.readMapEnd();
-                                    _e1 = _c2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.MAP) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>>> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>> _e1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TMap _h2 = iprot.readMapBegin();
+                                        if (_h2.size > 0 && (_h2.keyType != org.apache.thrift.protocol.TType.I32 || _h2.valueType != org.apache.thrift.protocol.TType.SET)) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.keyType);
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.valueType);
+                                            }
+                                            iprot.readMapEnd();
+                                        } else {
+                                            java.util.Map<java.lang.Integer, java.util.Set<org.mosaic.tricky.base.Stamp>> _c2 = new java.util.LinkedHashMap<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.lang.Integer _k2 = null;
+                                                _k2 = iprot.readI32();
+                                                java.util.Set<org.mosaic.tricky.base.Stamp> _v2 = null;
+                                                {
+                                                    org.apache.thrift.protocol.TSet _h3 = iprot.readSetBegin();
+                                                    if (_h3.size > 0 && _h3.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h3.elemType);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                    } else {
+                                                        java.util.Set<org.mosaic.tricky.base.Stamp> _c3 = new java.util.LinkedHashSet<>(_h3.size);
+                                                        for (int _i3 = 0; _i3 < _h3.size; ++_i3) {
+                                                            org.mosaic.tricky.base.Stamp _e3;
+                                                            {
+                                                                org.mosaic.tricky.base.Stamp _s4 = new org.mosaic.tricky.base.Stamp();
+                                                                _s4.read(iprot);
+                                                                _e3 = _s4;
+                                                            }
+                                                            _c3.add(_e3);
+                                                        }
+                                                        iprot.readSetEnd();
+                                                        _v2 = _c3;
+                                                    }
+                                                }
+                                                if (_k2 != null && _v2 != null) {
+                                                    _c2.put(_k2, _v2);
+                                                }
+                                            }
+                                            iprot.readMapEnd();
+                                            _e1 = _c2;
+                                        }
+                                    }
+                                    if (_e1 != null) {
+                                        _c1.add(_e1);
+                                    }
+                                }
+                                iprot.readListEnd();
+                                this.deep = _c1;
                             }
-                            iprot.readListEnd();
-                            this.deep = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -383,19 +383,28 @@ public class Shape implements org.apache.thrift.TBase<Shape, Shape._Fields> {
                     break;
                 case 2:
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
-                        java.util.List<java.lang.Double> _value;
+                        java.util.List<java.lang.Double> _value = null;
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<java.lang.Double> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.Double _e1;
-                                _e1 = iprot.readDouble();
-                                _c1.add(_e1);
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.DOUBLE) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                }
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<java.lang.Double> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.Double _e1;
+                                    _e1 = iprot.readDouble();
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                _value = _c1;
                             }
-                            iprot.readListEnd();
-                            _value = _c1;
                         }
-                        setPolygon(_value);
+                        if (_value != null) {
+                            setPolygon(_value);
+                        }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                     }
@@ -424,31 +433,50 @@ public class Shape implements org.apache.thrift.TBase<Shape, Shape._Fields> {
                     break;
                 case 5:
                     if (_field.type == org.apache.thrift.protocol.TType.MAP) {
-                        java.util.Map<java.lang.String, java.util.List<java.lang.Integer>> _value;
+                        java.util.Map<java.lang.String, java.util.List<java.lang.Integer>> _value = null;
                         {
                             org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                            java.util.Map<java.lang.String, java.util.List<java.lang.Integer>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                java.lang.String _k1;
-                                _k1 = iprot.readString();
-                                java.util.List<java.lang.Integer> _v1;
-                                {
-                                    org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
-                                    java.util.List<java.lang.Integer> _c2 = new java.util.ArrayList<>(_h2.size);
-                                    for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                        java.lang.Integer _e2;
-                                        _e2 = iprot.readI32();
-                                        _c2.add(_e2);
-                                    }
-                                    iprot.readListEnd();
-                                    _v1 = _c2;
+                            if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.STRING || _h1.valueType != org.apache.thrift.protocol.TType.LIST)) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
                                 }
-                                _c1.put(_k1, _v1);
+                                iprot.readMapEnd();
+                            } else {
+                                java.util.Map<java.lang.String, java.util.List<java.lang.Integer>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    java.lang.String _k1 = null;
+                                    _k1 = iprot.readString();
+                                    java.util.List<java.lang.Integer> _v1 = null;
+                                    {
+                                        org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
+                                        if (_h2.size > 0 && _h2.elemType != org.apache.thrift.protocol.TType.I32) {
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.elemType);
+                                            }
+                                            iprot.readListEnd();
+                                        } else {
+                                            java.util.List<java.lang.Integer> _c2 = new java.util.ArrayList<>(_h2.size);
+                                            for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                java.lang.Integer _e2;
+                                                _e2 = iprot.readI32();
+                                                _c2.add(_e2);
+                                            }
+                                            iprot.readListEnd();
+                                            _v1 = _c2;
+                                        }
+                                    }
+                                    if (_k1 != null && _v1 != null) {
+                                        _c1.put(_k1, _v1);
+                                    }
+                                }
+                                iprot.readMapEnd();
+                                _value = _c1;
                             }
-                            iprot.readMapEnd();
-                            _value = _c1;
                         }
-                        setGrid(_value);
+                        if (_value != null) {
+                            setGrid(_value);
+                        }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                     }

@@ -1011,18 +1011,25 @@ public final class Shapes {
                         if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                             {
                                 org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                                java.util.List<Shape> _c1 = new java.util.ArrayList<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    Shape _e1;
-                                    {
-                                        Shape _s2 = new Shape();
-                                        _s2.read(iprot);
-                                        _e1 = _s2;
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                     }
-                                    _c1.add(_e1);
+                                    iprot.readListEnd();
+                                } else {
+                                    java.util.List<Shape> _c1 = new java.util.ArrayList<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        Shape _e1;
+                                        {
+                                            Shape _s2 = new Shape();
+                                            _s2.read(iprot);
+                                            _e1 = _s2;
+                                        }
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readListEnd();
+                                    this.shapes = _c1;
                                 }
-                                iprot.readListEnd();
-                                this.shapes = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
@@ -1354,30 +1361,47 @@ public final class Shapes {
                         if (_field.type == org.apache.thrift.protocol.TType.MAP) {
                             {
                                 org.apache.thrift.protocol.TMap _h1 = iprot.readMapBegin();
-                                java.util.Map<org.mosaic.tricky.base.Level, java.util.List<Shape>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    org.mosaic.tricky.base.Level _k1;
-                                    _k1 = org.mosaic.tricky.base.Level.findByValue(iprot.readI32());
-                                    java.util.List<Shape> _v1;
-                                    {
-                                        org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
-                                        java.util.List<Shape> _c2 = new java.util.ArrayList<>(_h2.size);
-                                        for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
-                                            Shape _e2;
-                                            {
-                                                Shape _s3 = new Shape();
-                                                _s3.read(iprot);
-                                                _e2 = _s3;
-                                            }
-                                            _c2.add(_e2);
-                                        }
-                                        iprot.readListEnd();
-                                        _v1 = _c2;
+                                if (_h1.size > 0 && (_h1.keyType != org.apache.thrift.protocol.TType.I32 || _h1.valueType != org.apache.thrift.protocol.TType.LIST)) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.keyType);
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.valueType);
                                     }
-                                    _c1.put(_k1, _v1);
+                                    iprot.readMapEnd();
+                                } else {
+                                    java.util.Map<org.mosaic.tricky.base.Level, java.util.List<Shape>> _c1 = new java.util.LinkedHashMap<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.mosaic.tricky.base.Level _k1 = null;
+                                        _k1 = org.mosaic.tricky.base.Level.findByValue(iprot.readI32());
+                                        java.util.List<Shape> _v1 = null;
+                                        {
+                                            org.apache.thrift.protocol.TList _h2 = iprot.readListBegin();
+                                            if (_h2.size > 0 && _h2.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h2.elemType);
+                                                }
+                                                iprot.readListEnd();
+                                            } else {
+                                                java.util.List<Shape> _c2 = new java.util.ArrayList<>(_h2.size);
+                                                for (int _i2 = 0; _i2 < _h2.size; ++_i2) {
+                                                    Shape _e2;
+                                                    {
+                                                        Shape _s3 = new Shape();
+                                                        _s3.read(iprot);
+                                                        _e2 = _s3;
+                                                    }
+                                                    _c2.add(_e2);
+                                                }
+                                                iprot.readListEnd();
+                                                _v1 = _c2;
+                                            }
+                                        }
+                                        if (_k1 != null && _v1 != null) {
+                                            _c1.put(_k1, _v1);
+                                        }
+                                    }
+                                    iprot.readMapEnd();
+                                    this.success = _c1;
                                 }
-                                iprot.readMapEnd();
-                                this.success = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -256,18 +256,25 @@ public class Tree implements org.apache.thrift.TBase<Tree, Tree._Fields> {
                     if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                         {
                             org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                            java.util.List<Tree> _c1 = new java.util.ArrayList<>(_h1.size);
-                            for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                Tree _e1;
-                                {
-                                    Tree _s2 = new Tree();
-                                    _s2.read(iprot);
-                                    _e1 = _s2;
+                            if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRUCT) {
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
                                 }
-                                _c1.add(_e1);
+                                iprot.readListEnd();
+                            } else {
+                                java.util.List<Tree> _c1 = new java.util.ArrayList<>(_h1.size);
+                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                    Tree _e1;
+                                    {
+                                        Tree _s2 = new Tree();
+                                        _s2.read(iprot);
+                                        _e1 = _s2;
+                                    }
+                                    _c1.add(_e1);
+                                }
+                                iprot.readListEnd();
+                                this.children = _c1;
                             }
-                            iprot.readListEnd();
-                            this.children = _c1;
                         }
                     } else {
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

@@ -1832,14 +1832,21 @@ public final class synchronized_ {
                         if (_field.type == org.apache.thrift.protocol.TType.LIST) {
                             {
                                 org.apache.thrift.protocol.TList _h1 = iprot.readListBegin();
-                                java.util.List<java.lang.String> _c1 = new java.util.ArrayList<>(_h1.size);
-                                for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
-                                    java.lang.String _e1;
-                                    _e1 = iprot.readString();
-                                    _c1.add(_e1);
+                                if (_h1.size > 0 && _h1.elemType != org.apache.thrift.protocol.TType.STRING) {
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _h1.elemType);
+                                    }
+                                    iprot.readListEnd();
+                                } else {
+                                    java.util.List<java.lang.String> _c1 = new java.util.ArrayList<>(_h1.size);
+                                    for (int _i1 = 0; _i1 < _h1.size; ++_i1) {
+                                        java.lang.String _e1;
+                                        _e1 = iprot.readString();
+                                        _c1.add(_e1);
+                                    }
+                                    iprot.readListEnd();
+                                    this.org_ = _c1;
                                 }
-                                iprot.readListEnd();
-                                this.org_ = _c1;
                             }
                         } else {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);

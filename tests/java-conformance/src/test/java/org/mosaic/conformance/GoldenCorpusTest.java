@@ -64,6 +64,21 @@ class GoldenCorpusTest {
         return compact ? new TCompactProtocol(transport) : new TBinaryProtocol(transport);
     }
 
+    @ParameterizedTest(name = "compact={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aContainerWithOtherElementTypesIsSkipped(boolean compact) throws Exception {
+        thrift.test.ListTypeVersioningV2 newer = thrift.test.ListTypeVersioningV2.newBuilder()
+            .setStrings(List.of("a", "b"))
+            .setHello("hi")
+            .build();
+        TMemoryBuffer out = new TMemoryBuffer(64);
+        newer.write(protocol(compact, out));
+        thrift.test.ListTypeVersioningV1 older = new thrift.test.ListTypeVersioningV1();
+        older.read(protocol(compact, new TMemoryInputTransport(new TConfiguration(), java.util.Arrays.copyOf(out.getArray(), out.length()))));
+        assertFalse(older.isSetMyints(), "list<string> is not read as list<i32>");
+        assertEquals("hi", older.getHello(), "the fields after it are read");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("encodings")
     void decodesAndReencodesToTheSameBytes(String name, String type, boolean compact, String hex) throws Exception {
