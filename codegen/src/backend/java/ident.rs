@@ -95,6 +95,39 @@ pub(crate) fn escape(name: &str) -> String {
     }
 }
 
+/// Methods that generated clients already have, from `Object`, libthrift's `TServiceClient`
+/// or `AsyncClient` (`close`, `inFlight`, `invoke`): a service method with one of these names
+/// gets a trailing `_`, whatever its arguments.
+const CLIENT_METHODS: &[&str] = &[
+    "clone",
+    "close",
+    "equals",
+    "finalize",
+    "getClass",
+    "getInputProtocol",
+    "getOutputProtocol",
+    "hashCode",
+    "inFlight",
+    "invoke",
+    "notify",
+    "notifyAll",
+    "receiveBase",
+    "sendBase",
+    "sendBaseOneway",
+    "toString",
+    "wait",
+];
+
+/// The Java name of a service method: [`escape`]d, and `name_` for the methods generated
+/// clients already have.
+pub(crate) fn method(name: &str) -> String {
+    if CLIENT_METHODS.contains(&name) {
+        format!("{name}_")
+    } else {
+        escape(name)
+    }
+}
+
 /// A package segment: `name_` for reserved words only (`org` stays `org`).
 pub(crate) fn escape_package_segment(name: &str) -> String {
     if is_keyword(name) {
@@ -197,6 +230,15 @@ mod tests {
         assert_eq!(escape("Class"), "Class", "keywords are case sensitive");
         assert_eq!(escape("java"), "java_", "java.lang.String stays visible");
         assert_eq!(escape("org"), "org_", "org.apache.thrift stays visible");
+    }
+
+    #[test]
+    fn service_methods_avoid_the_clients_own_methods() {
+        for name in CLIENT_METHODS {
+            assert_eq!(method(name), format!("{name}_"), "{name} is the client's");
+        }
+        assert_eq!(method("default"), "default_", "keywords are escaped too");
+        assert_eq!(method("testString"), "testString", "others are kept");
     }
 
     #[test]

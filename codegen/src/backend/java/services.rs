@@ -9,7 +9,9 @@
 //!   (`java.util.concurrent.TimeoutException`), and cancelling its future forgets it; a reply
 //!   that arrives later is skipped. When the connection fails, every call in flight fails.
 //!
-//! A service that `extends` another extends its interfaces and clients.
+//! A service that `extends` another extends its interfaces and clients. Methods keep their IDL
+//! names, escaped by `ident::method`: keywords and the names the clients already use
+//! (`close`, `toString`, `getInputProtocol`, ...) get a trailing `_`.
 
 use super::out::Out;
 use super::structs::FieldInfo;
@@ -166,7 +168,7 @@ impl Cx<'_> {
         throws.push("org.apache.thrift.TException".to_string());
         format!(
             "{ret} {}({}) throws {}",
-            ident::escape(&f.name),
+            ident::method(&f.name),
             self.params(f, from),
             throws.join(", ")
         )
@@ -179,7 +181,7 @@ impl Cx<'_> {
         };
         format!(
             "java.util.concurrent.CompletableFuture<{ret}> {}({})",
-            ident::escape(&f.name),
+            ident::method(&f.name),
             self.params(f, from)
         )
     }

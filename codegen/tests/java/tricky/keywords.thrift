@@ -102,6 +102,10 @@ exception Thrown {
 service synchronized {
   class default(1: interface this, 2: Builder new, 3: i32 iprot, 4: i32 oprot) throws (1: Thrown catch),
   void invoke(1: i32 method),
+  void close(),
+  i32 inFlight(),
+  string toString(),
+  i32 hashCode(1: i32 wait),
   string packages(1: string java, 2: list<string> org),
   oneway void goto(1: class switch),
 }

@@ -10,7 +10,15 @@ public final class synchronized_ {
     public interface Iface {
         class_ default_(interface_ this_, org.mosaic.tricky.Builder new_, int iprot, int oprot) throws Thrown, org.apache.thrift.TException;
 
-        void invoke(int method) throws org.apache.thrift.TException;
+        void invoke_(int method) throws org.apache.thrift.TException;
+
+        void close_() throws org.apache.thrift.TException;
+
+        int inFlight_() throws org.apache.thrift.TException;
+
+        java.lang.String toString_() throws org.apache.thrift.TException;
+
+        int hashCode_(int wait) throws org.apache.thrift.TException;
 
         java.lang.String packages(java.lang.String java_, java.util.List<java.lang.String> org_) throws org.apache.thrift.TException;
 
@@ -21,7 +29,15 @@ public final class synchronized_ {
     public interface AsyncIface {
         java.util.concurrent.CompletableFuture<class_> default_(interface_ this_, org.mosaic.tricky.Builder new_, int iprot, int oprot);
 
-        java.util.concurrent.CompletableFuture<java.lang.Void> invoke(int method);
+        java.util.concurrent.CompletableFuture<java.lang.Void> invoke_(int method);
+
+        java.util.concurrent.CompletableFuture<java.lang.Void> close_();
+
+        java.util.concurrent.CompletableFuture<java.lang.Integer> inFlight_();
+
+        java.util.concurrent.CompletableFuture<java.lang.String> toString_();
+
+        java.util.concurrent.CompletableFuture<java.lang.Integer> hashCode_(int wait);
 
         java.util.concurrent.CompletableFuture<java.lang.String> packages(java.lang.String java_, java.util.List<java.lang.String> org_);
 
@@ -63,13 +79,59 @@ public final class synchronized_ {
         }
 
         @java.lang.Override
-        public void invoke(int method) throws org.apache.thrift.TException {
+        public void invoke_(int method) throws org.apache.thrift.TException {
             invoke_args __args = new invoke_args();
             __args.setMethod(method);
             sendBase("invoke", __args);
             invoke_result __result = new invoke_result();
             receiveBase(__result, "invoke");
             return;
+        }
+
+        @java.lang.Override
+        public void close_() throws org.apache.thrift.TException {
+            close_args __args = new close_args();
+            sendBase("close", __args);
+            close_result __result = new close_result();
+            receiveBase(__result, "close");
+            return;
+        }
+
+        @java.lang.Override
+        public int inFlight_() throws org.apache.thrift.TException {
+            inFlight_args __args = new inFlight_args();
+            sendBase("inFlight", __args);
+            inFlight_result __result = new inFlight_result();
+            receiveBase(__result, "inFlight");
+            if (__result.isSetSuccess()) {
+                return __result.getSuccess();
+            }
+            throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "inFlight failed: unknown result");
+        }
+
+        @java.lang.Override
+        public java.lang.String toString_() throws org.apache.thrift.TException {
+            toString_args __args = new toString_args();
+            sendBase("toString", __args);
+            toString_result __result = new toString_result();
+            receiveBase(__result, "toString");
+            if (__result.isSetSuccess()) {
+                return __result.getSuccess();
+            }
+            throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "toString failed: unknown result");
+        }
+
+        @java.lang.Override
+        public int hashCode_(int wait) throws org.apache.thrift.TException {
+            hashCode_args __args = new hashCode_args();
+            __args.setWait(wait);
+            sendBase("hashCode", __args);
+            hashCode_result __result = new hashCode_result();
+            receiveBase(__result, "hashCode");
+            if (__result.isSetSuccess()) {
+                return __result.getSuccess();
+            }
+            throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "hashCode failed: unknown result");
         }
 
         @java.lang.Override
@@ -276,13 +338,63 @@ public final class synchronized_ {
         }
 
         @java.lang.Override
-        public java.util.concurrent.CompletableFuture<java.lang.Void> invoke(int method) {
+        public java.util.concurrent.CompletableFuture<java.lang.Void> invoke_(int method) {
             invoke_args __args = new invoke_args();
             __args.setMethod(method);
             return invoke("invoke", false, __args, __in -> {
                 invoke_result __result = new invoke_result();
                 __result.read(__in);
                 return null;
+            });
+        }
+
+        @java.lang.Override
+        public java.util.concurrent.CompletableFuture<java.lang.Void> close_() {
+            close_args __args = new close_args();
+            return invoke("close", false, __args, __in -> {
+                close_result __result = new close_result();
+                __result.read(__in);
+                return null;
+            });
+        }
+
+        @java.lang.Override
+        public java.util.concurrent.CompletableFuture<java.lang.Integer> inFlight_() {
+            inFlight_args __args = new inFlight_args();
+            return invoke("inFlight", false, __args, __in -> {
+                inFlight_result __result = new inFlight_result();
+                __result.read(__in);
+                if (__result.isSetSuccess()) {
+                    return __result.getSuccess();
+                }
+                throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "inFlight failed: unknown result");
+            });
+        }
+
+        @java.lang.Override
+        public java.util.concurrent.CompletableFuture<java.lang.String> toString_() {
+            toString_args __args = new toString_args();
+            return invoke("toString", false, __args, __in -> {
+                toString_result __result = new toString_result();
+                __result.read(__in);
+                if (__result.isSetSuccess()) {
+                    return __result.getSuccess();
+                }
+                throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "toString failed: unknown result");
+            });
+        }
+
+        @java.lang.Override
+        public java.util.concurrent.CompletableFuture<java.lang.Integer> hashCode_(int wait) {
+            hashCode_args __args = new hashCode_args();
+            __args.setWait(wait);
+            return invoke("hashCode", false, __args, __in -> {
+                hashCode_result __result = new hashCode_result();
+                __result.read(__in);
+                if (__result.isSetSuccess()) {
+                    return __result.getSuccess();
+                }
+                throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "hashCode failed: unknown result");
             });
         }
 
@@ -1619,6 +1731,1818 @@ public final class synchronized_ {
              */
             public invoke_result build() {
                 return new invoke_result(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The arguments of close.
+     */
+    public static final class close_args implements org.apache.thrift.TBase<close_args, close_args._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("close_args");
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            ;
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                return null;
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        /** A value with only the fields that have IDL defaults set. */
+        public close_args() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public close_args(close_args other) {
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new close_args());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new close_args(this));
+        }
+
+        @java.lang.Override
+        public close_args deepCopy() {
+            return new close_args(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof close_args && equals((close_args) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(close_args that) {
+            if (that == null) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(close_args other) {
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("close_args(");
+            java.lang.String sep = "";
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link close_args}; setters reject {@code null}. */
+        public static final class Builder {
+            private final close_args __value;
+
+            private Builder(close_args value) {
+                this.__value = value;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public close_args build() {
+                return new close_args(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The reply of close.
+     */
+    public static final class close_result implements org.apache.thrift.TBase<close_result, close_result._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("close_result");
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            ;
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                return null;
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        /** A value with only the fields that have IDL defaults set. */
+        public close_result() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public close_result(close_result other) {
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new close_result());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new close_result(this));
+        }
+
+        @java.lang.Override
+        public close_result deepCopy() {
+            return new close_result(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof close_result && equals((close_result) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(close_result that) {
+            if (that == null) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(close_result other) {
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("close_result(");
+            java.lang.String sep = "";
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link close_result}; setters reject {@code null}. */
+        public static final class Builder {
+            private final close_result __value;
+
+            private Builder(close_result value) {
+                this.__value = value;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public close_result build() {
+                return new close_result(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The arguments of inFlight.
+     */
+    public static final class inFlight_args implements org.apache.thrift.TBase<inFlight_args, inFlight_args._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("inFlight_args");
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            ;
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                return null;
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        /** A value with only the fields that have IDL defaults set. */
+        public inFlight_args() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public inFlight_args(inFlight_args other) {
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new inFlight_args());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new inFlight_args(this));
+        }
+
+        @java.lang.Override
+        public inFlight_args deepCopy() {
+            return new inFlight_args(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof inFlight_args && equals((inFlight_args) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(inFlight_args that) {
+            if (that == null) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(inFlight_args other) {
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("inFlight_args(");
+            java.lang.String sep = "";
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link inFlight_args}; setters reject {@code null}. */
+        public static final class Builder {
+            private final inFlight_args __value;
+
+            private Builder(inFlight_args value) {
+                this.__value = value;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public inFlight_args build() {
+                return new inFlight_args(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The reply of inFlight.
+     */
+    public static final class inFlight_result implements org.apache.thrift.TBase<inFlight_result, inFlight_result._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("inFlight_result");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("success", org.apache.thrift.protocol.TType.I32, (short) 0);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            SUCCESS((short) 0, "success");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 0:
+                        return SUCCESS;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private int success;
+        private boolean __isset_success;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public inFlight_result() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public inFlight_result(inFlight_result other) {
+            this.success = other.success;
+            this.__isset_success = other.__isset_success;
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new inFlight_result());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new inFlight_result(this));
+        }
+
+        @java.lang.Override
+        public inFlight_result deepCopy() {
+            return new inFlight_result(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetSuccess();
+        }
+
+        public int getSuccess() {
+            return this.success;
+        }
+
+        public inFlight_result setSuccess(int success) {
+            this.success = success;
+            this.__isset_success = true;
+            return this;
+        }
+
+        public void unsetSuccess() {
+            this.success = 0;
+            this.__isset_success = false;
+        }
+
+        /** Whether success is set. */
+        public boolean isSetSuccess() {
+            return this.__isset_success;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return isSetSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return getSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case SUCCESS:
+                    if (value == null) {
+                        unsetSuccess();
+                    } else {
+                        setSuccess((java.lang.Integer) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 0:
+                        if (_field.type == org.apache.thrift.protocol.TType.I32) {
+                            this.success = iprot.readI32();
+                            this.__isset_success = true;
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.__isset_success) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeI32(this.success);
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof inFlight_result && equals((inFlight_result) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(inFlight_result that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetSuccess() != that.isSetSuccess()) {
+                return false;
+            }
+            if (this.isSetSuccess() && !(this.success == that.success)) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetSuccess() ? java.lang.Integer.hashCode(this.success) : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(inFlight_result other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetSuccess(), other.isSetSuccess());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetSuccess()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.success, other.success);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("inFlight_result(");
+            java.lang.String sep = "";
+            if (isSetSuccess()) {
+                sb.append(sep).append("success:");
+                sb.append(this.success);
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link inFlight_result}; setters reject {@code null}. */
+        public static final class Builder {
+            private final inFlight_result __value;
+
+            private Builder(inFlight_result value) {
+                this.__value = value;
+            }
+
+            public Builder setSuccess(int success) {
+                this.__value.setSuccess(success);
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public inFlight_result build() {
+                return new inFlight_result(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The arguments of toString.
+     */
+    public static final class toString_args implements org.apache.thrift.TBase<toString_args, toString_args._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("toString_args");
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            ;
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                return null;
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        /** A value with only the fields that have IDL defaults set. */
+        public toString_args() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public toString_args(toString_args other) {
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new toString_args());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new toString_args(this));
+        }
+
+        @java.lang.Override
+        public toString_args deepCopy() {
+            return new toString_args(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof toString_args && equals((toString_args) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(toString_args that) {
+            if (that == null) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(toString_args other) {
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("toString_args(");
+            java.lang.String sep = "";
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link toString_args}; setters reject {@code null}. */
+        public static final class Builder {
+            private final toString_args __value;
+
+            private Builder(toString_args value) {
+                this.__value = value;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public toString_args build() {
+                return new toString_args(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The reply of toString.
+     */
+    public static final class toString_result implements org.apache.thrift.TBase<toString_result, toString_result._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("toString_result");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("success", org.apache.thrift.protocol.TType.STRING, (short) 0);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            SUCCESS((short) 0, "success");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 0:
+                        return SUCCESS;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private java.lang.String success;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public toString_result() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public toString_result(toString_result other) {
+            this.success = other.success;
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new toString_result());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new toString_result(this));
+        }
+
+        @java.lang.Override
+        public toString_result deepCopy() {
+            return new toString_result(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetSuccess();
+        }
+
+        public java.lang.String getSuccess() {
+            return this.success;
+        }
+
+        /** Sets the field; {@code null} unsets it. */
+        public toString_result setSuccess(java.lang.String success) {
+            this.success = success;
+            return this;
+        }
+
+        public void unsetSuccess() {
+            this.success = null;
+        }
+
+        /** Whether success is set. */
+        public boolean isSetSuccess() {
+            return this.success != null;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return isSetSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return getSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case SUCCESS:
+                    if (value == null) {
+                        unsetSuccess();
+                    } else {
+                        setSuccess((java.lang.String) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 0:
+                        if (_field.type == org.apache.thrift.protocol.TType.STRING) {
+                            this.success = iprot.readString();
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.success != null) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeString(this.success);
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof toString_result && equals((toString_result) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(toString_result that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetSuccess() != that.isSetSuccess()) {
+                return false;
+            }
+            if (this.isSetSuccess() && !(this.success.equals(that.success))) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetSuccess() ? this.success.hashCode() : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(toString_result other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetSuccess(), other.isSetSuccess());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetSuccess()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.success, other.success);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("toString_result(");
+            java.lang.String sep = "";
+            if (isSetSuccess()) {
+                sb.append(sep).append("success:");
+                sb.append('"').append(this.success).append('"');
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link toString_result}; setters reject {@code null}. */
+        public static final class Builder {
+            private final toString_result __value;
+
+            private Builder(toString_result value) {
+                this.__value = value;
+            }
+
+            public Builder setSuccess(java.lang.String success) {
+                this.__value.setSuccess(java.util.Objects.requireNonNull(success, "success == null"));
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public toString_result build() {
+                return new toString_result(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The arguments of hashCode.
+     */
+    public static final class hashCode_args implements org.apache.thrift.TBase<hashCode_args, hashCode_args._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("hashCode_args");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("wait", org.apache.thrift.protocol.TType.I32, (short) 1);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            WAIT((short) 1, "wait");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 1:
+                        return WAIT;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private int wait;
+        private boolean __isset_wait;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public hashCode_args() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public hashCode_args(hashCode_args other) {
+            this.wait = other.wait;
+            this.__isset_wait = other.__isset_wait;
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new hashCode_args());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new hashCode_args(this));
+        }
+
+        @java.lang.Override
+        public hashCode_args deepCopy() {
+            return new hashCode_args(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetWait();
+        }
+
+        public int getWait() {
+            return this.wait;
+        }
+
+        public hashCode_args setWait(int wait) {
+            this.wait = wait;
+            this.__isset_wait = true;
+            return this;
+        }
+
+        public void unsetWait() {
+            this.wait = 0;
+            this.__isset_wait = false;
+        }
+
+        /** Whether wait is set. */
+        public boolean isSetWait() {
+            return this.__isset_wait;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case WAIT:
+                    return isSetWait();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case WAIT:
+                    return getWait();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case WAIT:
+                    if (value == null) {
+                        unsetWait();
+                    } else {
+                        setWait((java.lang.Integer) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 1:
+                        if (_field.type == org.apache.thrift.protocol.TType.I32) {
+                            this.wait = iprot.readI32();
+                            this.__isset_wait = true;
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.__isset_wait) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeI32(this.wait);
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof hashCode_args && equals((hashCode_args) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(hashCode_args that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetWait() != that.isSetWait()) {
+                return false;
+            }
+            if (this.isSetWait() && !(this.wait == that.wait)) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetWait() ? java.lang.Integer.hashCode(this.wait) : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(hashCode_args other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetWait(), other.isSetWait());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetWait()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.wait, other.wait);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("hashCode_args(");
+            java.lang.String sep = "";
+            if (isSetWait()) {
+                sb.append(sep).append("wait:");
+                sb.append(this.wait);
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link hashCode_args}; setters reject {@code null}. */
+        public static final class Builder {
+            private final hashCode_args __value;
+
+            private Builder(hashCode_args value) {
+                this.__value = value;
+            }
+
+            public Builder setWait(int wait) {
+                this.__value.setWait(wait);
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public hashCode_args build() {
+                return new hashCode_args(this.__value);
+            }
+        }
+    }
+
+    /**
+     * The reply of hashCode.
+     */
+    public static final class hashCode_result implements org.apache.thrift.TBase<hashCode_result, hashCode_result._Fields> {
+        private static final long serialVersionUID = 1L;
+        private static final org.apache.thrift.protocol.TStruct STRUCT_DESC = new org.apache.thrift.protocol.TStruct("hashCode_result");
+        private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("success", org.apache.thrift.protocol.TType.I32, (short) 0);
+
+        /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
+        public enum _Fields implements org.apache.thrift.TFieldIdEnum {
+            SUCCESS((short) 0, "success");
+
+            private final short thriftId;
+            private final java.lang.String fieldName;
+
+            _Fields(short thriftId, java.lang.String fieldName) {
+                this.thriftId = thriftId;
+                this.fieldName = fieldName;
+            }
+
+            /** The field with this id, or {@code null}. */
+            public static _Fields findByThriftId(int fieldId) {
+                switch (fieldId) {
+                    case 0:
+                        return SUCCESS;
+                    default:
+                        return null;
+                }
+            }
+
+            /** The field with this IDL name, or {@code null}. */
+            public static _Fields findByName(java.lang.String name) {
+                for (_Fields field : values()) {
+                    if (field.fieldName.equals(name)) {
+                        return field;
+                    }
+                }
+                return null;
+            }
+
+            @java.lang.Override
+            public short getThriftFieldId() {
+                return thriftId;
+            }
+
+            @java.lang.Override
+            public java.lang.String getFieldName() {
+                return fieldName;
+            }
+        }
+
+        private int success;
+        private boolean __isset_success;
+
+        /** A value with only the fields that have IDL defaults set. */
+        public hashCode_result() {
+        }
+
+        /** A deep copy of {@code other}. */
+        public hashCode_result(hashCode_result other) {
+            this.success = other.success;
+            this.__isset_success = other.__isset_success;
+        }
+
+        /** A builder for a new value; {@code build()} checks that required fields are set. */
+        public static Builder newBuilder() {
+            return new Builder(new hashCode_result());
+        }
+
+        /** A builder that starts from a copy of this value. */
+        public Builder toBuilder() {
+            return new Builder(new hashCode_result(this));
+        }
+
+        @java.lang.Override
+        public hashCode_result deepCopy() {
+            return new hashCode_result(this);
+        }
+
+        /** Unsets every field, then sets the fields that have IDL defaults. */
+        @java.lang.Override
+        public void clear() {
+            unsetAll();
+        }
+
+        private void unsetAll() {
+            unsetSuccess();
+        }
+
+        public int getSuccess() {
+            return this.success;
+        }
+
+        public hashCode_result setSuccess(int success) {
+            this.success = success;
+            this.__isset_success = true;
+            return this;
+        }
+
+        public void unsetSuccess() {
+            this.success = 0;
+            this.__isset_success = false;
+        }
+
+        /** Whether success is set. */
+        public boolean isSetSuccess() {
+            return this.__isset_success;
+        }
+
+        @java.lang.Override
+        public _Fields fieldForId(int fieldId) {
+            return _Fields.findByThriftId(fieldId);
+        }
+
+        @java.lang.Override
+        public boolean isSet(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return isSetSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public java.lang.Object getFieldValue(_Fields field) {
+            switch (field) {
+                case SUCCESS:
+                    return getSuccess();
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        @java.lang.Override
+        public void setFieldValue(_Fields field, java.lang.Object value) {
+            switch (field) {
+                case SUCCESS:
+                    if (value == null) {
+                        unsetSuccess();
+                    } else {
+                        setSuccess((java.lang.Integer) value);
+                    }
+                    return;
+            }
+            throw new java.lang.IllegalArgumentException("unknown field " + field);
+        }
+
+        /** Checks that every required field is set. */
+        public void validate() throws org.apache.thrift.TException {
+        }
+
+        /** Reads a value, replacing every field: fields absent from the input are unset. */
+        @java.lang.Override
+        public void read(org.apache.thrift.protocol.TProtocol iprot) throws org.apache.thrift.TException {
+            unsetAll();
+            iprot.readStructBegin();
+            while (true) {
+                org.apache.thrift.protocol.TField _field = iprot.readFieldBegin();
+                if (_field.type == org.apache.thrift.protocol.TType.STOP) {
+                    break;
+                }
+                switch (_field.id) {
+                    case 0:
+                        if (_field.type == org.apache.thrift.protocol.TType.I32) {
+                            this.success = iprot.readI32();
+                            this.__isset_success = true;
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
+                    default:
+                        org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                }
+                iprot.readFieldEnd();
+            }
+            iprot.readStructEnd();
+            validate();
+        }
+
+        @java.lang.Override
+        public void write(org.apache.thrift.protocol.TProtocol oprot) throws org.apache.thrift.TException {
+            validate();
+            oprot.writeStructBegin(STRUCT_DESC);
+            if (this.__isset_success) {
+                oprot.writeFieldBegin(FIELD_0_DESC);
+                oprot.writeI32(this.success);
+                oprot.writeFieldEnd();
+            }
+            oprot.writeFieldStop();
+            oprot.writeStructEnd();
+        }
+
+        @java.lang.Override
+        public boolean equals(java.lang.Object that) {
+            return that instanceof hashCode_result && equals((hashCode_result) that);
+        }
+
+        /** Whether both values have the same fields set, to equal values. */
+        public boolean equals(hashCode_result that) {
+            if (that == null) {
+                return false;
+            }
+            if (this.isSetSuccess() != that.isSetSuccess()) {
+                return false;
+            }
+            if (this.isSetSuccess() && !(this.success == that.success)) {
+                return false;
+            }
+            return true;
+        }
+
+        @java.lang.Override
+        public int hashCode() {
+            int hash = 1;
+            hash = hash * 8191 + (isSetSuccess() ? java.lang.Integer.hashCode(this.success) : 524287);
+            return hash;
+        }
+
+        @java.lang.Override
+        public int compareTo(hashCode_result other) {
+            int c;
+            c = java.lang.Boolean.compare(isSetSuccess(), other.isSetSuccess());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetSuccess()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.success, other.success);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        @java.lang.Override
+        public java.lang.String toString() {
+            java.lang.StringBuilder sb = new java.lang.StringBuilder("hashCode_result(");
+            java.lang.String sep = "";
+            if (isSetSuccess()) {
+                sb.append(sep).append("success:");
+                sb.append(this.success);
+                sep = ", ";
+            }
+            return sb.append(')').toString();
+        }
+
+        /** Builds a {@link hashCode_result}; setters reject {@code null}. */
+        public static final class Builder {
+            private final hashCode_result __value;
+
+            private Builder(hashCode_result value) {
+                this.__value = value;
+            }
+
+            public Builder setSuccess(int success) {
+                this.__value.setSuccess(success);
+                return this;
+            }
+
+            /**
+             * The value built.
+             *
+             * @throws java.lang.IllegalStateException when a required field is not set
+             */
+            public hashCode_result build() {
+                return new hashCode_result(this.__value);
             }
         }
     }
