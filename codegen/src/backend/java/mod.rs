@@ -51,7 +51,8 @@ use crate::ir::{Definition, FileId, Program, StructId};
 
 use out::Out;
 
-/// What the Java back end generates.
+/// What the Java back end generates. There are no options yet; the struct keeps room for them
+/// (a package prefix, which clients to generate) without breaking callers.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct JavaOptions {}
@@ -182,7 +183,7 @@ impl Cx<'_> {
     }
 }
 
-/// Writes a Javadoc comment for `doc` (nothing for `None`), plus `extra` lines.
+/// Writes a Javadoc comment for `doc` (nothing for `None` or blank text).
 pub(crate) fn javadoc(o: &mut Out, doc: Option<&str>) {
     let Some(doc) = doc else { return };
     let lines: Vec<&str> = doc.trim().lines().collect();
