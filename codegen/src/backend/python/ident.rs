@@ -134,13 +134,16 @@ const BUILTINS: &[&str] = &[
     "zip",
 ];
 
-/// Names that generated modules import or define at module level.
+/// Names that generated modules import or define at module level, and the modules of a
+/// package (a service named `constants` must not replace `constants.py`).
 const MODULE_NAMES: &[&str] = &[
     "Any",
     "Callable",
     "ClassVar",
+    "Client",
     "Iface",
     "NoReturn",
+    "Processor",
     "TApplicationException",
     "TException",
     "TFrozenDict",
@@ -150,12 +153,17 @@ const MODULE_NAMES: &[&str] = &[
     "TProtocolException",
     "TTransport",
     "TType",
+    "TypeAlias",
+    "_UNSET",
     "all_structs",
     "annotations",
+    "cast",
+    "constants",
     "enum",
     "fix_spec",
     "logging",
     "sys",
+    "ttypes",
     "uuid",
 ];
 

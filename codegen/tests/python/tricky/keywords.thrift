@@ -44,3 +44,8 @@ service print extends common.Base {
   oneway void yield(1: i32 self),
   common.When later(1: common.Timestamp by) throws (1: common.CommonError oops),
 }
+
+/** Named like a module of the package: generated as `ttypes_.py`. */
+service ttypes {
+  void ping(),
+}
