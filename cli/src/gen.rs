@@ -11,6 +11,8 @@ pub enum Lang {
     Rust,
     /// Packages for Apache's Python runtime, in the layout of `thrift --gen py`.
     Python,
+    /// Java 17 classes on Apache's libthrift.
+    Java,
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +81,10 @@ pub fn run(args: GenArgs) -> ExitCode {
         Lang::Python => mosaic_codegen::backend::python::generate(
             &loaded.program,
             &mosaic_codegen::backend::python::PythonOptions::default(),
+        ),
+        Lang::Java => mosaic_codegen::backend::java::generate(
+            &loaded.program,
+            &mosaic_codegen::backend::java::JavaOptions::default(),
         ),
     };
     if args.check {
