@@ -151,30 +151,19 @@ impl Report {
         self.fail(area, call, expected, format_args!("error: {error}"));
     }
 
-    /// Checks that a call answered SENT with SENT.
-    fn echo<T: PartialEq + Debug>(
-        &mut self,
-        area: u8,
-        call: &str,
-        sent: &T,
-        got: Result<T, Error>,
-    ) {
-        match got {
-            Ok(value) if value == *sent => self.pass(),
-            Ok(value) => self.fail(area, call, show(sent), show(&value)),
-            Err(e) => self.error(area, call, show(sent), &e),
-        }
-    }
-
     /// Checks that a call returned EXPECTED.
-    fn equal<T: PartialEq + Debug>(
+    fn expect<T: PartialEq + Debug>(
         &mut self,
         area: u8,
         call: &str,
         expected: &T,
         got: Result<T, Error>,
     ) {
-        self.echo(area, call, expected, got);
+        match got {
+            Ok(value) if value == *expected => self.pass(),
+            Ok(value) => self.fail(area, call, show(expected), show(&value)),
+            Err(e) => self.error(area, call, show(expected), &e),
+        }
     }
 }
 
@@ -231,7 +220,7 @@ where
     for value in values {
         let label = format!("{method}({})", show(value));
         let got = call(value.clone()).await;
-        report.echo(area, &label, value, got);
+        report.expect(area, &label, value, got);
     }
 }
 
@@ -269,7 +258,7 @@ impl Tests {
     async fn run(&self, r: &mut Report) {
         let t = &self.test;
 
-        r.equal(BASE_TYPES, "testVoid()", &(), t.test_void().await);
+        r.expect(BASE_TYPES, "testVoid()", &(), t.test_void().await);
         let strings: Vec<String> = STRINGS
             .iter()
             .map(|s| (*s).to_owned())
@@ -291,7 +280,7 @@ impl Tests {
         .await;
         self.binary(r).await;
         if let Some(second) = &self.second {
-            r.equal(
+            r.expect(
                 BASE_TYPES,
                 "SecondService.secondtestString(\"foobar\")",
                 &"testString(\"foobar\")".to_owned(),
@@ -335,7 +324,7 @@ impl Tests {
         echo_all(r, STRUCTS, "testTypedef", &user_ids, |v| t.test_typedef(v)).await;
 
         self.insanity(r).await;
-        r.equal(
+        r.expect(
             STRUCTS,
             "testMulti(74, 0xff00ff, 0xffffffffd0d0, {0: \"abc\"}, FIVE, 0xf0f0f0)",
             &xtruct("Hello2", 74, 0xff00ff, 0xffff_ffff_d0d0),
@@ -387,7 +376,7 @@ impl Tests {
                         "{label}: the server does not know testUuid ({e}); --no-uuid allows it"
                     );
                     // The connection must survive the unknown method.
-                    r.equal(
+                    r.expect(
                         BASE_TYPES,
                         "testString(\"after testUuid\")",
                         &"after testUuid".to_owned(),
@@ -395,7 +384,7 @@ impl Tests {
                     );
                     return;
                 }
-                got => r.echo(BASE_TYPES, &label, &value, got),
+                got => r.expect(BASE_TYPES, &label, &value, got),
             }
         }
     }
@@ -444,7 +433,7 @@ impl Tests {
         ]);
         for hello in [1, 42] {
             let label = format!("testMapMap({hello})");
-            r.equal(CONTAINERS, &label, &expected, t.test_map_map(hello).await);
+            r.expect(CONTAINERS, &label, &expected, t.test_map_map(hello).await);
         }
     }
 
@@ -526,18 +515,23 @@ impl Tests {
         let call = "testException(\"TException\")";
         match t.test_exception("TException".to_owned()).await {
             Err(TestExceptionError::Other(Error::Application(_))) => r.pass(),
+            Err(TestExceptionError::Other(e)) => {
+                r.error(EXCEPTIONS, call, "an application exception", &e)
+            }
             other => r.fail(EXCEPTIONS, call, "an application exception", show(&other)),
         }
         // The client (and its connection) must survive the application exception.
         let call = "testException(\"success\") after the application exception";
         match t.test_exception("success".to_owned()).await {
             Ok(()) => r.pass(),
+            Err(TestExceptionError::Other(e)) => r.error(EXCEPTIONS, call, "Ok(())", &e),
             other => r.fail(EXCEPTIONS, call, "Ok(())", show(&other)),
         }
         for safe in ["Safe", ""] {
             let call = format!("testException({safe:?})");
             match t.test_exception(safe.to_owned()).await {
                 Ok(()) => r.pass(),
+                Err(TestExceptionError::Other(e)) => r.error(EXCEPTIONS, &call, "Ok(())", &e),
                 other => r.fail(EXCEPTIONS, &call, "Ok(())", show(&other)),
             }
         }
@@ -552,11 +546,16 @@ impl Tests {
             .await
         {
             Err(TestMultiExceptionError::Err1(e)) if e == expected => r.pass(),
+            Err(TestMultiExceptionError::Other(e)) => {
+                r.error(EXCEPTIONS, call, show(&expected), &e)
+            }
             other => r.fail(EXCEPTIONS, call, show(&expected), show(&other)),
         }
 
         // Fields of struct_thing other than string_thing may come back absent or zero.
         let call = "testMultiException(\"Xception2\", \"test 2\")";
+        const XCEPTION2: &str =
+            "Xception2 { error_code: 2002, struct_thing.string_thing: \"This is an Xception2\" }";
         let is_expected = |e: &Xception2| {
             e.error_code == Some(2002)
                 && e.struct_thing
@@ -564,28 +563,24 @@ impl Tests {
                     .and_then(|s| s.string_thing.as_deref())
                     == Some("This is an Xception2")
         };
-        match t.test_multi_exception("Xception2".to_owned(), "test 2".to_owned()).await {
+        match t
+            .test_multi_exception("Xception2".to_owned(), "test 2".to_owned())
+            .await
+        {
             Err(TestMultiExceptionError::Err2(e)) if is_expected(&e) => r.pass(),
-            other => r.fail(
-                EXCEPTIONS,
-                call,
-                "Xception2 { error_code: 2002, struct_thing.string_thing: \"This is an Xception2\" }",
-                show(&other),
-            ),
+            Err(TestMultiExceptionError::Other(e)) => r.error(EXCEPTIONS, call, XCEPTION2, &e),
+            other => r.fail(EXCEPTIONS, call, XCEPTION2, show(&other)),
         }
 
         let call = "testMultiException(\"success\", \"foobar\")";
+        const FOOBAR: &str = "Xtruct { string_thing: \"foobar\" }";
         match t
             .test_multi_exception("success".to_owned(), "foobar".to_owned())
             .await
         {
             Ok(x) if x.string_thing.as_deref() == Some("foobar") => r.pass(),
-            other => r.fail(
-                EXCEPTIONS,
-                call,
-                "Xtruct { string_thing: \"foobar\" }",
-                show(&other),
-            ),
+            Err(TestMultiExceptionError::Other(e)) => r.error(EXCEPTIONS, call, FOOBAR, &e),
+            other => r.fail(EXCEPTIONS, call, FOOBAR, show(&other)),
         }
     }
 
@@ -604,13 +599,13 @@ impl Tests {
             ),
             Ok(()) => r.pass(),
         }
-        r.equal(
+        r.expect(
             BASE_TYPES,
             "testVoid() after testOneway(1)",
             &(),
             t.test_void().await,
         );
-        r.equal(
+        r.expect(
             BASE_TYPES,
             "testI32(-1) after testOneway",
             &-1,
