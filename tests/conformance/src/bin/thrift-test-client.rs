@@ -47,6 +47,8 @@ const TIMEOUT: u8 = 128;
 
 /// The deadline of every call: far above any honest server's answer time.
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many `testString` and `testI32` calls are in flight together at the end.
+const PIPELINED: i32 = 32;
 /// How long sending `testOneway(1)` may take (it must not wait for the server's sleep).
 const ONEWAY_BOUND: Duration = Duration::from_millis(1000);
 
@@ -341,6 +343,37 @@ impl Tests {
 
         self.exceptions(r).await;
         self.oneway(r).await;
+        self.pipelined(r).await;
+    }
+
+    /// Calls in flight together on the one connection (Mosaic's client pipelines them; the
+    /// server answers in turn): each reply must reach its own call.
+    async fn pipelined(&self, r: &mut Report) {
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..PIPELINED {
+            let t = self.test.clone();
+            calls.spawn(async move {
+                let text = format!("pipelined call {i}");
+                let label = format!("pipelined testString({text:?})");
+                let got = t.test_string(text.clone()).await;
+                (label, text, got)
+            });
+            let t = self.test.clone();
+            calls.spawn(async move {
+                let label = format!("pipelined testI32({i})");
+                (
+                    label,
+                    i.to_string(),
+                    t.test_i32(i).await.map(|v| v.to_string()),
+                )
+            });
+        }
+        while let Some(done) = calls.join_next().await {
+            match done {
+                Ok((label, expected, got)) => r.expect(BASE_TYPES, &label, &expected, got),
+                Err(e) => r.fail(BASE_TYPES, "a pipelined call", "an answer", e),
+            }
+        }
     }
 
     async fn binary(&self, r: &mut Report) {
