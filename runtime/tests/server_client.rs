@@ -505,3 +505,36 @@ async fn a_message_left_unfinished_is_closed_after_the_message_timeout() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(&echo(&idle, None, b"2").await.unwrap()[..], b"2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_for_another_method_is_refused() {
+    // A server that answers every call as if it were a call of `other`.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut len = [0u8; 4];
+        sock.read_exact(&mut len).await.unwrap();
+        let mut call = vec![0u8; u32::from_be_bytes(len) as usize];
+        sock.read_exact(&mut call).await.unwrap();
+        let name_len = u32::from_be_bytes([call[4], call[5], call[6], call[7]]) as usize;
+        let seqid = &call[8 + name_len..12 + name_len];
+        let mut reply = vec![0x80, 0x01, 0x00, 0x02, 0, 0, 0, 5];
+        reply.extend_from_slice(b"other");
+        reply.extend_from_slice(seqid);
+        reply.push(0);
+        let mut framed = (reply.len() as u32).to_be_bytes().to_vec();
+        framed.extend_from_slice(&reply);
+        sock.write_all(&framed).await.unwrap();
+        let mut rest = Vec::new();
+        let _ = sock.read_to_end(&mut rest).await;
+    });
+    let c = client(&addr, Protocol::Binary, Framing::Framed);
+    match echo(&c, None, b"x").await {
+        Err(Error::Application(a)) => {
+            assert_eq!(a.kind, ApplicationExceptionKind::WRONG_METHOD_NAME, "{a}");
+            assert!(a.message.contains("other"), "{a}");
+        }
+        other => panic!("expected WRONG_METHOD_NAME, got {other:?}"),
+    }
+}

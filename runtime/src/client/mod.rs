@@ -292,6 +292,15 @@ fn read_reply<R: ProtocolRead, T: Struct>(mut r: R, method: &str, seqid: i32) ->
             ),
         )));
     }
+    // Servers answer with the bare method name; some echo a multiplexing prefix.
+    let name = header.name();
+    let bare = name.rsplit_once(':').map_or(name, |(_, m)| m);
+    if bare != method {
+        return Err(Error::Application(ApplicationException::new(
+            ApplicationExceptionKind::WRONG_METHOD_NAME,
+            format!("the reply to {method} (sequence id {seqid}) is for method {name}"),
+        )));
+    }
     match header.kind {
         MessageType::Reply => Ok(T::decode(&mut r)?),
         MessageType::Exception => Err(Error::Application(ApplicationException::decode(&mut r)?)),
