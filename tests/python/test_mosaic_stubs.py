@@ -23,6 +23,7 @@ session, so everything that imports them runs in a subprocess (`mosaic_stubs_che
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def mosaic_stubs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def run_check(stubs: Path, *args: str) -> None:
+def run_check(stubs: Path, *args: str) -> str:
     """Runs `mosaic_stubs_check.py` with Mosaic's stubs first on the path; fails with its
     output unless it exits 0."""
     done = subprocess.run(
@@ -97,6 +98,7 @@ def run_check(stubs: Path, *args: str) -> None:
         f"mosaic_stubs_check.py {' '.join(args)} failed ({done.returncode}):\n"
         f"{done.stdout}{done.stderr}"
     )
+    return done.stdout
 
 
 def test_stubs_are_mosaic_packages_with_type_information(mosaic_stubs_dir: Path) -> None:
@@ -180,6 +182,32 @@ def test_apache_test_client_on_mosaic_stubs(
     )
     if multiplexed:
         assert "testMultiplexed" in done.stdout, f"SecondService was not called:\n{done.stdout}"
+
+
+def test_thrift_spec_tables_equal_apaches(
+    stubs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """For the v0.16 IDL (which Debian's compiler reads), every ``thrift_spec`` table of
+    Mosaic's classes equals the one ``thrift --gen py`` writes, entry for entry."""
+    binary = mosaic_bin()
+    if not binary.is_file():
+        pytest.skip(f"the mosaic binary {binary} is missing")
+    out = tmp_path_factory.mktemp("mosaic-stubs-v016")
+    argv = [str(binary), "gen", "--lang", "python", "--out", str(out)]
+    done = subprocess.run(
+        [*argv, str(thrift_stubs.IDL_V016)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"mosaic gen failed:\n{done.stderr}"
+    mosaic = json.loads(run_check(out, "spec"))
+    apache = json.loads(run_check(stubs_dir, "spec"))
+    assert sorted(mosaic) == sorted(apache), (
+        f"classes only in Mosaic's stubs: {sorted(set(mosaic) - set(apache))}; "
+        f"only in Apache's: {sorted(set(apache) - set(mosaic))}"
+    )
+    differ = [name for name in apache if mosaic[name] != apache[name]]
+    assert not differ, "thrift_spec tables differ:\n" + "\n".join(
+        f"{name}:\n  Mosaic {mosaic[name]}\n  Apache {apache[name]}" for name in differ
+    )
 
 
 def test_golden_corpus_bytes_with_mosaic_classes(mosaic_stubs_dir: Path) -> None:
