@@ -13,6 +13,9 @@
   Apache-runtime reference server on the other.
 * Golden bytes: every entry of ``tests/golden/corpus.json`` decoded into Mosaic's classes
   and encoded again gives Apache's bytes, in both protocols, pure Python and accelerated.
+* For the v0.16 IDL, which Debian's ``thrift`` compiler reads, every ``thrift_spec`` table
+  equals the one ``thrift --gen py`` writes (what Apache's C extension reads).
+* Every file of the fetched IDL corpus generates packages that import.
 * ``mypy --strict`` passes on the generated package and on the back end's golden packages
   (``codegen/tests/python/*/expected``).
 * Enum values the IDL does not declare survive decoding, encoding and a server's echo.
