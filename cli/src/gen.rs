@@ -29,6 +29,10 @@ pub struct GenArgs {
     /// Compare the generated files with those in DIR instead of writing; fail if they differ.
     #[arg(long)]
     check: bool,
+    /// Python: a prefix for imports between generated packages (`sdk._gen.`), for packages
+    /// generated inside another package; the layout under DIR stays the same.
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    package_prefix: String,
     /// The IDL files to compile.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -78,10 +82,11 @@ pub fn run(args: GenArgs) -> ExitCode {
             &loaded.program,
             &mosaic_codegen::backend::rust::RustOptions::default(),
         ),
-        Lang::Python => mosaic_codegen::backend::python::generate(
-            &loaded.program,
-            &mosaic_codegen::backend::python::PythonOptions::default(),
-        ),
+        Lang::Python => {
+            let mut options = mosaic_codegen::backend::python::PythonOptions::default();
+            options.package_prefix = args.package_prefix.clone();
+            mosaic_codegen::backend::python::generate(&loaded.program, &options)
+        }
         Lang::Java => mosaic_codegen::backend::java::generate(
             &loaded.program,
             &mosaic_codegen::backend::java::JavaOptions::default(),

@@ -61,16 +61,22 @@ use text::Out;
 /// What the Python back end generates.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
-pub struct PythonOptions {}
+pub struct PythonOptions {
+    /// A prefix for the imports between generated packages (`mosaic_rpc._gen.` makes them
+    /// `import mosaic_rpc._gen.shared.ttypes`), for packages generated inside another
+    /// package, like Apache's `package_prefix`. The layout under the output directory stays
+    /// the same. Default: none.
+    pub package_prefix: String,
+}
 
 /// Generates one package per IDL file in `program` (included files too). Paths are relative
 /// to the output directory; the same program gives the same bytes.
 pub fn generate(program: &Program, options: &PythonOptions) -> Vec<GeneratedFile> {
-    let _ = options;
+    let prefix = options.package_prefix.as_str();
     let mut files = Vec::new();
     let mut parents = BTreeSet::new();
     for file in &program.files {
-        let cx = Cx::new(program, file.id);
+        let cx = Cx::new(program, file.id, prefix);
         let package = cx.package(file.id);
         let dir: PathBuf = package.split('.').collect();
         let parts: Vec<&str> = package.split('.').collect();
@@ -83,7 +89,7 @@ pub fn generate(program: &Program, options: &PythonOptions) -> Vec<GeneratedFile
                 let name = cx.service_name(*s);
                 files.push(GeneratedFile {
                     path: dir.join(format!("{name}.py")),
-                    contents: Cx::new(program, file.id).service_module(*s),
+                    contents: Cx::new(program, file.id, prefix).service_module(*s),
                 });
                 modules.push(name);
             }
@@ -94,11 +100,11 @@ pub fn generate(program: &Program, options: &PythonOptions) -> Vec<GeneratedFile
         });
         files.push(GeneratedFile {
             path: dir.join("ttypes.py"),
-            contents: Cx::new(program, file.id).types_module(),
+            contents: Cx::new(program, file.id, prefix).types_module(),
         });
         files.push(GeneratedFile {
             path: dir.join("constants.py"),
-            contents: Cx::new(program, file.id).constants_module(),
+            contents: Cx::new(program, file.id, prefix).constants_module(),
         });
         files.push(GeneratedFile {
             path: dir.join("py.typed"),
@@ -164,6 +170,8 @@ pub(crate) struct Cx<'a> {
     pub program: &'a Program,
     /// The IDL file whose package is being written.
     pub file: FileId,
+    /// [`PythonOptions::package_prefix`].
+    pub prefix: &'a str,
     /// Other files whose `ttypes` module this module refers to.
     pub imports: RefCell<BTreeSet<FileId>>,
     /// Further `import` lines (base services in other modules).
@@ -175,10 +183,11 @@ pub(crate) struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    fn new(program: &'a Program, file: FileId) -> Self {
+    fn new(program: &'a Program, file: FileId, prefix: &'a str) -> Self {
         Cx {
             program,
             file,
+            prefix,
             imports: RefCell::new(BTreeSet::new()),
             extra_imports: RefCell::new(BTreeSet::new()),
             aliases: RefCell::new(BTreeMap::new()),
@@ -186,7 +195,13 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The dotted package of a file.
+    /// The dotted package of a file as other packages import it (with the prefix).
+    pub(crate) fn import_path(&self, file: FileId) -> String {
+        format!("{}{}", self.prefix, self.package(file))
+    }
+
+    /// The dotted package of a file: its `namespace py` (or `*`), else its stem; the
+    /// directories under the output directory.
     pub(crate) fn package(&self, file: FileId) -> String {
         let f = self.program.file(file);
         let name = f.namespace("py").unwrap_or(&f.name);
@@ -214,7 +229,7 @@ impl<'a> Cx<'a> {
             name.to_string()
         } else {
             self.imports.borrow_mut().insert(file);
-            format!("{}.ttypes.{name}", self.package(file))
+            format!("{}.ttypes.{name}", self.import_path(file))
         }
     }
 
@@ -308,7 +323,7 @@ impl<'a> Cx<'a> {
             .imports
             .borrow()
             .iter()
-            .map(|f| format!("import {}.ttypes", self.package(*f)))
+            .map(|f| format!("import {}.ttypes", self.import_path(*f)))
             .collect();
         extra.extend(self.extra_imports.borrow().iter().cloned());
         extra.sort();
@@ -346,5 +361,63 @@ impl<'a> Cx<'a> {
         let mut text = out.finish();
         text.push_str(body);
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::resolve::{load, LoadOptions};
+
+    fn tricky(options: &PythonOptions) -> Vec<GeneratedFile> {
+        let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tricky");
+        let roots = [case.join("keywords.thrift"), case.join("shapes.thrift")];
+        let load_options = LoadOptions {
+            include_dirs: vec![case.clone()],
+        };
+        let loaded = load(&roots, &load_options).expect("the tricky IDL resolves");
+        generate(&loaded.program, options)
+    }
+
+    fn file<'f>(files: &'f [GeneratedFile], path: &str) -> &'f str {
+        let found = files.iter().find(|f| f.path == Path::new(path));
+        &found
+            .unwrap_or_else(|| panic!("{path} is generated"))
+            .contents
+    }
+
+    #[test]
+    fn package_prefix_changes_imports_not_the_layout() {
+        let prefixed = tricky(&PythonOptions {
+            package_prefix: "sdk._gen.".to_string(),
+        });
+        let plain = tricky(&PythonOptions::default());
+        let paths =
+            |files: &[GeneratedFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            paths(&prefixed),
+            paths(&plain),
+            "the same files in the same places"
+        );
+        let service = file(&prefixed, "keywords/print_.py");
+        assert!(
+            service.contains("\nimport sdk._gen.tricky.base.common.Base\n"),
+            "the base service is imported with the prefix:\n{service}"
+        );
+        assert!(
+            service.contains("class Iface(sdk._gen.tricky.base.common.Base.Iface):"),
+            "the base Iface is named with the prefix"
+        );
+        let types = file(&prefixed, "keywords/ttypes.py");
+        assert!(
+            types.contains("\nimport sdk._gen.tricky.base.common.ttypes\n"),
+            "included types are imported with the prefix:\n{types}"
+        );
+        assert!(
+            !file(&plain, "keywords/ttypes.py").contains("sdk._gen"),
+            "no prefix by default"
+        );
     }
 }

@@ -84,7 +84,7 @@ impl Cx<'_> {
         let s = self.program.service(id);
         let base = s.extends.map(|b| {
             let bs = self.program.service(b);
-            let module = format!("{}.{}", self.package(bs.file), self.service_name(b));
+            let module = format!("{}.{}", self.import_path(bs.file), self.service_name(b));
             self.extra_imports
                 .borrow_mut()
                 .insert(format!("import {module}"));
