@@ -11,6 +11,8 @@
   protocol (binary, compact, their accelerated forms, multiplexed) x transport, against
   the server under test: Mosaic's ``thrift-test-server`` on one suite stage, the
   Apache-runtime reference server on the other.
+* Mosaic's ``Processor`` serves Apache's ``TestClient.py`` (on Apache's stubs) in the same
+  pairs: `reference_server.py`'s handler runs on Mosaic's stubs (``--stubs-dir``).
 * Golden bytes: every entry of ``tests/golden/corpus.json`` decoded into Mosaic's classes
   and encoded again gives Apache's bytes, in both protocols, pure Python and accelerated.
 * For the v0.16 IDL, which Debian's ``thrift`` compiler reads, every ``thrift_spec`` table
@@ -37,9 +39,15 @@ import pytest
 import harness
 import thrift_stubs
 from harness import Pair, ServerUnderTest
-from test_apache_client import CASES, CLIENT_PROTOCOLS, CLIENT_TIMEOUT, apache_test_dir
+from test_apache_client import (
+    CASES,
+    CLIENT_PROTOCOLS,
+    CLIENT_TIMEOUT,
+    apache_stubs_dir,
+    apache_test_dir,
+)
 
-__all__ = ["apache_test_dir", "mosaic_bin"]
+__all__ = ["apache_stubs_dir", "apache_test_dir", "mosaic_bin"]
 
 ENV_BIN = "MOSAIC_BIN"
 HERE = Path(__file__).resolve().parent
@@ -185,6 +193,65 @@ def test_apache_test_client_on_mosaic_stubs(
     )
     if multiplexed:
         assert "testMultiplexed" in done.stdout, f"SecondService was not called:\n{done.stdout}"
+
+
+@pytest.mark.timeout(CLIENT_TIMEOUT + 60)
+@pytest.mark.parametrize(("protocol", "transport"), CASES, ids=[f"{p}-{t}" for p, t in CASES])
+def test_apache_test_client_against_mosaic_processor(
+    protocol: str,
+    transport: str,
+    apache_test_dir: Path,
+    apache_stubs_dir: Path,
+    mosaic_stubs_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Mosaic's ``Processor`` serves Apache's client: `reference_server.py` runs its handler
+    on Mosaic's stubs (``--stubs-dir``), with the C-accelerated protocols for ``accel*``,
+    and ``TestClient.py`` on Apache's own stubs calls it."""
+    wire = "compact" if protocol in ("compact", "multic", "accelc") else "binary"
+    argv = [
+        sys.executable,
+        str(harness.REFERENCE_SERVER),
+        "--port=0",
+        f"--protocol={wire}",
+        f"--transport={transport}",
+        f"--stubs-dir={mosaic_stubs_dir}",
+    ]
+    if CLIENT_PROTOCOLS[protocol][1]:
+        argv.append("--multiplexed")
+    if protocol.startswith("accel"):
+        argv.append("--accelerated")
+    name = f"mosaic-processor-{protocol}-{transport}"
+    server = harness.start_server(name, argv, tmp_path_factory.mktemp("mosaic-processor"))
+    try:
+        client = apache_test_dir / "py" / "TestClient.py"
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(client),
+                "--verbose",
+                f"--host={harness.HOST}",
+                f"--port={server.port}",
+                f"--protocol={protocol}",
+                f"--transport={transport}",
+                f"--genpydir={apache_stubs_dir}",
+            ],
+            cwd=client.parent,
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=CLIENT_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 0 and "\nOK" in done.stdout, (
+            f"TestClient.py against Mosaic's Processor exited with {done.returncode}:\n"
+            f"{done.stdout}\n---- server stderr ----\n{server.stderr_tail()}"
+        )
+        assert server.alive(), server.describe_death()
+    finally:
+        server.stop()
 
 
 def test_thrift_spec_tables_equal_apaches(
