@@ -90,7 +90,7 @@ impl Cx<'_> {
                 out.docstring(1, doc);
             }
         }
-        out.line(1, "thrift_spec: ClassVar[tuple[Any, ...]]");
+        out.line(1, "thrift_spec: ClassVar[tuple[Any, ...] | None]");
         out.blank();
         self.init(out, s);
         if s.immutable {
@@ -501,7 +501,16 @@ impl Cx<'_> {
     }
 
     /// `all_structs.append(C)` and `C.thrift_spec = (...)`, indexed by field id.
+    ///
+    /// A struct with negative field ids (ids the IDL left out) gets `None`: the table is
+    /// indexed by id, and without one every protocol takes the pure-Python path, which
+    /// handles any id (Apache writes an empty table, which the C extension then encodes as
+    /// an empty struct).
     pub(crate) fn spec(&self, out: &mut Out, s: &PyStruct<'_>) {
+        if s.fields.iter().any(|f| f.id < 0) {
+            out.line(0, &format!("{}.thrift_spec = None", s.name));
+            return;
+        }
         out.line(0, &format!("all_structs.append({})", s.name));
         let max = s.fields.iter().map(|f| f.id).max().unwrap_or(-1);
         let mut items = Vec::new();

@@ -88,3 +88,9 @@ const set<list<i32>> PATHS = [[1, 2], []]
 const Tagged DEFAULT_TAG = {"name": "default", "owner": 1, "color": Color.RED}
 const Value NESTED = {"list_value": [{"int_value": 1}, {"string_value": "two"}]}
 const list<map<string, set<i32>>> LONG_CONSTANT = [{"first key that is long": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}, {"second": []}]
+
+/** Fields without ids get negative ones: no thrift_spec, so every protocol reads them. */
+struct Legacy {
+  string name,
+  2: i32 count,
+}

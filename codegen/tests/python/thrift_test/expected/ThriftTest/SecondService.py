@@ -146,7 +146,7 @@ class Processor(Iface, TProcessor):
 
 class secondtestString_args:
     thing: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: str | None = None) -> None:
         self.thing = thing
@@ -204,7 +204,7 @@ class secondtestString_args:
 
 class secondtestString_result:
     success: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: str | None = None) -> None:
         self.success = success

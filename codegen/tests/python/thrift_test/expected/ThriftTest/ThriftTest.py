@@ -1718,7 +1718,7 @@ class Processor(Iface, TProcessor):
 
 
 class testVoid_args:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -1765,7 +1765,7 @@ class testVoid_args:
 
 
 class testVoid_result:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -1813,7 +1813,7 @@ class testVoid_result:
 
 class testString_args:
     thing: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: str | None = None) -> None:
         self.thing = thing
@@ -1871,7 +1871,7 @@ class testString_args:
 
 class testString_result:
     success: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: str | None = None) -> None:
         self.success = success
@@ -1929,7 +1929,7 @@ class testString_result:
 
 class testBool_args:
     thing: bool | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: bool | None = None) -> None:
         self.thing = thing
@@ -1987,7 +1987,7 @@ class testBool_args:
 
 class testBool_result:
     success: bool | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: bool | None = None) -> None:
         self.success = success
@@ -2045,7 +2045,7 @@ class testBool_result:
 
 class testByte_args:
     thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: int | None = None) -> None:
         self.thing = thing
@@ -2103,7 +2103,7 @@ class testByte_args:
 
 class testByte_result:
     success: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: int | None = None) -> None:
         self.success = success
@@ -2161,7 +2161,7 @@ class testByte_result:
 
 class testI32_args:
     thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: int | None = None) -> None:
         self.thing = thing
@@ -2219,7 +2219,7 @@ class testI32_args:
 
 class testI32_result:
     success: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: int | None = None) -> None:
         self.success = success
@@ -2277,7 +2277,7 @@ class testI32_result:
 
 class testI64_args:
     thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: int | None = None) -> None:
         self.thing = thing
@@ -2335,7 +2335,7 @@ class testI64_args:
 
 class testI64_result:
     success: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: int | None = None) -> None:
         self.success = success
@@ -2393,7 +2393,7 @@ class testI64_result:
 
 class testDouble_args:
     thing: float | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: float | None = None) -> None:
         self.thing = thing
@@ -2451,7 +2451,7 @@ class testDouble_args:
 
 class testDouble_result:
     success: float | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: float | None = None) -> None:
         self.success = success
@@ -2509,7 +2509,7 @@ class testDouble_result:
 
 class testBinary_args:
     thing: bytes | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: bytes | None = None) -> None:
         self.thing = thing
@@ -2567,7 +2567,7 @@ class testBinary_args:
 
 class testBinary_result:
     success: bytes | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: bytes | None = None) -> None:
         self.success = success
@@ -2625,7 +2625,7 @@ class testBinary_result:
 
 class testUuid_args:
     thing: uuid.UUID | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: uuid.UUID | None = None) -> None:
         self.thing = thing
@@ -2683,7 +2683,7 @@ class testUuid_args:
 
 class testUuid_result:
     success: uuid.UUID | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: uuid.UUID | None = None) -> None:
         self.success = success
@@ -2741,7 +2741,7 @@ class testUuid_result:
 
 class testStruct_args:
     thing: Xtruct | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: Xtruct | None = None) -> None:
         self.thing = thing
@@ -2801,7 +2801,7 @@ class testStruct_args:
 
 class testStruct_result:
     success: Xtruct | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: Xtruct | None = None) -> None:
         self.success = success
@@ -2861,7 +2861,7 @@ class testStruct_result:
 
 class testNest_args:
     thing: Xtruct2 | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: Xtruct2 | None = None) -> None:
         self.thing = thing
@@ -2921,7 +2921,7 @@ class testNest_args:
 
 class testNest_result:
     success: Xtruct2 | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: Xtruct2 | None = None) -> None:
         self.success = success
@@ -2981,7 +2981,7 @@ class testNest_result:
 
 class testMap_args:
     thing: dict[int, int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: dict[int, int] | None = None) -> None:
         self.thing = thing
@@ -3049,7 +3049,7 @@ class testMap_args:
 
 class testMap_result:
     success: dict[int, int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: dict[int, int] | None = None) -> None:
         self.success = success
@@ -3117,7 +3117,7 @@ class testMap_result:
 
 class testStringMap_args:
     thing: dict[str, str] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: dict[str, str] | None = None) -> None:
         self.thing = thing
@@ -3185,7 +3185,7 @@ class testStringMap_args:
 
 class testStringMap_result:
     success: dict[str, str] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: dict[str, str] | None = None) -> None:
         self.success = success
@@ -3253,7 +3253,7 @@ class testStringMap_result:
 
 class testSet_args:
     thing: set[int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: set[int] | None = None) -> None:
         self.thing = thing
@@ -3319,7 +3319,7 @@ class testSet_args:
 
 class testSet_result:
     success: set[int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: set[int] | None = None) -> None:
         self.success = success
@@ -3385,7 +3385,7 @@ class testSet_result:
 
 class testList_args:
     thing: list[int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: list[int] | None = None) -> None:
         self.thing = thing
@@ -3451,7 +3451,7 @@ class testList_args:
 
 class testList_result:
     success: list[int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: list[int] | None = None) -> None:
         self.success = success
@@ -3517,7 +3517,7 @@ class testList_result:
 
 class testEnum_args:
     thing: Numberz | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: Numberz | None = None) -> None:
         self.thing = thing
@@ -3575,7 +3575,7 @@ class testEnum_args:
 
 class testEnum_result:
     success: Numberz | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: Numberz | None = None) -> None:
         self.success = success
@@ -3633,7 +3633,7 @@ class testEnum_result:
 
 class testTypedef_args:
     thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, thing: int | None = None) -> None:
         self.thing = thing
@@ -3691,7 +3691,7 @@ class testTypedef_args:
 
 class testTypedef_result:
     success: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: int | None = None) -> None:
         self.success = success
@@ -3749,7 +3749,7 @@ class testTypedef_result:
 
 class testMapMap_args:
     hello: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, hello: int | None = None) -> None:
         self.hello = hello
@@ -3807,7 +3807,7 @@ class testMapMap_args:
 
 class testMapMap_result:
     success: dict[int, dict[int, int]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: dict[int, dict[int, int]] | None = None) -> None:
         self.success = success
@@ -3885,7 +3885,7 @@ class testMapMap_result:
 
 class testInsanity_args:
     argument: Insanity | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, argument: Insanity | None = None) -> None:
         self.argument = argument
@@ -3943,7 +3943,7 @@ class testInsanity_args:
 
 class testInsanity_result:
     success: dict[int, dict[Numberz, Insanity]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, success: dict[int, dict[Numberz, Insanity]] | None = None
@@ -4028,7 +4028,7 @@ class testMulti_args:
     arg3: dict[int, str] | None
     arg4: Numberz | None
     arg5: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -4154,7 +4154,7 @@ class testMulti_args:
 
 class testMulti_result:
     success: Xtruct | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: Xtruct | None = None) -> None:
         self.success = success
@@ -4214,7 +4214,7 @@ class testMulti_result:
 
 class testException_args:
     arg: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, arg: str | None = None) -> None:
         self.arg = arg
@@ -4272,7 +4272,7 @@ class testException_args:
 
 class testException_result:
     err1: Xception | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, err1: Xception | None = None) -> None:
         self.err1 = err1
@@ -4331,7 +4331,7 @@ class testException_result:
 class testMultiException_args:
     arg0: str | None
     arg1: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, arg0: str | None = None, arg1: str | None = None) -> None:
         self.arg0 = arg0
@@ -4401,7 +4401,7 @@ class testMultiException_result:
     success: Xtruct | None
     err1: Xception | None
     err2: Xception2 | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -4486,7 +4486,7 @@ class testMultiException_result:
 
 class testOneway_args:
     secondsToSleep: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, secondsToSleep: int | None = None) -> None:
         self.secondsToSleep = secondsToSleep

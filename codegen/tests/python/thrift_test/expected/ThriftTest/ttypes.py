@@ -100,7 +100,7 @@ Numberz._NAMES_TO_VALUES = {
 class Bonk:
     message: str | None
     type: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, message: str | None = None, type: int | None = None) -> None:
         self.message = message
@@ -169,7 +169,7 @@ class Bonk:
 class Bools:
     im_true: bool | None
     im_false: bool | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, im_true: bool | None = None, im_false: bool | None = None
@@ -242,7 +242,7 @@ class Xtruct:
     byte_thing: int | None
     i32_thing: int | None
     i64_thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -338,7 +338,7 @@ class Xtruct2:
     byte_thing: int | None
     struct_thing: Xtruct | None
     i32_thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -426,7 +426,7 @@ class Xtruct3:
     changed: int | None
     i32_thing: int | None
     i64_thing: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -521,7 +521,7 @@ class Xtruct3:
 class Insanity:
     userMap: dict[Numberz, int] | None
     xtructs: list[Xtruct] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -636,7 +636,7 @@ class CrazyNesting:
     list_field: _Hint1 | None
     binary_field: bytes | None
     uuid_field: uuid.UUID | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -818,7 +818,7 @@ class SomeUnion:
     i32_thing: int | None
     xtruct_thing: Xtruct3 | None
     insanity_thing: Insanity | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -936,7 +936,7 @@ class SomeUnion:
 class Xception(TException):
     errorCode: int | None
     message: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, errorCode: int | None = None, message: str | None = None
@@ -1029,7 +1029,7 @@ class Xception(TException):
 class Xception2(TException):
     errorCode: int | None
     struct_thing: Xtruct | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, errorCode: int | None = None, struct_thing: Xtruct | None = None
@@ -1122,7 +1122,7 @@ class Xception2(TException):
 
 
 class EmptyStruct:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -1170,7 +1170,7 @@ class EmptyStruct:
 
 class OneField:
     field: EmptyStruct | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, field: EmptyStruct | None = None) -> None:
         self.field = field
@@ -1232,7 +1232,7 @@ class VersioningTestV1:
     begin_in_both: int | None
     old_string: str | None
     end_in_both: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -1326,7 +1326,7 @@ class VersioningTestV2:
     newmap: dict[int, int] | None
     newstring: str | None
     end_in_both: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -1537,7 +1537,7 @@ class VersioningTestV2:
 class ListTypeVersioningV1:
     myints: list[int] | None
     hello: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, myints: list[int] | None = None, hello: str | None = None
@@ -1616,7 +1616,7 @@ class ListTypeVersioningV1:
 class ListTypeVersioningV2:
     strings: list[str] | None
     hello: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, strings: list[str] | None = None, hello: str | None = None
@@ -1694,7 +1694,7 @@ class ListTypeVersioningV2:
 
 class GuessProtocolStruct:
     map_field: dict[str, str] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, map_field: dict[str, str] | None = None) -> None:
         self.map_field = map_field
@@ -1771,7 +1771,7 @@ class LargeDeltas:
     a_set2500: set[str] | None
     vertwo3000: VersioningTestV2 | None
     big_numbers: list[int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -1959,7 +1959,7 @@ class LargeDeltas:
 
 class NestedListsI32x2:
     integerlist: list[list[int]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, integerlist: list[list[int]] | None = None) -> None:
         self.integerlist = integerlist
@@ -2033,7 +2033,7 @@ class NestedListsI32x2:
 
 class NestedListsI32x3:
     integerlist: list[list[list[int]]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, integerlist: list[list[list[int]]] | None = None) -> None:
         self.integerlist = integerlist
@@ -2117,7 +2117,7 @@ class NestedMixedx2:
     int_set_list: list[set[int]] | None
     map_int_strset: dict[int, set[str]] | None
     map_int_strset_list: list[dict[int, set[str]]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -2260,7 +2260,7 @@ class NestedMixedx2:
 
 class ListBonks:
     bonk: list[Bonk] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, bonk: list[Bonk] | None = None) -> None:
         self.bonk = bonk
@@ -2328,7 +2328,7 @@ class ListBonks:
 
 class NestedListsBonk:
     bonk: list[list[list[Bonk]]] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, bonk: list[list[list[Bonk]]] | None = None) -> None:
         self.bonk = bonk
@@ -2413,7 +2413,7 @@ class NestedListsBonk:
 class BoolTest:
     b: bool | None
     s: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, b: bool | None = True, s: str | None = "true") -> None:
         self.b = b
@@ -2481,7 +2481,7 @@ class BoolTest:
 
 class StructA:
     s: str | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, s: str | None = None) -> None:
         self.s = s
@@ -2541,7 +2541,7 @@ class StructA:
 class StructB:
     aa: StructA | None
     ab: StructA | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, aa: StructA | None = None, ab: StructA | None = None) -> None:
         self.aa = aa
@@ -2614,7 +2614,7 @@ class StructB:
 
 class OptionalSetDefaultTest:
     with_default: set[str] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, with_default: set[str] | None = _UNSET) -> None:
         if with_default is _UNSET:
@@ -2683,7 +2683,7 @@ class OptionalSetDefaultTest:
 class OptionalBinary:
     bin_set: set[bytes] | None
     bin_map: dict[bytes, int] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,

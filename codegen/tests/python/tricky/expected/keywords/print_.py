@@ -223,7 +223,7 @@ class def_args:
     args_: str | None
     result_: from_ | None
     iprot_: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -318,7 +318,7 @@ class def_args:
 class def_result:
     success: class_ | None
     except_: raise_ | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, success: class_ | None = None, except_: raise_ | None = None
@@ -390,7 +390,7 @@ class def_result:
 
 class yield_args:
     self_: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, self_: int | None = None) -> None:
         self.self_ = self_
@@ -448,7 +448,7 @@ class yield_args:
 
 class later_args:
     by: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, by: int | None = None) -> None:
         self.by = by
@@ -507,7 +507,7 @@ class later_args:
 class later_result:
     success: int | None
     oops: tricky.base.common.ttypes.CommonError | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,

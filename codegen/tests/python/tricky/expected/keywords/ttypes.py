@@ -62,7 +62,7 @@ class class_:
     thrift_spec_: int | None
     import_: float | None
     result: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -221,7 +221,7 @@ class str_:
     lambda_: class_ | None
     is_: str | None
     bytes: _bytes_type | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -307,7 +307,7 @@ class str_:
 class raise_(TException):
     message: str | None
     level: tricky.base.common.ttypes.Level | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -401,7 +401,7 @@ class raise_(TException):
 
 class TType_:
     x: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, x: int | None = None) -> None:
         self.x = x
@@ -459,7 +459,7 @@ class TType_:
 
 class sys_:
     x: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, x: int | None = None) -> None:
         self.x = x

@@ -130,7 +130,7 @@ class Processor(Iface, TProcessor):
 
 
 class ping_args:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -177,7 +177,7 @@ class ping_args:
 
 
 class ping_result:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass

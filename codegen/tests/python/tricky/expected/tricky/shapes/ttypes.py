@@ -25,7 +25,7 @@ _Hint1: TypeAlias = (
 )
 
 
-__all__ = ["Color", "Signed", "Point", "Tagged", "Tree", "Value", "Index"]
+__all__ = ["Color", "Signed", "Point", "Tagged", "Tree", "Value", "Index", "Legacy"]
 
 
 class Color(enum.IntEnum):
@@ -84,7 +84,7 @@ class Point:
 
     x: float | None
     y: float | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, x: float | None = None, y: float | None = None) -> None:
         super().__setattr__("x", x)
@@ -179,7 +179,7 @@ class Tagged:
     blob: bytes | None
     id: uuid.UUID | None
     when: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -345,7 +345,7 @@ class Tree:
     value: int | None
     left: Tree | None
     right: Tree | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -438,7 +438,7 @@ class Value:
     string_value: str | None
     list_value: list[Value] | None
     map_value: dict[str, Value] | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -569,7 +569,7 @@ class Index:
     nested: dict[frozenset[str], list[dict[int, Color]]] | None
     deep: _Hint1 | None
     sparse: bool | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self,
@@ -788,6 +788,77 @@ class Index:
         if self.sparse is not None:
             oprot.writeFieldBegin("sparse", TType.BOOL, 1000)
             oprot.writeBool(self.sparse)
+            oprot.writeFieldEnd()
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+
+    def validate(self) -> None:
+        return
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
+        return f"{self.__class__.__name__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, self.__class__) and self.__dict__ == other.__dict__
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
+class Legacy:
+    """Fields without ids get negative ones: no thrift_spec, so every protocol reads them."""
+
+    name: str | None
+    count: int | None
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
+
+    def __init__(self, name: str | None = None, count: int | None = None) -> None:
+        self.name = name
+        self.count = count
+
+    def read(self, iprot: TProtocolBase) -> None:
+        if (
+            iprot._fast_decode is not None
+            and isinstance(iprot.trans, TTransport.CReadableTransport)
+            and self.thrift_spec is not None
+        ):
+            iprot._fast_decode(self, iprot, [self.__class__, self.thrift_spec])
+            return
+        iprot.readStructBegin()
+        while True:
+            _, ftype, fid = iprot.readFieldBegin()
+            if ftype == TType.STOP:
+                break
+            if fid == -1:
+                if ftype == TType.STRING:
+                    self.name = iprot.readString()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 2:
+                if ftype == TType.I32:
+                    self.count = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            else:
+                iprot.skip(ftype)
+            iprot.readFieldEnd()
+        iprot.readStructEnd()
+
+    def write(self, oprot: TProtocolBase) -> None:
+        if oprot._fast_encode is not None and self.thrift_spec is not None:
+            oprot.trans.write(
+                oprot._fast_encode(self, [self.__class__, self.thrift_spec])
+            )
+            return
+        oprot.writeStructBegin("Legacy")
+        if self.name is not None:
+            oprot.writeFieldBegin("name", TType.STRING, -1)
+            oprot.writeString(self.name)
+            oprot.writeFieldEnd()
+        if self.count is not None:
+            oprot.writeFieldBegin("count", TType.I32, 2)
+            oprot.writeI32(self.count)
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
         oprot.writeStructEnd()
@@ -1900,5 +1971,6 @@ Index.thrift_spec = (
     None,
     (1000, TType.BOOL, "sparse", None, None),
 )
+Legacy.thrift_spec = None
 fix_spec(all_structs)
 del all_structs

@@ -190,7 +190,7 @@ class Processor(Iface, TProcessor):
 
 
 class ping_args:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -237,7 +237,7 @@ class ping_args:
 
 
 class ping_result:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -284,7 +284,7 @@ class ping_result:
 
 
 class now_args:
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self) -> None:
         pass
@@ -332,7 +332,7 @@ class now_args:
 
 class now_result:
     success: int | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(self, success: int | None = None) -> None:
         self.success = success

@@ -44,7 +44,7 @@ Level._NAMES_TO_VALUES = {"LOW": 1, "HIGH": 2}
 class CommonError(TException):
     message: str | None
     level: Level | None
-    thrift_spec: ClassVar[tuple[Any, ...]]
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
         self, message: str | None = None, level: Level | None = Level.HIGH
