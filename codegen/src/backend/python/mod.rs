@@ -38,6 +38,9 @@
 //! of refused, `uuid` is `uuid.UUID`, and a constructor argument whose IDL default is a
 //! container or struct gets a fresh copy of it per instance (Apache shares one).
 //!
+//! The output needs Python 3.10 or later (`typing.TypeAlias`, `X | None` in aliases) and
+//! Apache's `thrift` package (0.17 or later; `uuid` fields need 0.20 or later).
+//!
 //! The modules: `ident` (naming and escaping), `text` (formatted printing), `types` (hints,
 //! `TType`s, spec tables), `consts` (constant values), `structs`, `enums`, `services`.
 
