@@ -39,7 +39,8 @@
 //! container or struct gets a fresh copy of it per instance (Apache shares one).
 //!
 //! The output needs Python 3.10 or later (`typing.TypeAlias`, `X | None` in aliases) and
-//! Apache's `thrift` package (0.17 or later; `uuid` fields need 0.20 or later).
+//! Apache's `thrift` package (`uuid` fields need one with `readUuid`/`writeUuid`, as PyPI's
+//! 0.25 has).
 //!
 //! The modules: `ident` (naming and escaping), `text` (formatted printing), `types` (hints,
 //! `TType`s, spec tables), `consts` (constant values), `structs`, `enums`, `services`.
