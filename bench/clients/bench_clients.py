@@ -70,10 +70,12 @@ class Sample:
     at: float
     busy: int
     procs: int
+    last: int  # ticks of the last pid given: the client's process
 
 
 def sample(pids: Sequence[int]) -> Sample:
-    return Sample(time.monotonic(), machine_busy_ticks(), sum(process_ticks(p) for p in pids))
+    ticks = [process_ticks(p) for p in pids]
+    return Sample(time.monotonic(), machine_busy_ticks(), sum(ticks), ticks[-1])
 
 
 def others_cores(a: Sample, b: Sample) -> float:
@@ -146,6 +148,14 @@ def read_line(fd: int, deadline: float, buf: bytearray) -> str | None:
 class Result:
     rate: float
     others: float
+    client_us: float  # the client process's CPU per call, µs
+
+
+def window_result(calls: int, a: Sample, b: Sample) -> Result:
+    """A window from two samples whose pids were [server, client]."""
+    rate = calls / max(b.at - a.at, 1e-9)
+    client_us = (b.last - a.last) / HZ * 1e6 / calls if calls else float("nan")
+    return Result(rate, others_cores(a, b), client_us)
 
 
 @dataclass
@@ -166,7 +176,8 @@ class Table:
 
     def render(self, clients: Sequence[str], ratios: Sequence[tuple[str, str]]) -> str:
         head = ["scenario"] + [f"{c} calls/s (range)" for c in clients]
-        head += [f"{a} / {b}" for a, b in ratios] + ["others' cores (max)"]
+        head += [f"{a} / {b}" for a, b in ratios]
+        head += [f"{c} client CPU µs/call" for c in clients] + ["others' cores (max)"]
         lines = ["| " + " | ".join(head) + " |", "|---" + "|--:" * (len(head) - 1) + "|"]
         for scenario in self.scenarios:
             row = [scenario]
@@ -182,6 +193,9 @@ class Table:
             for a, b in ratios:
                 ma, mb = self.median(scenario, a), self.median(scenario, b)
                 row.append(f"{ma / mb:.2f}x" if ma is not None and mb else "n/a")
+            for client in clients:
+                cpu = [r.client_us for r in self.runs.get((scenario, client), [])]
+                row.append(f"{statistics.median(cpu):.1f}" if cpu else "n/a")
             row.append(f"{worst:.2f}")
             lines.append("| " + " | ".join(row) + " |")
         return "\n".join(lines)
@@ -293,7 +307,7 @@ def run_python(
             raise RuntimeError("python callers did not finish within 10 s of the window's end")
         if errors:
             raise RuntimeError(f"python {call} failed: {errors[0]!r}")
-        return Result((c1 - c0) / (s1.at - s0.at), others_cores(s0, s1))
+        return window_result(c1 - c0, s0, s1)
     finally:
         for t in transports:
             t.close()
@@ -379,7 +393,10 @@ class Jvm:
         if done is None or not done.startswith("done "):
             raise RuntimeError(f"java `{command}` on libthrift {self.lib}: {done!r}")
         _, calls, nanos = done.split()
-        return Result(int(calls) / (int(nanos) / 1e9), others_cores(s0, s1))
+        window = window_result(int(calls), s0, s1)
+        # The JVM's own clock bounds its window exactly; the samples only bracket it.
+        window.rate = int(calls) / (int(nanos) / 1e9)
+        return window
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
