@@ -546,7 +546,7 @@ def main(argv: Sequence[str]) -> int:
     server = start_server(args.server)
     log(f"bench-server on {HOST}:{server.port} (pid {server.proc.pid})")
     sections: list[str] = []
-    java_version = "-"
+    java_version = "(not run)"
     try:
         if args.only != "java":
             sections += ["### Python (calls/s, median of rounds)", python_section(args, server)]
