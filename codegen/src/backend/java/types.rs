@@ -262,7 +262,12 @@ impl Cx<'_> {
             Type::I64 => o.line(&format!("oprot.writeI64({value});")),
             Type::Double => o.line(&format!("oprot.writeDouble({value});")),
             Type::String => o.line(&format!("oprot.writeString({value});")),
-            Type::Binary => o.line(&format!("oprot.writeBinary({value});")),
+            // libthrift writes a buffer through its backing array: read-only and direct
+            // buffers (which have none) go out as a heap copy; the rest without a copy.
+            Type::Binary => o.line(&format!(
+                "oprot.writeBinary({value}.hasArray() ? {value} : \
+                 org.apache.thrift.TBaseHelper.copyBinary({value}));"
+            )),
             Type::Uuid => o.line(&format!("oprot.writeUuid({value});")),
             Type::Enum(_) => o.line(&format!("oprot.writeI32({value}.getValue());")),
             Type::Struct(_) => o.line(&format!("{value}.write(oprot);")),

@@ -641,7 +641,7 @@ public class CrazyNesting implements org.apache.thrift.TBase<CrazyNesting, Crazy
         }
         if (this.binary_field != null) {
             oprot.writeFieldBegin(FIELD_3_DESC);
-            oprot.writeBinary(this.binary_field);
+            oprot.writeBinary(this.binary_field.hasArray() ? this.binary_field : org.apache.thrift.TBaseHelper.copyBinary(this.binary_field));
             oprot.writeFieldEnd();
         }
         if (this.uuid_field != null) {

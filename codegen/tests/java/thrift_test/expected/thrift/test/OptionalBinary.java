@@ -318,7 +318,7 @@ public class OptionalBinary implements org.apache.thrift.TBase<OptionalBinary, O
             oprot.writeFieldBegin(FIELD_0_DESC);
             oprot.writeSetBegin(new org.apache.thrift.protocol.TSet(org.apache.thrift.protocol.TType.STRING, this.bin_set.size()));
             for (java.nio.ByteBuffer _e1 : this.bin_set) {
-                oprot.writeBinary(_e1);
+                oprot.writeBinary(_e1.hasArray() ? _e1 : org.apache.thrift.TBaseHelper.copyBinary(_e1));
             }
             oprot.writeSetEnd();
             oprot.writeFieldEnd();
@@ -327,7 +327,7 @@ public class OptionalBinary implements org.apache.thrift.TBase<OptionalBinary, O
             oprot.writeFieldBegin(FIELD_1_DESC);
             oprot.writeMapBegin(new org.apache.thrift.protocol.TMap(org.apache.thrift.protocol.TType.STRING, org.apache.thrift.protocol.TType.I32, this.bin_map.size()));
             for (java.util.Map.Entry<java.nio.ByteBuffer, java.lang.Integer> _e1 : this.bin_map.entrySet()) {
-                oprot.writeBinary(_e1.getKey());
+                oprot.writeBinary(_e1.getKey().hasArray() ? _e1.getKey() : org.apache.thrift.TBaseHelper.copyBinary(_e1.getKey()));
                 oprot.writeI32(_e1.getValue());
             }
             oprot.writeMapEnd();

@@ -4952,7 +4952,7 @@ public final class ThriftTest {
             oprot.writeStructBegin(STRUCT_DESC);
             if (this.thing != null) {
                 oprot.writeFieldBegin(FIELD_0_DESC);
-                oprot.writeBinary(this.thing);
+                oprot.writeBinary(this.thing.hasArray() ? this.thing : org.apache.thrift.TBaseHelper.copyBinary(this.thing));
                 oprot.writeFieldEnd();
             }
             oprot.writeFieldStop();
@@ -5219,7 +5219,7 @@ public final class ThriftTest {
             oprot.writeStructBegin(STRUCT_DESC);
             if (this.success != null) {
                 oprot.writeFieldBegin(FIELD_0_DESC);
-                oprot.writeBinary(this.success);
+                oprot.writeBinary(this.success.hasArray() ? this.success : org.apache.thrift.TBaseHelper.copyBinary(this.success));
                 oprot.writeFieldEnd();
             }
             oprot.writeFieldStop();

@@ -1215,7 +1215,7 @@ public class Defaults implements org.apache.thrift.TBase<Defaults, Defaults._Fie
         }
         if (this.bytes != null) {
             oprot.writeFieldBegin(FIELD_7_DESC);
-            oprot.writeBinary(this.bytes);
+            oprot.writeBinary(this.bytes.hasArray() ? this.bytes : org.apache.thrift.TBaseHelper.copyBinary(this.bytes));
             oprot.writeFieldEnd();
         }
         if (this.ints != null) {

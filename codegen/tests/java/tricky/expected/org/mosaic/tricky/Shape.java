@@ -536,7 +536,7 @@ public class Shape implements org.apache.thrift.TBase<Shape, Shape._Fields> {
                 break;
             case RAW:
                 oprot.writeFieldBegin(FIELD_3_DESC);
-                oprot.writeBinary(getRaw());
+                oprot.writeBinary(getRaw().hasArray() ? getRaw() : org.apache.thrift.TBaseHelper.copyBinary(getRaw()));
                 oprot.writeFieldEnd();
                 break;
             case GRID:

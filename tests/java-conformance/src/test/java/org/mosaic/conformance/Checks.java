@@ -82,6 +82,11 @@ final class Checks {
         byte[] back = new byte[echoed.remaining()];
         echoed.get(back);
         assertArrayEquals(big, back, "testBinary, 128 KiB");
+        // Buffers without an accessible array (read-only views, direct buffers) are sent too.
+        ByteBuffer direct = ByteBuffer.allocateDirect(all.length).put(all).flip();
+        for (ByteBuffer arg : List.of(ByteBuffer.wrap(all).asReadOnlyBuffer(), direct)) {
+            assertEquals(ByteBuffer.wrap(all), client.testBinary(arg), "testBinary of a " + arg.getClass().getSimpleName());
+        }
         if (peer.uuid()) {
             for (UUID u : List.of(UUID.fromString("00112233-4455-6677-8899-aabbccddeeff"), UUID.randomUUID(), new UUID(0, 0))) {
                 assertEquals(u, client.testUuid(u), "testUuid");
