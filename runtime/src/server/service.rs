@@ -95,9 +95,14 @@ impl Call {
         if self.is_oneway() {
             return Reply::none();
         }
-        // Replies are often about as large as their call (echoes, transforms); values past
-        // `ZERO_COPY_MIN` go by reference, so this guess never needs to be large.
-        let mut buf = BytesMut::with_capacity(64 + self.args.len().min(ZERO_COPY_MIN));
+        // Replies are often about as large as their call (echoes, transforms). A large call's
+        // large values go by reference, so its reply buffer holds only headers.
+        let guess = if self.args.len() < ZERO_COPY_MIN {
+            self.args.len()
+        } else {
+            192
+        };
+        let mut buf = BytesMut::with_capacity(64 + guess);
         let mut chunks = Vec::new();
         let encoded = match self.protocol {
             Protocol::Binary => write_message(
