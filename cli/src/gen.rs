@@ -1,6 +1,6 @@
 //! `mosaic gen` and `mosaic check`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -112,9 +112,12 @@ pub fn run(args: GenArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     for f in &files {
-        let path = args.out.join(&f.path);
-        if let Err(e) = write(&path, &f.contents) {
-            eprintln!("mosaic gen: cannot write {}: {e}", path.display());
+        // Unchanged files are left alone, so build tools watching DIR see no change.
+        if let Err(e) = f.write_to(&args.out) {
+            eprintln!(
+                "mosaic gen: cannot write {}: {e}",
+                args.out.join(&f.path).display()
+            );
             return ExitCode::FAILURE;
         }
     }
@@ -127,15 +130,4 @@ fn describe(files: &[PathBuf]) -> String {
         .map(|f| f.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Writes only when the contents changed, so that build tools watching DIR see no change.
-fn write(path: &Path, contents: &str) -> std::io::Result<()> {
-    if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
-        return Ok(());
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, contents)
 }

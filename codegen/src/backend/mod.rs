@@ -15,6 +15,18 @@ pub mod rust;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::ir::{FileId, Program};
+
+/// The file name of an IDL path, without directories, for generated headers (which carry no
+/// absolute paths).
+pub(crate) fn source_name(program: &Program, file: FileId) -> String {
+    let f = program.file(file);
+    f.path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{}.thrift", f.name))
+}
+
 /// One generated source file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {

@@ -145,18 +145,9 @@ fn header_line(source: Option<&str>) -> String {
     }
 }
 
-/// The file name of an IDL path, without directories: headers carry no absolute paths.
-fn source_name(program: &Program, file: FileId) -> String {
-    let f = program.file(file);
-    f.path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("{}.thrift", f.name))
-}
-
 fn init_module(program: &Program, file: FileId, modules: &[String]) -> String {
     let mut out = Out::default();
-    out.line(0, &header_line(Some(&source_name(program, file))));
+    out.line(0, &header_line(Some(&super::source_name(program, file))));
     if let Some(doc) = program.file(file).doc.as_deref() {
         out.docstring(0, doc);
     }
@@ -304,7 +295,10 @@ impl<'a> Cx<'a> {
     /// ones (`from .ttypes import *`).
     pub(crate) fn module(&self, doc: Option<&str>, imports: &[&str], body: &str) -> String {
         let mut out = Out::default();
-        out.line(0, &header_line(Some(&source_name(self.program, self.file))));
+        out.line(
+            0,
+            &header_line(Some(&super::source_name(self.program, self.file))),
+        );
         // Apache's runtime has no type information; its exception and processor classes
         // are base classes here.
         out.line(0, MYPY_CONFIG);
