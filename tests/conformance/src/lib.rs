@@ -193,3 +193,91 @@ pub async fn bind(addr: &str) -> std::io::Result<mosaic_runtime::Server> {
         .bind(addr)
         .await
 }
+
+/// Apache's cross-test command line, shared by `thrift-test-server` and `thrift-test-client`.
+pub mod flags {
+    use mosaic_runtime::transport::Framing;
+    use mosaic_runtime::Protocol;
+
+    /// The flags every Apache cross-test peer takes, and the extra ones a binary asked for.
+    #[derive(Debug)]
+    pub struct CrossTest {
+        pub host: Option<String>,
+        pub port: u16,
+        pub protocol: Protocol,
+        /// `multi`/`multic`: method names carry a `Service:` prefix.
+        pub multiplexed: bool,
+        pub framing: Framing,
+        /// Extra flags, in order, with their values (`None` for switches).
+        pub extra: Vec<(String, Option<String>)>,
+    }
+
+    /// Parses `--key=value` or `--key value` flags. `valued` and `switches` name the extra flags
+    /// a binary takes beyond Apache's (`--host`, `--port`, `--protocol`, `--transport`).
+    pub fn parse(
+        args: impl Iterator<Item = String>,
+        valued: &[&str],
+        switches: &[&str],
+        usage: &str,
+    ) -> Result<CrossTest, String> {
+        let mut flags = CrossTest {
+            host: None,
+            port: 9090,
+            protocol: Protocol::Binary,
+            multiplexed: false,
+            framing: Framing::Unframed,
+            extra: Vec::new(),
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let (key, inline) = match arg.split_once('=') {
+                Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                None => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{key} needs a value"))
+            };
+            match key.as_str() {
+                "--host" => flags.host = Some(value()?),
+                "--port" => {
+                    let v = value()?;
+                    flags.port = v
+                        .parse()
+                        .map_err(|_| format!("--port: {v:?} is not a port number"))?;
+                }
+                "--protocol" => {
+                    (flags.protocol, flags.multiplexed) = match value()?.as_str() {
+                        "binary" => (Protocol::Binary, false),
+                        "compact" => (Protocol::Compact, false),
+                        "multi" => (Protocol::Binary, true),
+                        "multic" => (Protocol::Compact, true),
+                        other => {
+                            return Err(format!(
+                            "--protocol={other} is not supported (binary, compact, multi, multic)"
+                        ))
+                        }
+                    }
+                }
+                "--transport" => {
+                    flags.framing = match value()?.as_str() {
+                        "buffered" => Framing::Unframed,
+                        "framed" => Framing::Framed,
+                        other => {
+                            return Err(format!(
+                                "--transport={other} is not supported (buffered, framed)"
+                            ))
+                        }
+                    }
+                }
+                k if valued.contains(&k) => flags.extra.push((key.clone(), Some(value()?))),
+                k if switches.contains(&k) && inline.is_none() => flags.extra.push((key, None)),
+                "-h" | "--help" => return Err(usage.to_owned()),
+                other => return Err(format!("unknown argument {other}\n{usage}")),
+            }
+        }
+        Ok(flags)
+    }
+}

@@ -660,68 +660,25 @@ struct Options {
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let flags = mosaic_conformance::flags::parse(args, &["--testloops"], &["--no-uuid"], USAGE)?;
     let mut options = Options {
-        host: "localhost".to_owned(),
-        port: 9090,
-        protocol: Protocol::Binary,
-        multiplexed: false,
-        framing: Framing::Unframed,
+        host: flags.host.unwrap_or_else(|| "localhost".to_owned()),
+        port: flags.port,
+        protocol: flags.protocol,
+        multiplexed: flags.multiplexed,
+        framing: flags.framing,
         loops: 1,
         uuid: true,
     };
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{key} needs a value"))
-        };
-        match key.as_str() {
-            "--host" => options.host = value()?,
-            "--port" => {
-                let v = value()?;
-                options.port = v
-                    .parse()
-                    .map_err(|_| format!("--port: {v:?} is not a port"))?;
-            }
-            "--protocol" => {
-                (options.protocol, options.multiplexed) = match value()?.as_str() {
-                    "binary" => (Protocol::Binary, false),
-                    "compact" => (Protocol::Compact, false),
-                    "multi" => (Protocol::Binary, true),
-                    "multic" => (Protocol::Compact, true),
-                    other => {
-                        return Err(format!(
-                            "--protocol={other} is not supported (binary, compact, multi, multic)"
-                        ))
-                    }
-                }
-            }
-            "--transport" => {
-                options.framing = match value()?.as_str() {
-                    "buffered" => Framing::Unframed,
-                    "framed" => Framing::Framed,
-                    other => {
-                        return Err(format!(
-                            "--transport={other} is not supported (buffered, framed)"
-                        ))
-                    }
-                }
-            }
-            "--testloops" => {
-                let v = value()?;
+    for (key, value) in flags.extra {
+        match (key.as_str(), value) {
+            ("--testloops", Some(v)) => {
                 options.loops = v
                     .parse()
                     .map_err(|_| format!("--testloops: {v:?} is not a count"))?;
             }
-            "--no-uuid" if inline.is_none() => options.uuid = false,
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+            ("--no-uuid", _) => options.uuid = false,
+            (other, _) => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     Ok(options)

@@ -13,47 +13,13 @@ const USAGE: &str =
                      [--transport=buffered|framed]";
 
 fn parse_port(args: impl Iterator<Item = String>) -> Result<u16, String> {
-    let mut port = 9090;
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{key} needs a value"))
-        };
-        match key.as_str() {
-            "--port" => {
-                let v = value()?;
-                port = v
-                    .parse()
-                    .map_err(|_| format!("--port: {v:?} is not a port number"))?;
-            }
-            "--protocol" => {
-                let v = value()?;
-                if !matches!(v.as_str(), "binary" | "compact" | "multi" | "multic") {
-                    return Err(format!(
-                        "--protocol={v} is not supported (binary, compact, multi, multic)"
-                    ));
-                }
-            }
-            "--transport" => {
-                let v = value()?;
-                if !matches!(v.as_str(), "buffered" | "framed") {
-                    return Err(format!(
-                        "--transport={v} is not supported (buffered, framed)"
-                    ));
-                }
-            }
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
-        }
+    let flags = mosaic_conformance::flags::parse(args, &[], &[], USAGE)?;
+    if flags.host.is_some() {
+        return Err(format!(
+            "--host is not supported: the server listens on 127.0.0.1\n{USAGE}"
+        ));
     }
-    Ok(port)
+    Ok(flags.port)
 }
 
 #[tokio::main]
