@@ -1,0 +1,47 @@
+"""Mosaic's Python client SDK: pooled, typed Thrift clients with deadlines and retries.
+
+    import mosaic_rpc
+    from mosaic_rpc import images
+
+    with mosaic_rpc.connect("image", "127.0.0.1:9090") as client:
+        info = client.info(images.to_image("photo.jpg"), timeout=5.0)
+
+`connect` also drives the generated stubs of any Thrift service (``mosaic gen --lang
+python`` or ``thrift --gen py`` output). Types of Mosaic's services are in
+`mosaic_rpc.image` and `mosaic_rpc.common`; numpy/Pillow conversions in `mosaic_rpc.images`.
+"""
+
+from ._client import Client
+from ._connect import connect
+from ._errors import (
+    ClosedError,
+    ConnectError,
+    MosaicError,
+    ProtocolError,
+    RemoteError,
+    Timeout,
+    TransportError,
+)
+from ._pool import PoolStats
+from ._resolve import Endpoint
+from ._typed import HealthClient, ImageClient, ServiceClient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "ClosedError",
+    "ConnectError",
+    "Endpoint",
+    "HealthClient",
+    "ImageClient",
+    "MosaicError",
+    "PoolStats",
+    "ProtocolError",
+    "RemoteError",
+    "ServiceClient",
+    "Timeout",
+    "TransportError",
+    "__version__",
+    "connect",
+]

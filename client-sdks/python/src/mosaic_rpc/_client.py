@@ -1,0 +1,274 @@
+"""The client: a service's methods as blocking calls over a connection pool.
+
+One call = take a connection, run the generated ``send_x`` then ``recv_x`` on it under one
+deadline, give the connection back (or close it if anything went wrong). Splitting send from
+receive is what tells a safe retry from an unsafe one: a call that failed before its request
+was fully written cannot have run on the server; one that failed later may have.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from thrift.protocol.TProtocol import TProtocolException
+from thrift.Thrift import TApplicationException, TException
+from thrift.transport.TTransport import TTransportException
+
+from ._connection import Connection, ConnectionOptions, open_connection
+from ._errors import ClosedError, ConnectError, ProtocolError, RemoteError, Timeout, TransportError
+from ._pool import ConnectionPool, PoolStats
+from ._resolve import Resolver
+from ._services import Method, ServiceSpec
+
+__all__ = ["Client"]
+
+_BACKOFF_FIRST = 0.05
+_BACKOFF_MAX = 1.0
+# After these, the server closes the connection; do not wait to find that out.
+_FATAL_APPLICATION_ERRORS = frozenset(
+    {TApplicationException.PROTOCOL_ERROR, TApplicationException.INVALID_PROTOCOL}
+)
+_APPLICATION_ERROR_NAMES = {
+    value: name
+    for name, value in vars(TApplicationException).items()
+    if name.isupper() and isinstance(value, int)
+}
+
+
+class _Failed(Exception):
+    """An attempt failed with ERROR; ``sent`` says whether the request may have arrived."""
+
+    def __init__(self, error: TransportError, sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent
+
+
+def _backoff(retry: int) -> float:
+    """The pause before retry number RETRY (0, 1, ...): doubling, capped, jittered."""
+    base: float = min(_BACKOFF_MAX, _BACKOFF_FIRST * (2**retry))
+    return base * random.uniform(0.5, 1.0)
+
+
+class _BoundMethod:
+    """``client.method(*args, timeout=None, idempotent=False, **kwargs)``."""
+
+    def __init__(self, client: Client, method: Method) -> None:
+        self._client = client
+        self._method = method
+        self.__name__ = method.name
+        self.__doc__ = method.doc
+
+    def __call__(
+        self, *args: Any, timeout: float | None = None, idempotent: bool = False, **kwargs: Any
+    ) -> Any:
+        return self._client._call(self._method, args, kwargs, timeout, idempotent)
+
+    def __repr__(self) -> str:
+        return f"<method {self._method.name} of {self._client!r}>"
+
+
+class Client:
+    """A pooled, thread-safe client of one service; make it with `mosaic_rpc.connect`.
+
+    Each method of the service is an attribute taking the method's arguments plus two
+    keywords (pass any IDL argument that has one of these names positionally):
+
+    * ``timeout``: seconds for this call (waiting for a connection, connecting, sending and
+      receiving); the client's ``timeout`` when None;
+    * ``idempotent``: True if running the call twice is harmless, which lets the client
+      retry it after a failure that may have happened once the server had the request.
+
+    A method whose name collides with the client's own attributes (``close``, ``call``,
+    ``pool_stats``, ``closed``) is reached with ``client.call("close", ...)``.
+    """
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        resolver: Resolver,
+        options: ConnectionOptions,
+        *,
+        timeout: float,
+        retries: int,
+        pool_size: int,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if retries < 0:
+            raise ValueError("retries must be 0 or more")
+        self._spec = spec
+        self._resolver = resolver
+        self._options = options
+        self._timeout = timeout
+        self._retries = retries
+        self._pool = ConnectionPool(self._open, pool_size)
+        self._close_lock = threading.Lock()
+        for method in spec.methods.values():
+            if not hasattr(type(self), method.name):
+                self.__dict__[method.name] = _BoundMethod(self, method)
+
+    # ---- the public surface -------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        *args: Any,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Calls METHOD by name, as ``client.METHOD(*args, **kwargs)`` would."""
+        found = self._spec.methods.get(method)
+        if found is None:
+            raise AttributeError(f"service {self._spec.name} has no method {method!r}")
+        return self._call(found, args, kwargs, timeout, idempotent)
+
+    def close(self) -> None:
+        """Closes every connection; calls made afterwards raise `ClosedError`. Idempotent."""
+        with self._close_lock:
+            self._pool.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._pool.closed
+
+    def pool_stats(self) -> PoolStats:
+        """The connection pool's counters."""
+        return self._pool.stats()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not service methods (those are instance attributes).
+        raise AttributeError(
+            f"service {self._spec.name} has no method {name!r} "
+            f"(it has: {', '.join(sorted(self._spec.methods))})"
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._spec.methods))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<mosaic_rpc.Client {self._spec.name} at {self._resolver.describe()} ({state})>"
+
+    # ---- the call path --------------------------------------------------------------------
+
+    def _open(self, deadline: float) -> Connection:
+        conn = open_connection(
+            self._resolver.endpoints(),
+            self._spec.client_class,
+            self._options,
+            deadline,
+            self._resolver.describe(),
+        )
+        self._resolver.connected(conn.endpoint)
+        return conn
+
+    def _call(
+        self,
+        method: Method,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        timeout: float | None,
+        idempotent: bool,
+    ) -> Any:
+        if self._pool.closed:
+            raise ClosedError(f"{method.name}: the client is closed")
+        budget = self._timeout if timeout is None else timeout
+        if budget <= 0:
+            raise ValueError("timeout must be positive")
+        deadline = time.monotonic() + budget
+        retry = 0
+        while True:
+            try:
+                return self._attempt(method, args, kwargs, deadline, budget)
+            except _Failed as failed:
+                may_retry = retry < self._retries and (idempotent or not failed.sent)
+                pause = _backoff(retry)
+                if not may_retry or time.monotonic() + pause >= deadline:
+                    raise self._final(failed.error, retry + 1) from failed.error.__cause__
+                time.sleep(pause)
+                retry += 1
+
+    @staticmethod
+    def _final(error: TransportError, attempts: int) -> TransportError:
+        if attempts == 1:
+            return error
+        return type(error)(f"{error} (after {attempts} attempts)", error.address)
+
+    def _attempt(
+        self,
+        method: Method,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        deadline: float,
+        budget: float,
+    ) -> Any:
+        try:
+            conn = self._pool.acquire(deadline)
+        except ConnectError as err:
+            raise _Failed(err, sent=False) from err
+        reusable = False
+        try:
+            conn.set_deadline(deadline)
+            where = f"{self._spec.name}.{method.name} to {conn.endpoint}"
+            try:
+                getattr(conn.stub, f"send_{method.name}")(*args, **kwargs)
+            except TTransportException as err:
+                if err.type == TTransportException.TIMED_OUT:
+                    raise Timeout(f"{where}: deadline of {budget:g} s passed sending") from err
+                # The request did not get out whole, so the server cannot have run it.
+                lost = TransportError(f"{where}: {err}", str(conn.endpoint))
+                raise _Failed(lost, sent=False) from err
+            if method.oneway:
+                reusable = True
+                return None
+            try:
+                result = getattr(conn.stub, f"recv_{method.name}")()
+            except TTransportException as err:
+                if err.type == TTransportException.TIMED_OUT:
+                    raise Timeout(f"{where}: no reply within {budget:g} s") from err
+                if err.type in (TTransportException.SIZE_LIMIT, TTransportException.NEGATIVE_SIZE):
+                    raise ProtocolError(f"{where}: {err}") from err
+                lost = TransportError(
+                    f"{where}: connection lost waiting for the reply "
+                    f"(the server may have run the call): {err}",
+                    str(conn.endpoint),
+                )
+                raise _Failed(lost, sent=True) from err
+            except EOFError as err:
+                lost = TransportError(f"{where}: connection closed mid-reply", str(conn.endpoint))
+                raise _Failed(lost, sent=True) from err
+            except TApplicationException as err:
+                reusable = err.type not in _FATAL_APPLICATION_ERRORS
+                type_name = _APPLICATION_ERROR_NAMES.get(err.type, "UNKNOWN")
+                raise RemoteError(err.type, type_name, err.message or "", method.name) from err
+            except TProtocolException as err:
+                raise ProtocolError(f"{where}: bad reply: {err}") from err
+            except TException:
+                # Declared by the IDL: the reply was read whole, the connection is fine.
+                reusable = True
+                raise
+            except (ValueError, TypeError, OverflowError, struct.error) as err:
+                raise ProtocolError(f"{where}: bad reply: {err!r}") from err
+            reusable = True
+            return result
+        finally:
+            conn.set_deadline(None)
+            self._pool.release(conn, reusable)
