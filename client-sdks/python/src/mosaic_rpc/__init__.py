@@ -11,6 +11,7 @@ python`` or ``thrift --gen py`` output). Types of Mosaic's services are in
 `mosaic_rpc.image` and `mosaic_rpc.common`; numpy/Pillow conversions in `mosaic_rpc.images`.
 """
 
+from . import common, image
 from ._client import Client
 from ._connect import connect
 from ._errors import (
@@ -43,5 +44,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "__version__",
+    "common",
     "connect",
+    "image",
 ]
