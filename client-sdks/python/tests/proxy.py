@@ -39,15 +39,16 @@ class Proxy:
         return f"127.0.0.1:{self.port}"
 
     def held_open(self) -> int:
-        """Stalled connections the client has not closed yet (checked without blocking)."""
+        """Stalled connections the client has not closed yet (reads what they hold)."""
         with self._lock:
             held = list(self._held)
         count = 0
         for sock in held:
+            # Unread request bytes may come before the end of stream: read past them.
+            sock.setblocking(False)
             try:
-                sock.setblocking(False)
-                data = sock.recv(1 << 16, socket.MSG_PEEK)
-                count += 1 if data else 0
+                while sock.recv(1 << 16):
+                    pass
             except BlockingIOError:
                 count += 1
             except OSError:

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import time
 from types import SimpleNamespace
+from typing import Literal
 
 import pytest
+from servers import Server
 from thrift.Thrift import TApplicationException
 
 import mosaic_rpc
-from servers import Server
 
 
 @pytest.mark.parametrize("protocol", ["binary", "compact"])
 @pytest.mark.parametrize("transport", ["framed", "buffered"])
 def test_protocol_and_transport_pairs(
-    thrift_test: SimpleNamespace, thrift_server: Server, protocol: str, transport: str
+    thrift_test: SimpleNamespace,
+    thrift_server: Server,
+    protocol: Literal["binary", "compact"],
+    transport: Literal["framed", "buffered"],
 ) -> None:
     ttypes = thrift_test.ttypes
     with mosaic_rpc.connect(
         thrift_test.ThriftTest,
         thrift_server.address,
-        protocol=protocol,  # type: ignore[arg-type]
-        transport=transport,  # type: ignore[arg-type]
+        protocol=protocol,
+        transport=transport,
     ) as client:
         assert client.testString("héllo") == "héllo"
         assert client.testI32(-7) == -7
@@ -50,7 +54,7 @@ def test_multiplexed_service(thrift_test: SimpleNamespace, thrift_server: Server
     with mosaic_rpc.connect(
         thrift_test.SecondService, thrift_server.address, multiplexed_name="SecondService"
     ) as second:
-        assert second.secondtestString("x") == "testString(\"x\")"
+        assert second.secondtestString("x") == 'testString("x")'
 
 
 def test_declared_exceptions_propagate_as_generated_classes(
@@ -95,7 +99,9 @@ def test_unknown_method_is_a_remote_error(thrift_server: Server) -> None:
         assert client.pool_stats().opened == 1
 
 
-def test_oneway_returns_without_waiting(thrift_test: SimpleNamespace, thrift_server: Server) -> None:
+def test_oneway_returns_without_waiting(
+    thrift_test: SimpleNamespace, thrift_server: Server
+) -> None:
     with mosaic_rpc.connect(thrift_test.ThriftTest, thrift_server.address) as client:
         started = time.monotonic()
         assert client.testOneway(1) is None
