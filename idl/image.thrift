@@ -6,8 +6,10 @@
  * transform decodes once, runs its whole pipeline of operations, and encodes once.
  *
  * Compatibility: operations are a union, so new operations extend the contract without
- * breaking old clients; a server that meets an operation it does not know answers
- * `common.Unsupported` naming it.
+ * breaking old clients. A server older than an operation cannot decode it and rejects
+ * the call with a protocol error (a TApplicationException naming the union); values of
+ * enums it does not know (formats, filters, ...) get `common.Unsupported` or
+ * `common.InvalidArgument` naming the field.
  */
 
 include "common.thrift"
@@ -220,7 +222,7 @@ struct Threshold {
 
 enum EdgeMethod {
   CANNY = 1
-  /** The gradient magnitude of the Sobel operator, scaled to 0..255. */
+  /** The gradient magnitude of the Sobel operator, saturated at 255. */
   SOBEL = 2
 }
 

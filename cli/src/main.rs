@@ -3,8 +3,10 @@
 //! - `mosaic gen --lang rust --out DIR FILE...` generates code from Thrift IDL (every included
 //!   file too, like Apache's `-r`); `--check` compares instead of writing.
 //! - `mosaic check FILE...` reports what is wrong with IDL files, without generating.
+//! - `mosaic serve image --port N` runs the image service.
 
 mod gen;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,8 @@ enum Command {
     Gen(gen::GenArgs),
     /// Check Thrift IDL files and report problems, without generating anything.
     Check(gen::CheckArgs),
+    /// Run one of Mosaic's services.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +38,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Gen(args) => gen::run(args),
         Command::Check(args) => gen::check(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -1,0 +1,338 @@
+//! Images in and out: decoding encoded and raw images under a pixel budget, reading headers
+//! for `info`, and encoding results.
+
+use std::io::Cursor;
+
+use bytes::Bytes;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+
+use crate::error::ServiceError;
+use crate::idl::image::{EncodedImage, Image, ImageFormat, ImageInfo, PixelFormat};
+use crate::image::pixels;
+
+/// Per-request limits that protect the server from decompression bombs and huge payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// The most pixels one image may have, decoded or produced by an operation.
+    pub max_pixels: u64,
+    /// The most images one batch may hold.
+    pub max_batch: usize,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        ImageLimits {
+            // 64 MP: a large camera or scanner image; as RGBA f32, 1 GiB.
+            max_pixels: 64 * 1024 * 1024,
+            max_batch: 1024,
+        }
+    }
+}
+
+impl ImageLimits {
+    /// Fails with `TooLarge` when `width x height` is over budget.
+    pub fn check(&self, width: u32, height: u32) -> Result<(), ServiceError> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(ServiceError::TooLarge {
+                what: "pixels".into(),
+                limit: self.max_pixels as i64,
+                requested: pixels as i64,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A decoded image and what its encoding said about it.
+pub struct Decoded {
+    pub image: DynamicImage,
+    /// The container format, for encoded input.
+    pub format: Option<ImageFormat>,
+    /// The EXIF orientation tag, when the image carries one.
+    pub orientation: Option<image::metadata::Orientation>,
+}
+
+/// Decodes `image` under `limits`.
+pub fn decode(image: &Image, limits: &ImageLimits) -> Result<Decoded, ServiceError> {
+    match image {
+        Image::Encoded(encoded) => decode_encoded(encoded, limits),
+        Image::Raw(raw) => Ok(Decoded {
+            image: pixels::from_raw(raw, limits)?,
+            format: None,
+            orientation: None,
+        }),
+    }
+}
+
+/// The request's image, or the error for a missing one.
+pub fn require(image: Option<&Image>) -> Result<&Image, ServiceError> {
+    image.ok_or_else(|| ServiceError::invalid_argument("image", "no image was sent"))
+}
+
+type Reader<'a> = ImageReader<Cursor<&'a [u8]>>;
+
+/// A reader for `encoded`, with its format given or detected from the bytes.
+fn reader(encoded: &EncodedImage) -> Result<(Reader<'_>, ImageFormat), ServiceError> {
+    if encoded.data.is_empty() {
+        return Err(ServiceError::InvalidImage(
+            "the encoded image is empty (0 bytes)".into(),
+        ));
+    }
+    let mut reader = ImageReader::new(Cursor::new(&encoded.data[..]));
+    let format = match encoded.format {
+        Some(format) => {
+            reader.set_format(to_codec_format(format)?);
+            format
+        }
+        None => {
+            reader = reader
+                .with_guessed_format()
+                .map_err(|e| ServiceError::Internal(format!("reading the image: {e}")))?;
+            match reader.format() {
+                Some(f) => from_codec_format(f).ok_or_else(|| {
+                    ServiceError::unsupported(
+                        format!("format {f:?}"),
+                        format!("{f:?} images are not supported; send JPEG, PNG, WebP, GIF, BMP or TIFF"),
+                    )
+                })?,
+                None => {
+                    return Err(ServiceError::InvalidImage(format!(
+                        "the {} bytes sent are not an image in a known format (they start with {})",
+                        encoded.data.len(),
+                        hex_prefix(&encoded.data)
+                    )))
+                }
+            }
+        }
+    };
+    Ok((reader, format))
+}
+
+/// What a decoder may allocate: the pixel budget at the widest pixel (RGBA f32), plus room
+/// for the codec's own buffers.
+const DECODER_MEMORY: u64 = 64 * 1024 * 1024 * 16 + 64 * 1024 * 1024;
+
+fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decoded, ServiceError> {
+    let (mut reader, format) = reader(encoded)?;
+    if format == ImageFormat::JPEG && !jpeg_is_complete(&encoded.data) {
+        return Err(ServiceError::InvalidImage(format!(
+            "the JPEG image is truncated: its {} bytes end before the end-of-image marker",
+            encoded.data.len()
+        )));
+    }
+    let mut codec_limits = image::Limits::default();
+    codec_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).min(DECODER_MEMORY));
+    reader.limits(codec_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| invalid(format, e))?;
+    let (width, height) = decoder.dimensions();
+    limits.check(width, height)?;
+    let orientation = exif_orientation(&mut decoder);
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| invalid(format, e))?;
+    Ok(Decoded {
+        image,
+        format: Some(format),
+        orientation,
+    })
+}
+
+/// Whether a JPEG stream ends its last scan with an end-of-image marker. JPEG decoders
+/// fill a truncated scan with grey rather than fail, so truncation is caught here: inside
+/// entropy-coded data 0xFF is always stuffed, so the last EOI (FF D9) follows the last
+/// start-of-scan (FF DA) exactly when the final scan is complete.
+fn jpeg_is_complete(data: &[u8]) -> bool {
+    let last = |marker: u8| {
+        data.windows(2)
+            .rposition(|w| w[0] == 0xFF && w[1] == marker)
+    };
+    match (last(0xDA), last(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        // No scan at all: let the decoder report what is wrong.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// What `info` reports: from the header alone for encoded images.
+pub fn info(image: &Image) -> Result<ImageInfo, ServiceError> {
+    match image {
+        Image::Encoded(encoded) => {
+            let (reader, format) = reader(encoded)?;
+            let mut decoder = reader.into_decoder().map_err(|e| invalid(format, e))?;
+            let (width, height) = decoder.dimensions();
+            let orientation = exif_orientation(&mut decoder);
+            Ok(ImageInfo {
+                width: width as i32,
+                height: height as i32,
+                format: Some(format),
+                pixel_format: pixels::format_of_color(decoder.color_type()),
+                orientation: orientation.map(|o| i32::from(o.to_exif())),
+                size_bytes: encoded.data.len() as i64,
+            })
+        }
+        Image::Raw(raw) => {
+            pixels::check_raw(raw)?;
+            Ok(ImageInfo {
+                width: raw.width,
+                height: raw.height,
+                format: None,
+                pixel_format: raw.pixel_format,
+                orientation: None,
+                size_bytes: raw.pixels.len() as i64,
+            })
+        }
+    }
+}
+
+fn exif_orientation(decoder: &mut impl ImageDecoder) -> Option<image::metadata::Orientation> {
+    // A broken EXIF block is not worth failing the image for: it is treated as absent.
+    let exif = decoder.exif_metadata().ok()??;
+    image::metadata::Orientation::from_exif_chunk(&exif)
+}
+
+fn invalid(format: ImageFormat, e: image::ImageError) -> ServiceError {
+    match e {
+        image::ImageError::Limits(_) => ServiceError::TooLarge {
+            what: "bytes of decoder memory".into(),
+            limit: DECODER_MEMORY as i64,
+            requested: 0,
+        },
+        image::ImageError::Unsupported(u) => ServiceError::unsupported(
+            format!("{} feature", format_name(format)),
+            format!(
+                "this {} image uses a feature the server does not support: {u}",
+                format_name(format)
+            ),
+        ),
+        other => ServiceError::InvalidImage(format!(
+            "the {} image could not be decoded: {other}",
+            format_name(format)
+        )),
+    }
+}
+
+fn hex_prefix(data: &[u8]) -> String {
+    data.iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn format_name(format: ImageFormat) -> String {
+    format
+        .name()
+        .map_or_else(|| format!("format {}", format.0), str::to_string)
+}
+
+fn to_codec_format(format: ImageFormat) -> Result<image::ImageFormat, ServiceError> {
+    Ok(match format {
+        ImageFormat::JPEG => image::ImageFormat::Jpeg,
+        ImageFormat::PNG => image::ImageFormat::Png,
+        ImageFormat::WEBP => image::ImageFormat::WebP,
+        ImageFormat::GIF => image::ImageFormat::Gif,
+        ImageFormat::BMP => image::ImageFormat::Bmp,
+        ImageFormat::TIFF => image::ImageFormat::Tiff,
+        other => {
+            return Err(ServiceError::unsupported(
+                format!("format {}", other.0),
+                format!("image format {} is not known to this server", other.0),
+            ))
+        }
+    })
+}
+
+fn from_codec_format(format: image::ImageFormat) -> Option<ImageFormat> {
+    Some(match format {
+        image::ImageFormat::Jpeg => ImageFormat::JPEG,
+        image::ImageFormat::Png => ImageFormat::PNG,
+        image::ImageFormat::WebP => ImageFormat::WEBP,
+        image::ImageFormat::Gif => ImageFormat::GIF,
+        image::ImageFormat::Bmp => ImageFormat::BMP,
+        image::ImageFormat::Tiff => ImageFormat::TIFF,
+        _ => return None,
+    })
+}
+
+/// Encodes `image` as `format`, converting its pixels to what the format can hold
+/// (no alpha in JPEG, 8 bits in JPEG/WebP/GIF/BMP; PNG and TIFF keep 16 bits).
+pub fn encode(
+    image: DynamicImage,
+    format: ImageFormat,
+    quality: u8,
+) -> Result<Image, ServiceError> {
+    let mut out = Vec::with_capacity(image.as_bytes().len() / 4 + 1024);
+    let result = match format {
+        ImageFormat::JPEG => {
+            let image = match image {
+                DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => image,
+                DynamicImage::ImageLuma16(_)
+                | DynamicImage::ImageLumaA8(_)
+                | DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
+                other => DynamicImage::ImageRgb8(other.to_rgb8()),
+            };
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+            image.write_with_encoder(encoder)
+        }
+        ImageFormat::PNG => {
+            let image = match image {
+                DynamicImage::ImageRgb32F(_) => DynamicImage::ImageRgb16(image.to_rgb16()),
+                DynamicImage::ImageRgba32F(_) => DynamicImage::ImageRgba16(image.to_rgba16()),
+                other => other,
+            };
+            image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        }
+        ImageFormat::TIFF => image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Tiff),
+        ImageFormat::WEBP | ImageFormat::GIF | ImageFormat::BMP => {
+            let target = to_codec_format(format)?;
+            let image = if image.color().has_alpha() {
+                DynamicImage::ImageRgba8(image.to_rgba8())
+            } else if format == ImageFormat::BMP && image.color().channel_count() == 1 {
+                DynamicImage::ImageLuma8(image.to_luma8())
+            } else if format == ImageFormat::GIF {
+                DynamicImage::ImageRgba8(image.to_rgba8())
+            } else {
+                DynamicImage::ImageRgb8(image.to_rgb8())
+            };
+            image.write_to(&mut Cursor::new(&mut out), target)
+        }
+        other => {
+            return Err(ServiceError::unsupported(
+                format!("format {}", other.0),
+                format!("cannot encode image format {}", other.0),
+            ))
+        }
+    };
+    result.map_err(|e| {
+        ServiceError::Internal(format!("encoding {} failed: {e}", format_name(format)))
+    })?;
+    Ok(Image::Encoded(EncodedImage {
+        data: Bytes::from(out),
+        format: Some(format),
+    }))
+}
+
+/// Formats the server can encode; input in any other format comes back as PNG by default.
+pub fn can_encode(format: ImageFormat) -> bool {
+    matches!(
+        format,
+        ImageFormat::JPEG
+            | ImageFormat::PNG
+            | ImageFormat::WEBP
+            | ImageFormat::GIF
+            | ImageFormat::BMP
+            | ImageFormat::TIFF
+    )
+}
+
+/// The result as raw pixels, converted to `pixel_format` when given.
+pub fn to_raw(
+    image: DynamicImage,
+    pixel_format: Option<PixelFormat>,
+) -> Result<Image, ServiceError> {
+    let image = match pixel_format {
+        Some(format) => pixels::convert(image, format)?,
+        None => image,
+    };
+    Ok(Image::Raw(pixels::to_raw(image)?))
+}
