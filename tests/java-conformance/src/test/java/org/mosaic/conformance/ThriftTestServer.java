@@ -46,12 +46,28 @@ final class ThriftTestServer implements AutoCloseable {
      * {@code MOSAIC_APACHE_JAVA_SERVER} (target/apache-server), for one protocol and transport.
      */
     static ThriftTestServer startApacheJava(String protocol, String transport) throws IOException {
+        return start(apacheJavaCommand("ApacheThriftTestServer", "--protocol=" + protocol, "--transport=" + transport));
+    }
+
+    /**
+     * Where the build put Apache's Java peers: {@code MOSAIC_APACHE_JAVA_SERVER}
+     * (target/apache-server), with {@code classes/} (Apache-generated ThriftTest, the server,
+     * Apache's TestClient and ApacheThriftTestClient) and {@code lib/} (libthrift 0.17.0 and
+     * what it needs).
+     */
+    static Path apacheJavaHome() {
         String dir = System.getenv("MOSAIC_APACHE_JAVA_SERVER");
-        Path home = dir != null ? Path.of(dir) : Path.of("target/apache-server");
+        return dir != null ? Path.of(dir) : Path.of("target/apache-server");
+    }
+
+    /** A command that runs {@code mainClass} of Apache's Java peers, on their own classpath. */
+    static List<String> apacheJavaCommand(String mainClass, String... args) {
+        Path home = apacheJavaHome();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = home.resolve("classes") + java.io.File.pathSeparator + home.resolve("lib") + "/*";
-        return start(List.of(javaBin, "-cp", classpath, "ApacheThriftTestServer",
-            "--protocol=" + protocol, "--transport=" + transport));
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-cp", classpath, mainClass));
+        command.addAll(List.of(args));
+        return command;
     }
 
     /** Starts {@code command} and reads the port from its first line. */
@@ -71,6 +87,10 @@ final class ThriftTestServer implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     @Override
