@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
+
 from servers import REPO_ROOT, Server, binary_path, start_server
 
 THRIFT_TEST_IDL = REPO_ROOT / "tests" / "conformance" / "idl" / "ThriftTest.thrift"

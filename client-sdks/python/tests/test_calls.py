@@ -8,10 +8,11 @@ from types import SimpleNamespace
 from typing import Literal
 
 import pytest
-from servers import Server
 from thrift.Thrift import TApplicationException
 
 import mosaic_rpc
+
+from servers import Server
 
 
 @pytest.mark.parametrize("protocol", ["binary", "compact"])

@@ -11,11 +11,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+import mosaic_rpc
+
 from conftest import StartServer
 from proxy import Proxy
 from servers import HOST, Server, free_port
-
-import mosaic_rpc
 
 THREADS = 16
 CALLS_PER_THREAD = 200

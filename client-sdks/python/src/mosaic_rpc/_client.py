@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The client: a service's methods as blocking calls over a connection pool.
 
 One call = take a connection, run the generated ``send_x`` then ``recv_x`` on it under one

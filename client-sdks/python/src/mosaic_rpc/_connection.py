@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """One TCP connection to a server, with the generated client stub that speaks over it.
 
 The socket is wrapped in a small transport of our own (not Apache's ``TSocket``) so every

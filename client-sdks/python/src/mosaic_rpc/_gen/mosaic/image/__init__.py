@@ -6,8 +6,10 @@ Images travel either encoded (the bytes of a JPEG, PNG, ... file) or as raw pixe
 transform decodes once, runs its whole pipeline of operations, and encodes once.
 
 Compatibility: operations are a union, so new operations extend the contract without
-breaking old clients; a server that meets an operation it does not know answers
-`common.Unsupported` naming it.
+breaking old clients. A server older than an operation cannot decode it and rejects
+the call with a protocol error (a TApplicationException naming the union); values of
+enums it does not know (formats, filters, ...) get `common.Unsupported` or
+`common.InvalidArgument` naming the field.
 """
 
 __all__ = ["ttypes", "constants", "ImageService"]

@@ -7,8 +7,10 @@ Images travel either encoded (the bytes of a JPEG, PNG, ... file) or as raw pixe
 transform decodes once, runs its whole pipeline of operations, and encodes once.
 
 Compatibility: operations are a union, so new operations extend the contract without
-breaking old clients; a server that meets an operation it does not know answers
-`common.Unsupported` naming it.
+breaking old clients. A server older than an operation cannot decode it and rejects
+the call with a protocol error (a TApplicationException naming the union); values of
+enums it does not know (formats, filters, ...) get `common.Unsupported` or
+`common.InvalidArgument` naming the field.
 """
 
 from __future__ import annotations
@@ -293,7 +295,7 @@ class EdgeMethod(enum.IntEnum):
 
     CANNY = 1
     SOBEL = 2
-    """The gradient magnitude of the Sobel operator, scaled to 0..255."""
+    """The gradient magnitude of the Sobel operator, saturated at 255."""
 
     _VALUES_TO_NAMES: ClassVar[dict[int, str]]
     _NAMES_TO_VALUES: ClassVar[dict[str, int]]
