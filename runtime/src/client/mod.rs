@@ -39,6 +39,7 @@ pub struct ClientBuilder {
     max_connections: usize,
     max_message_size: usize,
     decode_limits: DecodeLimits,
+    retries: u32,
 }
 
 impl ClientBuilder {
@@ -70,6 +71,14 @@ impl ClientBuilder {
     /// connection opens only while every open one has a call in flight. Default: 4.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
+        self
+    }
+
+    /// How many times a call is sent again after a failure that certainly happened before any
+    /// handler saw it (connection refused, server overloaded: [`Error::is_retry_safe`]), with
+    /// a short growing pause between attempts, all within the call's deadline. Default: 2.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
         self
     }
 
@@ -117,6 +126,7 @@ impl Client {
             timeout: None,
             connect_timeout: Duration::from_secs(5),
             max_connections: 4,
+            retries: 2,
             max_message_size: 96 * 1024 * 1024,
             decode_limits: DecodeLimits {
                 max_string_len: 96 * 1024 * 1024,
@@ -140,11 +150,16 @@ impl Client {
         args: &A,
     ) -> Result<R, Error> {
         let work = async {
-            let seqid = self.next_seqid();
-            let message = self.encode(service, method, MessageType::Call, seqid, args)?;
-            let conn = self.connection().await?;
-            let reply = conn.send(message, Expect::Reply(seqid)).await?;
-            self.decode_reply(reply, method, seqid)
+            let mut attempt = 0;
+            loop {
+                match self.call_once(service, method, args).await {
+                    Err(e) if attempt < self.inner.config.retries && e.is_retry_safe() => {
+                        attempt += 1;
+                        tokio::time::sleep(retry_pause(attempt)).await;
+                    }
+                    result => return result,
+                }
+            }
         };
         match self.inner.config.timeout {
             Some(t) => tokio::time::timeout(t, work)
@@ -152,6 +167,19 @@ impl Client {
                 .unwrap_or(Err(Error::Timeout(t))),
             None => work.await,
         }
+    }
+
+    async fn call_once<A: Struct, R: Struct>(
+        &self,
+        service: Option<&str>,
+        method: &str,
+        args: &A,
+    ) -> Result<R, Error> {
+        let seqid = self.next_seqid();
+        let message = self.encode(service, method, MessageType::Call, seqid, args)?;
+        let conn = self.connection().await?;
+        let reply = conn.send(message, Expect::Reply(seqid)).await?;
+        self.decode_reply(reply, method, seqid)
     }
 
     /// Sends a oneway call: returns once the message is written; no reply comes.
@@ -279,6 +307,11 @@ impl Client {
         }
         Ok(conn)
     }
+}
+
+/// The pause before retry number `attempt` (1, 2, ...): 25 ms, doubling, at most 1 s.
+fn retry_pause(attempt: u32) -> Duration {
+    Duration::from_millis(25u64 << attempt.saturating_sub(1).min(5)).min(Duration::from_secs(1))
 }
 
 fn read_reply<R: ProtocolRead, T: Struct>(mut r: R, method: &str, seqid: i32) -> Result<T, Error> {
