@@ -156,6 +156,8 @@ class Client:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are not service methods (those are instance attributes).
+        if name.startswith("_"):  # e.g. `_spec` before __init__ set it: no recursion
+            raise AttributeError(name)
         raise AttributeError(
             f"service {self._spec.name} has no method {name!r} "
             f"(it has: {', '.join(sorted(self._spec.methods))})"
