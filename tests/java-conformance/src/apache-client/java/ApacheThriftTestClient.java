@@ -49,8 +49,8 @@ import org.apache.thrift.transport.layered.TFramedTransport;
  *
  * <pre>java ApacheThriftTestClient --port=N --protocol=binary|compact|multi|multic --transport=buffered|framed</pre>
  *
- * Prints one line per check ({@code ok NAME} or {@code FAIL NAME: why}); exits 0 when every
- * check passed, 1 when one failed, 2 on bad arguments.
+ * Prints the libthrift version it runs on, then one line per check ({@code ok NAME} or
+ * {@code FAIL NAME: why}); exits 0 when every check passed, 1 when one failed, 2 on bad arguments.
  */
 public final class ApacheThriftTestClient {
     private final int port;
@@ -88,6 +88,7 @@ public final class ApacheThriftTestClient {
             System.err.println("usage: ApacheThriftTestClient --port=N --protocol=binary|compact|multi|multic --transport=buffered|framed");
             System.exit(2);
         }
+        System.out.println("libthrift " + TBase.class.getPackage().getImplementationVersion());
         ApacheThriftTestClient run = new ApacheThriftTestClient(port, protocol, transport);
         run.all();
         System.out.println(run.passed + " passed, " + run.failures + " failed");
@@ -164,10 +165,10 @@ public final class ApacheThriftTestClient {
         final TTransport transport;
         final TProtocol protocol;
 
-        Connection(boolean strictBinary) throws TException {
-            socket = new TSocket(new TConfiguration(), "127.0.0.1", port, 30_000);
+        Connection(boolean strictBinary, TConfiguration config) throws TException {
+            socket = new TSocket(config, "127.0.0.1", port, 30_000);
             socket.open();
-            transport = framed ? new TFramedTransport(socket) : socket;
+            transport = framed ? new TFramedTransport(socket, config.getMaxFrameSize()) : socket;
             protocol = compact ? new TCompactProtocol(transport) : new TBinaryProtocol(transport, strictBinary, strictBinary);
         }
 
@@ -191,7 +192,7 @@ public final class ApacheThriftTestClient {
     }
 
     Connection connect() throws TException {
-        return new Connection(true);
+        return new Connection(true, new TConfiguration());
     }
 
     // ---- the run ----------------------------------------------------------------------
@@ -218,6 +219,16 @@ public final class ApacheThriftTestClient {
         try (Connection connection = connect()) {
             largeValues(connection.thriftTest());
         }
+        check("testBinary, 20 MiB (beyond libthrift's default 16 MB frames), then a small call", () -> {
+            // libthrift's defaults stop at 16,384,000-byte frames; Mosaic's server takes 96 MiB.
+            TConfiguration large = new TConfiguration(64 << 20, 64 << 20, TConfiguration.DEFAULT_RECURSION_DEPTH);
+            try (Connection connection = new Connection(true, large)) {
+                ThriftTest.Client client = connection.thriftTest();
+                byte[] sent = pattern(20 << 20, 11);
+                expect(Arrays.equals(sent, bytes(client.testBinary(ByteBuffer.wrap(sent)))), "echoed byte for byte");
+                expectEquals(-1, client.testI32(-1), "testI32 after it");
+            }
+        });
         try (Connection connection = connect()) {
             unknownMethods(connection);
         }
@@ -228,7 +239,7 @@ public final class ApacheThriftTestClient {
         }
         if (!compact) {
             check("non-strict binary (no version in the header): calls, exceptions, oneway", () -> {
-                try (Connection connection = new Connection(false)) {
+                try (Connection connection = new Connection(false, new TConfiguration())) {
                     ThriftTest.Client client = connection.thriftTest();
                     expectEquals("non-strict", client.testString("non-strict"), "testString");
                     expectEquals(xtruct("Zero", 1, -3, -5), client.testStruct(xtruct("Zero", 1, -3, -5)), "testStruct");

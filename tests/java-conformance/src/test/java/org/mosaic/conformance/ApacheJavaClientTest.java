@@ -102,10 +102,14 @@ class ApacheJavaClientTest {
         Run run = run(logName("ApacheThriftTestClient", wire), "ApacheThriftTestClient",
             "--port=" + server.port(), "--protocol=" + apacheProtocol(wire), "--transport=" + wire.transport());
         assertEquals(0, run.exit(), run::output);
+        String libthrift = System.getenv("MOSAIC_APACHE_LIBTHRIFT_VERSION");
+        if (libthrift != null) {
+            assertTrue(run.output().contains("libthrift " + libthrift + "\n"), () -> "runs on libthrift " + libthrift + ":\n" + run.output());
+        }
         Matcher summary = SUMMARY.matcher(run.output());
         assertTrue(summary.find(), run::output);
-        // Every wire runs the 33 checks common to all; multiplexed, framed and binary wires add theirs.
-        int expected = 33 + (wire.multiplexed() ? 4 : 0) + (wire.transport().equals("framed") ? 2 : 0)
+        // Every wire runs the 34 checks common to all; multiplexed, framed and binary wires add theirs.
+        int expected = 34 + (wire.multiplexed() ? 4 : 0) + (wire.transport().equals("framed") ? 2 : 0)
             + (wire.protocol().equals("binary") ? 1 : 0);
         assertEquals(expected, Integer.parseInt(summary.group(1)), () -> "checks that ran:\n" + run.output());
         assertTrue(server.isAlive(), "Mosaic's server is still running");
