@@ -2,7 +2,6 @@
 
 use bytes::Bytes;
 use image::{DynamicImage, GrayImage, Luma};
-use imageproc::region_labelling::{connected_components, Connectivity as Conn};
 
 use crate::error::ServiceError;
 use crate::idl::image::{
@@ -135,8 +134,8 @@ pub fn segment(
     });
     ops::validate_threshold(&threshold).map_err(|e| e.within("options.threshold"))?;
     let connectivity = match options.connectivity.unwrap_or(Connectivity::EIGHT) {
-        Connectivity::FOUR => Conn::Four,
-        Connectivity::EIGHT => Conn::Eight,
+        Connectivity::FOUR => false,
+        Connectivity::EIGHT => true,
         other => {
             return Err(ServiceError::invalid_argument(
                 "options.connectivity",
@@ -146,53 +145,35 @@ pub fn segment(
     };
     let min_area = options.min_area.unwrap_or(1).max(1);
     let binary = ops::threshold_gray(&image.to_luma8(), &threshold);
-    let labels = connected_components(&binary, connectivity, Luma([0u8]));
-    let (w, h) = labels.dimensions();
-
-    // One pass of accumulators per raw label: area, bbox and coordinate sums.
-    let count = labels.as_raw().iter().copied().max().unwrap_or(0) as usize;
-    let mut acc = vec![(0i64, u32::MAX, u32::MAX, 0u32, 0u32, 0f64, 0f64); count + 1];
-    for (x, y, px) in labels.enumerate_pixels() {
-        let l = px.0[0] as usize;
-        if l == 0 {
-            continue;
-        }
-        let a = &mut acc[l];
-        a.0 += 1;
-        a.1 = a.1.min(x);
-        a.2 = a.2.min(y);
-        a.3 = a.3.max(x);
-        a.4 = a.4.max(y);
-        a.5 += f64::from(x);
-        a.6 += f64::from(y);
-    }
+    let (w, h) = binary.dimensions();
+    let (labels, acc) = label_components(&binary, connectivity);
     // Regions under min_area are dropped; the rest are renumbered 1, 2, ... in label order.
-    let mut renumber = vec![0u32; count + 1];
+    let mut renumber = vec![0u32; acc.len()];
     let mut regions = Vec::new();
     for (l, a) in acc.iter().enumerate().skip(1) {
-        if a.0 < min_area {
+        if a.area < min_area {
             continue;
         }
         let label = regions.len() as u32 + 1;
         renumber[l] = label;
         regions.push(Region {
             label: label as i32,
-            area: a.0,
+            area: a.area,
             bbox: Rect {
-                x: a.1 as i32,
-                y: a.2 as i32,
-                width: (a.3 - a.1 + 1) as i32,
-                height: (a.4 - a.2 + 1) as i32,
+                x: a.min.0 as i32,
+                y: a.min.1 as i32,
+                width: (a.max.0 - a.min.0 + 1) as i32,
+                height: (a.max.1 - a.min.1 + 1) as i32,
             },
             centroid: Point {
-                x: a.5 / a.0 as f64,
-                y: a.6 / a.0 as f64,
+                x: a.sum.0 / a.area as f64,
+                y: a.sum.1 / a.area as f64,
             },
         });
     }
     let labels = options.label_image.unwrap_or(false).then(|| {
-        let mut bytes = Vec::with_capacity(labels.as_raw().len() * 4);
-        for &l in labels.as_raw() {
+        let mut bytes = Vec::with_capacity(labels.len() * 4);
+        for &l in &labels {
             bytes.extend_from_slice(&renumber[l as usize].to_le_bytes());
         }
         LabelImage {
@@ -202,6 +183,74 @@ pub fn segment(
         }
     });
     Ok(Segmentation { regions, labels })
+}
+
+/// Area, bounding box (min x, min y, max x, max y) and coordinate sums of one component.
+#[derive(Clone, Copy)]
+struct Component {
+    area: i64,
+    min: (u32, u32),
+    max: (u32, u32),
+    sum: (f64, f64),
+}
+
+/// Labels the foreground (non-zero) pixels' connected components 1, 2, ... in raster order of
+/// their first pixel, by flood fill with an explicit stack (no recursion, linear time).
+/// Returns the label of every pixel (0 for background) and each label's measurements
+/// (index 0 unused).
+fn label_components(binary: &GrayImage, eight: bool) -> (Vec<u32>, Vec<Component>) {
+    let (w, h) = binary.dimensions();
+    let pixels = binary.as_raw();
+    let mut labels = vec![0u32; pixels.len()];
+    let empty = Component {
+        area: 0,
+        min: (u32::MAX, u32::MAX),
+        max: (0, 0),
+        sum: (0.0, 0.0),
+    };
+    let mut components = vec![empty];
+    let mut stack = Vec::new();
+    for start in 0..pixels.len() {
+        if pixels[start] == 0 || labels[start] != 0 {
+            continue;
+        }
+        let label = components.len() as u32;
+        let mut c = empty;
+        labels[start] = label;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = ((i % w as usize) as u32, (i / w as usize) as u32);
+            c.area += 1;
+            c.min = (c.min.0.min(x), c.min.1.min(y));
+            c.max = (c.max.0.max(x), c.max.1.max(y));
+            c.sum = (c.sum.0 + f64::from(x), c.sum.1 + f64::from(y));
+            for (dx, dy) in [
+                (-1i64, 0i64),
+                (1, 0),
+                (0, -1),
+                (0, 1),
+                (-1, -1),
+                (1, -1),
+                (-1, 1),
+                (1, 1),
+            ]
+            .into_iter()
+            .take(if eight { 8 } else { 4 })
+            {
+                let (nx, ny) = (i64::from(x) + dx, i64::from(y) + dy);
+                if nx < 0 || ny < 0 || nx >= i64::from(w) || ny >= i64::from(h) {
+                    continue;
+                }
+                let j = ny as usize * w as usize + nx as usize;
+                if pixels[j] != 0 && labels[j] == 0 {
+                    labels[j] = label;
+                    stack.push(j);
+                }
+            }
+        }
+        components.push(c);
+    }
+    (labels, components)
 }
 
 /// FAST corners and a HOG descriptor, as asked.
@@ -295,4 +344,63 @@ fn hog(gray: &GrayImage, h: &HogOptions) -> Result<Vec<f64>, ServiceError> {
     imageproc::hog::hog(&window, options)
         .map(|v| v.into_iter().map(f64::from).collect())
         .map_err(|e| ServiceError::invalid_argument(field("cell_size"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idl::image::{FastOptions, PixelFormat, RawImage};
+    use crate::image::{pixels, ImageLimits};
+
+    /// Pixels for tests: a byte pattern, or finite floats for the f32 layouts.
+    fn test_pixels(count: usize, bpp: usize, float: bool, step: usize) -> Vec<u8> {
+        if float {
+            (0..count * bpp / 4)
+                .flat_map(|i| ((i * step % 101) as f32 / 100.0).to_le_bytes())
+                .collect()
+        } else {
+            (0..count * bpp).map(|i| (i * step) as u8).collect()
+        }
+    }
+
+    #[test]
+    fn analysis_of_tiny_images_of_every_layout_answers_without_panicking() {
+        for format in 1..=10 {
+            for (w, h) in [(1, 1), (2, 7), (8, 8)] {
+                let bpp = pixels::bytes_per_pixel(PixelFormat(format)).unwrap();
+                let raw = RawImage {
+                    width: w,
+                    height: h,
+                    pixel_format: PixelFormat(format),
+                    pixels: Bytes::from(test_pixels((w * h) as usize, bpp, format >= 9, 53)),
+                };
+                let image = pixels::from_raw(&raw, &ImageLimits::default()).unwrap();
+                for bins in [0, 1, 3, 65536] {
+                    let hist = histogram(&image, bins).unwrap();
+                    let total: i64 = hist.channels[0].counts.iter().sum();
+                    assert_eq!(total, i64::from(w * h));
+                }
+                let stats = stats(&image);
+                assert!(stats
+                    .channels
+                    .iter()
+                    .all(|c| c.min <= c.mean && c.mean <= c.max));
+                let seg = segment(
+                    &image,
+                    &SegmentOptions {
+                        label_image: Some(true),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                assert_eq!(seg.labels.unwrap().labels.len(), (w * h * 4) as usize);
+                let options = FeatureOptions {
+                    fast: Some(FastOptions::default()),
+                    hog: Some(HogOptions::default()),
+                };
+                let features = features(&image, &options).unwrap();
+                assert_eq!(features.hog.map(|h| h.is_empty()), Some(false));
+            }
+        }
+    }
 }

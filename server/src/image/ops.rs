@@ -623,14 +623,210 @@ fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
     let unit = |v: f32| ((v - low) / width).clamp(0.0, 1.0);
     let (iw, ih) = (image.width(), image.height());
     if w.output.unwrap_or(PixelFormat::GRAY8) == PixelFormat::GRAY16 {
-        let data = gray.into_iter().map(|v| u16::from_unit(unit(v))).collect();
-        DynamicImage::ImageLuma16(
-            image::ImageBuffer::from_raw(iw, ih, data).expect("sized from the image"),
-        )
+        DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(iw, ih, |x, y| {
+            Luma([u16::from_unit(unit(gray[(y * iw + x) as usize]))])
+        }))
     } else {
-        let data = gray.into_iter().map(|v| u8::from_unit(unit(v))).collect();
-        DynamicImage::ImageLuma8(
-            image::ImageBuffer::from_raw(iw, ih, data).expect("sized from the image"),
-        )
+        DynamicImage::ImageLuma8(image::ImageBuffer::from_fn(iw, ih, |x, y| {
+            Luma([u8::from_unit(unit(gray[(y * iw + x) as usize]))])
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idl::image::*;
+
+    /// Every op with its defaults or typical values, and some at the edges of their ranges.
+    fn every_op() -> Vec<Op> {
+        let mut ops = vec![
+            Op::Resize(Resize {
+                width: 3,
+                height: 0,
+                mode: None,
+                filter: None,
+            }),
+            Op::Resize(Resize {
+                width: 1,
+                height: 1,
+                mode: Some(ResizeMode::FILL),
+                filter: Some(Filter::NEAREST),
+            }),
+            Op::Resize(Resize {
+                width: 7,
+                height: 2,
+                mode: Some(ResizeMode::EXACT),
+                filter: Some(Filter::BICUBIC),
+            }),
+            Op::Thumbnail(Thumbnail {
+                max_width: 1,
+                max_height: 1,
+            }),
+            Op::Crop(Crop {
+                x: 0,
+                y: 0,
+                width: 1,
+                height: 1,
+            }),
+            Op::Rotate(Rotate {
+                degrees: 17.0,
+                ..Default::default()
+            }),
+            Op::Rotate(Rotate {
+                degrees: -90.0,
+                ..Default::default()
+            }),
+            Op::Rotate(Rotate {
+                degrees: 1e9,
+                expand: Some(false),
+                ..Default::default()
+            }),
+            Op::Flip(Flip {
+                axis: FlipAxis::VERTICAL,
+            }),
+            Op::AutoOrient(AutoOrient {}),
+            Op::Blur(Blur { sigma: 250.0 }),
+            Op::Sharpen(Sharpen::default()),
+            Op::Adjust(Adjust {
+                brightness: Some(1.0),
+                contrast: Some(0.0),
+                gamma: Some(0.01),
+            }),
+            Op::Grayscale(Grayscale {}),
+            Op::Invert(Invert {}),
+            Op::Equalize(Equalize {}),
+            Op::WindowLevel(WindowLevel {
+                center: 0.0,
+                width: 1e-9,
+                output: Some(PixelFormat::GRAY16),
+            }),
+        ];
+        for method in [
+            ThresholdMethod::FIXED,
+            ThresholdMethod::OTSU,
+            ThresholdMethod::ADAPTIVE,
+        ] {
+            ops.push(Op::Threshold(Threshold {
+                method: Some(method),
+                block_radius: Some(1000),
+                ..Default::default()
+            }));
+        }
+        for method in [EdgeMethod::CANNY, EdgeMethod::SOBEL] {
+            ops.push(Op::Edges(Edges {
+                method: Some(method),
+                ..Default::default()
+            }));
+        }
+        for op in [
+            MorphologyOp::ERODE,
+            MorphologyOp::DILATE,
+            MorphologyOp::OPEN,
+            MorphologyOp::CLOSE,
+        ] {
+            ops.push(Op::Morphology(Morphology {
+                op,
+                radius: Some(255),
+            }));
+        }
+        for to in 1..=10 {
+            ops.push(Op::Convert(Convert {
+                to: PixelFormat(to),
+            }));
+        }
+        ops
+    }
+
+    /// Pixels for tests: a byte pattern, or finite floats for the f32 layouts.
+    fn test_pixels(count: usize, bpp: usize, float: bool, step: usize) -> Vec<u8> {
+        if float {
+            (0..count * bpp / 4)
+                .flat_map(|i| ((i * step % 101) as f32 / 100.0).to_le_bytes())
+                .collect()
+        } else {
+            (0..count * bpp).map(|i| (i * step) as u8).collect()
+        }
+    }
+
+    #[test]
+    fn every_op_on_tiny_images_of_every_layout_answers_without_panicking() {
+        let limits = ImageLimits::default();
+        for format in 1..=10 {
+            for (w, h) in [(1, 1), (1, 5), (3, 2), (9, 9)] {
+                let bpp = pixels::bytes_per_pixel(PixelFormat(format)).unwrap();
+                let raw = RawImage {
+                    width: w,
+                    height: h,
+                    pixel_format: PixelFormat(format),
+                    pixels: bytes::Bytes::from(test_pixels((w * h) as usize, bpp, format >= 9, 37)),
+                };
+                let image = pixels::from_raw(&raw, &limits).unwrap();
+                for op in every_op() {
+                    validate(std::slice::from_ref(&op)).unwrap();
+                    // Errors are fine (a crop may not fit); panics are not.
+                    let _ = run(image.clone(), Some(Orientation::Rotate90), &[op], &limits);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_named() {
+        let cases = [
+            (Op::Blur(Blur { sigma: 0.0 }), "ops[0].blur.sigma"),
+            (Op::Blur(Blur { sigma: f64::NAN }), "ops[0].blur.sigma"),
+            (
+                Op::Rotate(Rotate {
+                    degrees: f64::INFINITY,
+                    ..Default::default()
+                }),
+                "ops[0].rotate.degrees",
+            ),
+            (
+                Op::Morphology(Morphology {
+                    op: MorphologyOp::ERODE,
+                    radius: Some(0),
+                }),
+                "ops[0].morphology.radius",
+            ),
+            (
+                Op::Threshold(Threshold {
+                    method: Some(ThresholdMethod::FIXED),
+                    value: Some(300),
+                    ..Default::default()
+                }),
+                "ops[0].threshold.value",
+            ),
+            (
+                Op::Edges(Edges {
+                    low: Some(10.0),
+                    high: Some(5.0),
+                    ..Default::default()
+                }),
+                "ops[0].edges.high",
+            ),
+            (
+                Op::Convert(Convert {
+                    to: PixelFormat(99),
+                }),
+                "ops[0].convert.to",
+            ),
+            (
+                Op::Resize(Resize {
+                    width: 1,
+                    height: 1,
+                    mode: Some(ResizeMode(9)),
+                    filter: None,
+                }),
+                "ops[0].resize.mode",
+            ),
+        ];
+        for (op, field) in cases {
+            match validate(&[op]) {
+                Err(ServiceError::InvalidArgument { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 }

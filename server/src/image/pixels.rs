@@ -84,6 +84,18 @@ pub fn from_raw(raw: &RawImage, limits: &ImageLimits) -> Result<DynamicImage, Se
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect()
     };
+    if matches!(raw.pixel_format, PixelFormat::RGB32F | PixelFormat::RGBA32F) {
+        // NaN and infinity poison every later computation (means, comparisons, resizing).
+        let bad = bytes
+            .chunks_exact(4)
+            .position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite());
+        if let Some(i) = bad {
+            return Err(ServiceError::InvalidImage(format!(
+                "sample {i} of the {} image is not a finite number",
+                name(raw.pixel_format)
+            )));
+        }
+    }
     let f32s = || -> Vec<f32> {
         bytes
             .chunks_exact(4)
