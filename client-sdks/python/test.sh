@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks and tests the Python client SDK: ruff (lint and format), mypy --strict, pytest.
 #
-# Uses the repository's .venv (scripts/setup makes it), which also needs numpy and Pillow
-# (requirements-test.txt). The tests run real servers: thrift-test-server and `mosaic` from
+# Uses the repository's .venv (scripts/setup makes it, with numpy and Pillow for the image
+# conversions). The tests run real servers: thrift-test-server and `mosaic` from
 # $CARGO_TARGET_DIR/debug (default target/debug), or $MOSAIC_THRIFT_TEST_SERVER and
 # $MOSAIC_BIN. Arguments go to pytest (e.g. -k pool, -m "not slow").
 set -euo pipefail
@@ -16,8 +16,8 @@ if [[ ! -x "$bin/python" ]]; then
 fi
 
 if ! "$bin/python" -c "import numpy, PIL" 2>/dev/null; then
-    echo "test.sh: numpy and Pillow are missing from .venv:" \
-        ".venv/bin/pip install -r client-sdks/python/requirements-test.txt" >&2
+    echo "test.sh: numpy and Pillow are missing from .venv: run scripts/setup" \
+        "(tests/python/requirements.txt pins them)" >&2
     exit 1
 fi
 

@@ -14,7 +14,7 @@ import struct
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from thrift.protocol.TProtocol import TProtocolException
 from thrift.Thrift import TApplicationException, TException
@@ -22,6 +22,7 @@ from thrift.transport.TTransport import TTransportException
 
 from ._connection import Connection, ConnectionOptions, open_connection
 from ._errors import ClosedError, ConnectError, ProtocolError, RemoteError, Timeout, TransportError
+from ._gen.mosaic.common.ttypes import Overloaded
 from ._pool import ConnectionPool, PoolStats
 from ._resolve import Resolver
 from ._services import Method, ServiceSpec
@@ -34,6 +35,8 @@ _BACKOFF_MAX = 1.0
 _FATAL_APPLICATION_ERRORS = frozenset(
     {TApplicationException.PROTOCOL_ERROR, TApplicationException.INVALID_PROTOCOL}
 )
+# Mosaic's TApplicationException type for "at capacity, the call was not started".
+_OVERLOADED = 100
 _APPLICATION_ERROR_NAMES = {
     value: name
     for name, value in vars(TApplicationException).items()
@@ -42,12 +45,29 @@ _APPLICATION_ERROR_NAMES = {
 
 
 class _Failed(Exception):
-    """An attempt failed with ERROR; ``sent`` says whether the request may have arrived."""
+    """An attempt failed with ERROR (raised as is if it is not tried again).
 
-    def __init__(self, error: TransportError, sent: bool) -> None:
+    ``sent``: the request may have reached a handler, so only an idempotent call may be
+    retried. ``wait``: the least pause before retrying that the server asked for.
+    """
+
+    def __init__(self, error: Exception, sent: bool, wait: float = 0.0) -> None:
         super().__init__(str(error))
         self.error = error
         self.sent = sent
+        self.wait = wait
+
+
+def _overloaded_wait(error: Exception) -> float | None:
+    """For Mosaic's ``common.Overloaded`` (the server did not start the work, so a retry is
+    safe), the pause it asks for in seconds; None for any other exception. Matched by name
+    and field as well as by class, so stubs of ``common.thrift`` generated elsewhere count."""
+    if not isinstance(error, Overloaded) and not (
+        type(error).__name__ == "Overloaded" and hasattr(error, "retry_after_ms")
+    ):
+        return None
+    retry_after_ms = getattr(error, "retry_after_ms", None)
+    return max(0, retry_after_ms) / 1000 if isinstance(retry_after_ms, int) else 0.0
 
 
 def _backoff(retry: int) -> float:
@@ -201,19 +221,24 @@ class Client:
         while True:
             try:
                 return self._attempt(method, args, kwargs, deadline, budget)
-            except _Failed as failed:
-                may_retry = retry < self._retries and (idempotent or not failed.sent)
-                pause = _backoff(retry)
-                if not may_retry or time.monotonic() + pause >= deadline:
-                    raise self._final(failed.error, retry + 1) from failed.error.__cause__
-                time.sleep(pause)
-                retry += 1
+            except _Failed as caught:
+                failed = caught
+            # Out of the except block, so what is raised is not chained to _Failed.
+            may_retry = retry < self._retries and (idempotent or not failed.sent)
+            pause = max(_backoff(retry), failed.wait)
+            if not may_retry or time.monotonic() + pause >= deadline:
+                self._raise_final(failed.error, retry + 1)
+            time.sleep(pause)
+            retry += 1
 
     @staticmethod
-    def _final(error: TransportError, attempts: int) -> TransportError:
-        if attempts == 1:
-            return error
-        return type(error)(f"{error} (after {attempts} attempts)", error.address)
+    def _raise_final(error: Exception, attempts: int) -> NoReturn:
+        if attempts == 1 or not isinstance(error, TransportError):
+            raise error
+        # Same class and address, with the count of attempts; the first cause kept.
+        raise type(error)(f"{error} (after {attempts} attempts)", error.address) from (
+            error.__cause__
+        )
 
     def _attempt(
         self,
@@ -261,12 +286,21 @@ class Client:
             except TApplicationException as err:
                 reusable = err.type not in _FATAL_APPLICATION_ERRORS
                 type_name = _APPLICATION_ERROR_NAMES.get(err.type, "UNKNOWN")
-                raise RemoteError(err.type, type_name, err.message or "", method.name) from err
+                if err.type == _OVERLOADED:
+                    type_name = "OVERLOADED"
+                remote = RemoteError(err.type, type_name, err.message or "", method.name)
+                remote.__cause__ = err
+                if err.type == _OVERLOADED:  # refused before any handler ran: safe to retry
+                    raise _Failed(remote, sent=False) from err
+                raise remote from err
             except TProtocolException as err:
                 raise ProtocolError(f"{where}: bad reply: {err}") from err
-            except TException:
+            except TException as err:
                 # Declared by the IDL: the reply was read whole, the connection is fine.
                 reusable = True
+                wait = _overloaded_wait(err)
+                if wait is not None:
+                    raise _Failed(err, sent=False, wait=wait) from None
                 raise
             except (ValueError, TypeError, OverflowError, struct.error) as err:
                 raise ProtocolError(f"{where}: bad reply: {err!r}") from err
