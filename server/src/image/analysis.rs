@@ -1,7 +1,7 @@
 //! Measurements of an image: histograms, statistics, connected components, features.
 
 use bytes::Bytes;
-use image::{DynamicImage, GrayImage, Luma};
+use image::{DynamicImage, GrayImage};
 
 use crate::error::ServiceError;
 use crate::idl::image::{
