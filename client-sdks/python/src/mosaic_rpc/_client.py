@@ -4,7 +4,8 @@
 One call = take a connection, run the generated ``send_x`` then ``recv_x`` on it under one
 deadline, give the connection back (or close it if anything went wrong). Splitting send from
 receive is what tells a safe retry from an unsafe one: a call that failed before its request
-was fully written cannot have run on the server; one that failed later may have.
+was fully written cannot have run on the server; one that failed later may have. A server
+that answers "overloaded" also says it did not start the call, so that is retried as well.
 """
 
 from __future__ import annotations

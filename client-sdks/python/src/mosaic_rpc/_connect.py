@@ -72,8 +72,9 @@ def connect(
       ``client.method(..., timeout=s)``.
     * ``connect_timeout``: the limit on opening one connection.
     * ``retries``: how many more times a call is tried after a failure that left the
-      request unsent (connection refused, a pooled connection found closed); failures after
-      the request went out are retried only for ``client.method(..., idempotent=True)``.
+      request unsent (connection refused, a pooled connection found closed) or unstarted
+      (the server is overloaded); failures after the request went out are retried only for
+      ``client.method(..., idempotent=True)``. Retries stay within the call's deadline.
     * ``pool_size``: the most connections open at once; more concurrent calls wait for one.
     * ``protocol``, ``transport``: what the server speaks (Mosaic's servers speak all four).
     * ``multiplexed_name``: the service name for a ``TMultiplexedProtocol`` server.
