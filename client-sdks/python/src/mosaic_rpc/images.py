@@ -107,7 +107,7 @@ def to_image(obj: ImageLike) -> Image:
     * ``bytes``, ``bytearray``, ``memoryview``: the bytes of an image file, encoded;
     * a numpy array, raw: ``HxW`` ``uint8``/``uint16`` is GRAY8/GRAY16, ``HxWx2`` GRAYA8/16,
       ``HxWx3`` RGB8/RGB16/RGB32F and ``HxWx4`` RGBA8/RGBA16/RGBA32F for ``uint8``, ``uint16``
-      and ``float32`` samples (in any byte order and memory layout; copied once);
+      and ``float32`` samples (any byte order or strides; the pixels are copied into the request);
     * a ``PIL.Image.Image``, raw: modes L, LA, RGB, RGBA and I;16 as they are; 1 as L,
       P and PA as RGB or RGBA, CMYK, YCbCr, LAB and HSV as RGB;
     * an `Image` (returned as is), `EncodedImage` or `RawImage` (wrapped).
@@ -137,7 +137,6 @@ def to_image(obj: ImageLike) -> Image:
 
 
 def _array_to_raw(array: Any) -> RawImage:
-    np = _numpy()
     if array.ndim == 2:
         channels = 1
     elif array.ndim == 3 and array.shape[2] in (1, 2, 3, 4):
@@ -154,7 +153,7 @@ def _array_to_raw(array: Any) -> RawImage:
             "uint16 (1 to 4 channels) or float32 (3 or 4 channels)"
         )
     wire = array.astype(_LAYOUT[pixel_format][1], copy=False)  # little-endian samples
-    pixels = np.ascontiguousarray(wire).tobytes()
+    pixels = wire.tobytes(order="C")  # packed rows, whatever the strides
     return RawImage(
         width=int(array.shape[1]),
         height=int(array.shape[0]),
