@@ -49,6 +49,8 @@ def test_the_generated_client_class_works_as_the_service(
     with mosaic_rpc.connect(thrift_test.ThriftTest.Client, thrift_server.address) as client:
         assert client.testString("by class") == "by class"
         assert client.call("testI64", 1 << 40) == 1 << 40
+    with mosaic_rpc.connect(thrift_test.ThriftTest.Iface, thrift_server.address) as client:
+        assert client.testString("by Iface") == "by Iface"
 
 
 def test_multiplexed_service(thrift_test: SimpleNamespace, thrift_server: Server) -> None:

@@ -21,6 +21,7 @@ import mosaic_rpc
 from mosaic_rpc import images
 from mosaic_rpc.image import (
     Encode,
+    ErrorKind,
     ImageFormat,
     InvalidArgument,
     InvalidImage,
@@ -113,6 +114,19 @@ def test_transform_numpy_in_numpy_out(client: mosaic_rpc.ImageClient) -> None:
     assert out.raw is not None and out.raw.pixel_format == PixelFormat.GRAY16
     result = images.to_numpy(out)
     assert result.shape == (15, 20) and result.dtype == np.dtype("<u2")
+
+
+def test_batch_and_analysis(client: mosaic_rpc.ImageClient) -> None:
+    good = images.to_image(_encoded("PNG"))
+    bad = images.to_image(b"not an image")
+    thumb = Op(resize=Resize(width=8, height=6, mode=ResizeMode.EXACT))
+    items = client.transform_batch([good, bad], [thumb], Output(raw=Raw()))
+    assert len(items) == 2
+    assert items[0].image is not None and images.to_numpy(items[0].image).shape == (6, 8, 3)
+    assert items[1].error is not None and items[1].error.kind == ErrorKind.INVALID_IMAGE
+    channels = client.histogram(good, 16).channels or []
+    assert [channel.channel for channel in channels] == ["r", "g", "b"]
+    assert all(sum(channel.counts or []) == 64 * 48 for channel in channels)
 
 
 def test_declared_errors_are_the_generated_classes(client: mosaic_rpc.ImageClient) -> None:
