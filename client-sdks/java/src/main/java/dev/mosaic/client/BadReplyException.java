@@ -1,0 +1,14 @@
+package dev.mosaic.client;
+
+/**
+ * The server's reply could not be decoded. Often the client and the server disagree on the
+ * {@link Protocol} or {@link Framing}; Mosaic's own servers detect both per connection.
+ */
+public class BadReplyException extends MosaicException {
+    private static final long serialVersionUID = 1L;
+
+    /** An undecodable reply, as {@code cause} found. */
+    public BadReplyException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
