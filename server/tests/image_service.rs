@@ -65,7 +65,10 @@ async fn health_answers_with_the_service_name() {
     client.ping().await.unwrap();
     let status = client.status().await.unwrap();
     assert_eq!(status.name, "image");
-    assert_eq!(status.in_flight, 0);
+    // The status call itself is the one in flight; the ping was served.
+    assert_eq!((status.in_flight, status.served), (1, 1));
+    let again = client.status().await.unwrap();
+    assert_eq!((again.in_flight, again.served), (1, 2));
 }
 
 #[tokio::test]

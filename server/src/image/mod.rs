@@ -136,10 +136,13 @@ fn decode_for_analysis(
 
 impl Health for ImageHandler {
     async fn ping(&self) -> Result<(), mosaic_runtime::Error> {
+        let _call = self.status.enter();
         Ok(())
     }
 
     async fn status(&self) -> Result<ServerStatus, mosaic_runtime::Error> {
+        // The snapshot counts this call as in flight, not yet as served.
+        let _call = self.status.enter();
         Ok(self.status.snapshot())
     }
 }
