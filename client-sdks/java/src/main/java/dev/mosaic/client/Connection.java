@@ -76,6 +76,11 @@ final class Connection implements AutoCloseable {
         socket.getSocket().setSoTimeout(millis);
     }
 
+    /** The TCP socket under the protocol stack. */
+    java.net.Socket socket() {
+        return socket.getSocket();
+    }
+
     boolean isOpen() {
         return channel.isOpen() && socket.isOpen();
     }

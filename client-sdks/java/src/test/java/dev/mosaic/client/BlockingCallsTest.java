@@ -114,6 +114,20 @@ class BlockingCallsTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}/{1}")
+    @MethodSource("wires")
+    void messagesLargerThanLibthriftsDefaultFrame(Protocol protocol, Framing framing) throws Exception {
+        try (MosaicClient client = builder(server.address()).protocol(protocol).framing(framing).build()) {
+            ThriftTest.Iface test = client.service(ThriftTest.Iface.class, ThriftTest.Client::new);
+            byte[] bytes = new byte[20 * 1024 * 1024];
+            for (int i = 0; i < bytes.length; i += 4096) {
+                bytes[i] = (byte) (i >>> 12);
+            }
+            ByteBuffer echoed = test.testBinary(ByteBuffer.wrap(bytes));
+            assertEquals(ByteBuffer.wrap(bytes), echoed);
+        }
+    }
+
     @Test
     void declaredExceptionsReachTheCallerUnchanged() throws Exception {
         try (MosaicClient client = builder(server.address()).build()) {

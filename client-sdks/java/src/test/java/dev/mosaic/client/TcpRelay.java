@@ -17,13 +17,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
+    private final boolean forwardHalfClose;
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger maxOpen = new AtomicInteger();
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
 
     TcpRelay(int targetPort) throws IOException {
+        this(targetPort, true);
+    }
+
+    /**
+     * A relay to {@code targetPort}. Without {@code forwardHalfClose}, a client that shuts down
+     * its sending side is not passed on: the server keeps its connection open and silent, as
+     * some proxies do.
+     */
+    TcpRelay(int targetPort, boolean forwardHalfClose) throws IOException {
         this.targetPort = targetPort;
+        this.forwardHalfClose = forwardHalfClose;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         daemon(this::acceptLoop, "relay-accept");
     }
@@ -74,13 +85,13 @@ final class TcpRelay implements AutoCloseable {
                     sockets.remove(server);
                 }
             };
-            daemon(() -> pump(client, server, done), "relay-up");
-            daemon(() -> pump(server, client, done), "relay-down");
+            daemon(() -> pump(client, server, forwardHalfClose, done), "relay-up");
+            daemon(() -> pump(server, client, true, done), "relay-down");
         }
     }
 
-    /** Copies {@code from} to {@code to} until either ends, then half-closes {@code to}. */
-    private static void pump(Socket from, Socket to, Runnable done) {
+    /** Copies {@code from} to {@code to} until either ends, then half-closes {@code to} if asked. */
+    private static void pump(Socket from, Socket to, boolean halfClose, Runnable done) {
         byte[] buffer = new byte[64 * 1024];
         try {
             InputStream in = from.getInputStream();
@@ -88,11 +99,13 @@ final class TcpRelay implements AutoCloseable {
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 out.write(buffer, 0, n);
             }
-            to.shutdownOutput();
+            if (halfClose) {
+                to.shutdownOutput();
+                done.run();
+            }
         } catch (IOException e) {
             closeQuietly(from);
             closeQuietly(to);
-        } finally {
             done.run();
         }
     }
