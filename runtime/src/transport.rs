@@ -12,7 +12,7 @@ use std::io::IoSlice;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{ProtocolError, ProtocolErrorKind};
@@ -132,7 +132,14 @@ pub struct MessageBuffer {
     /// How many walks found no whole message (tests check that trickling is not quadratic).
     #[cfg(test)]
     failed_walks: usize,
+    /// A large frame being read straight into a pooled buffer of its size (its payload only;
+    /// `buf` is empty meanwhile), and that size.
+    large: Option<(Vec<u8>, usize)>,
 }
+
+/// Frames with a payload of at least this many bytes are read into pooled buffers of their
+/// own (see [`crate::buffers`]) instead of the connection's buffer.
+const POOLED_FRAME: usize = KEEP_IDLE_CAPACITY;
 
 /// A cap on the bytes that all connections of a server may hold in read buffers, so that many
 /// peers sending (or pretending to send) large messages at once cannot exhaust memory. Each
@@ -208,6 +215,7 @@ impl MessageBuffer {
             wait_until: 0,
             #[cfg(test)]
             failed_walks: 0,
+            large: None,
         }
     }
 
@@ -261,14 +269,17 @@ impl MessageBuffer {
         self.encoding
     }
 
-    /// The buffer to read into. Reserve before reading; see [`MessageBuffer::reserve_for_read`].
-    pub fn buffer_mut(&mut self) -> &mut BytesMut {
-        &mut self.buf
+    /// What to read into (`reader.read_buf(input.buffer_mut())`): the connection's buffer,
+    /// or the pooled buffer of a large frame. Reserve before reading; see
+    /// [`MessageBuffer::reserve_for_read`].
+    pub fn buffer_mut(&mut self) -> &mut Self {
+        self
     }
 
     /// Bytes received but not yet part of a returned message.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        // A large frame's 4-byte length counts too: it was received.
+        self.buf.len() + self.large.as_ref().map_or(0, |(v, _)| 4 + v.len())
     }
 
     /// Makes room for the next read. A frame whose length is known gets room for all of it at
@@ -276,10 +287,30 @@ impl MessageBuffer {
     /// grows; otherwise the buffer grows with what is arriving, so a peer's claimed length
     /// allocates only as its bytes arrive.
     pub fn reserve_for_read(&mut self) -> Result<(), ProtocolError> {
+        if self.large.is_some() {
+            return Ok(());
+        }
         let framed = matches!(self.encoding, Some(e) if e.framing == Framing::Framed);
         if framed && self.buf.len() >= 4 {
             let len = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
             let frame = 4 + len as usize;
+            // A large frame not yet all here: its payload goes into a pooled buffer of its
+            // size, so it is read in place and its memory is recycled after its call.
+            if (len as usize) >= POOLED_FRAME
+                && frame <= WHOLE_FRAME_RESERVE
+                && (len as usize) <= self.max_message
+                && frame > self.buf.len()
+            {
+                self.charge_for(len as usize)?;
+                let mut payload = crate::buffers::take(len as usize);
+                payload.extend_from_slice(&self.buf[4..]);
+                self.buf.clear();
+                if self.buf.capacity() > KEEP_IDLE_CAPACITY {
+                    self.buf = BytesMut::new();
+                }
+                self.large = Some((payload, len as usize));
+                return Ok(());
+            }
             if frame <= WHOLE_FRAME_RESERVE && frame > self.buf.len() {
                 let additional = (frame - self.buf.len()).max(8 * 1024);
                 self.charge_for(self.buf.len() + additional)?;
@@ -297,6 +328,14 @@ impl MessageBuffer {
 
     /// The next complete message, if the buffer holds one.
     pub fn next_message(&mut self) -> Result<Option<Bytes>, ProtocolError> {
+        if let Some((payload, len)) = &self.large {
+            if payload.len() < *len {
+                return Ok(None);
+            }
+            let (payload, _) = self.large.take().unwrap_or_default();
+            self.hand_over();
+            return Ok(Some(crate::buffers::freeze(payload)));
+        }
         let encoding = match self.encoding {
             Some(e) => e,
             None => match detect(&self.buf)? {
@@ -390,6 +429,40 @@ impl MessageBuffer {
                 Ok(None)
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+// Reading into a `MessageBuffer` appends to the large frame in progress (never past its end,
+// so the next message's bytes stay in `buf`), or else to the connection's buffer.
+unsafe impl BufMut for MessageBuffer {
+    fn remaining_mut(&self) -> usize {
+        match &self.large {
+            Some((payload, len)) => len - payload.len(),
+            None => self.buf.remaining_mut(),
+        }
+    }
+
+    unsafe fn advance_mut(&mut self, cnt: usize) {
+        match &mut self.large {
+            Some((payload, len)) => {
+                assert!(cnt <= *len - payload.len(), "advance past the frame");
+                // SAFETY: the caller initialised `cnt` bytes of the chunk `chunk_mut` gave,
+                // which lies in the payload's spare capacity.
+                unsafe { payload.set_len(payload.len() + cnt) }
+            }
+            // SAFETY: forwarded from the caller's promise.
+            None => unsafe { self.buf.advance_mut(cnt) },
+        }
+    }
+
+    fn chunk_mut(&mut self) -> &mut bytes::buf::UninitSlice {
+        match &mut self.large {
+            Some((payload, len)) => {
+                let room = *len - payload.len();
+                bytes::buf::UninitSlice::uninit(&mut payload.spare_capacity_mut()[..room])
+            }
+            None => self.buf.chunk_mut(),
         }
     }
 }
@@ -532,7 +605,7 @@ mod tests {
                 got.is_none(),
                 "a message came out before all its bytes arrived"
             );
-            input.buffer_mut().extend_from_slice(piece);
+            input.buffer_mut().put_slice(piece);
             got = input.next_message().unwrap();
         }
         assert_eq!(got.expect("the whole message").len(), msg.len());
@@ -542,6 +615,54 @@ mod tests {
             input.failed_walks,
             msg.len() / 1024
         );
+    }
+
+    /// Feeds `bytes` the way a socket read does (never more than `remaining_mut` at once) and
+    /// collects the messages that come out.
+    fn feed(input: &mut MessageBuffer, mut bytes: &[u8], piece: usize) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            input.reserve_for_read().unwrap();
+            let n = piece.min(bytes.len()).min(input.remaining_mut());
+            input.buffer_mut().put_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            while let Some(m) = input.next_message().unwrap() {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn large_frames_read_in_place_keep_the_next_message_apart() {
+        let frame = |len: usize, fill: u8| {
+            let mut f = (len as u32).to_be_bytes().to_vec();
+            f.extend_from_slice(&[0x80, 0x01, 0x00, 0x01]);
+            f.resize(4 + len, fill);
+            f
+        };
+        // Large, small, large of another size, each glued to the next in one stream.
+        let mut stream = frame(300_000, 1);
+        stream.extend(frame(100, 2));
+        stream.extend(frame(1 << 20, 3));
+        for piece in [1, 7, 4096, 65_536, 1 << 21] {
+            if piece == 1 {
+                // Byte by byte over 1.3 MB is slow in debug builds: the first 70 KB will do.
+                let mut input = MessageBuffer::new(None, 2 << 20, DecodeLimits::default());
+                assert!(feed(&mut input, &stream[..70_000], 1).is_empty());
+                assert_eq!(input.pending(), 70_000);
+                continue;
+            }
+            let mut input = MessageBuffer::new(None, 2 << 20, DecodeLimits::default());
+            let got = feed(&mut input, &stream, piece);
+            let lens: Vec<usize> = got.iter().map(Bytes::len).collect();
+            assert_eq!(lens, [300_000, 100, 1 << 20], "pieces of {piece}");
+            for (m, fill) in got.iter().zip([1u8, 2, 3]) {
+                assert_eq!(&m[..4], &[0x80, 0x01, 0x00, 0x01]);
+                assert!(m[4..].iter().all(|&b| b == fill), "pieces of {piece}");
+            }
+            assert_eq!(input.pending(), 0);
+        }
     }
 
     #[test]
