@@ -116,7 +116,11 @@ public final class MosaicClient implements AutoCloseable {
         return imageAsync;
     }
 
-    /** Closes every connection. Calls in flight fail; later calls throw {@link ClientClosedException}. */
+    /**
+     * Closes every connection: idle ones now, those busy with a blocking call when the call
+     * ends. Async calls in flight fail; later calls throw (or fail with)
+     * {@link ClientClosedException}.
+     */
     @Override
     public void close() {
         List<AsyncInvoker<?>> invokers;
@@ -163,8 +167,9 @@ public final class MosaicClient implements AutoCloseable {
         }
 
         /**
-         * How long a call may take in all: waiting for a free connection, connecting, retrying,
-         * and each wait for the server's reply. Default 30 seconds.
+         * How long a call may take: waiting for a free connection, connecting and retrying all
+         * count against it, and what is left bounds the wait for the server's reply (the
+         * socket's read timeout; for async calls, the future's). Default 30 seconds.
          */
         public Builder timeout(Duration timeout) {
             this.timeout = positive(timeout, "timeout");
