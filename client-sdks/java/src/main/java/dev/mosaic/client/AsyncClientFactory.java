@@ -12,8 +12,12 @@ import org.apache.thrift.protocol.TProtocol;
 @FunctionalInterface
 public interface AsyncClientFactory<A> {
     /**
-     * A client that reads replies with {@code input}, writes calls with {@code output} (two
-     * protocol stacks over one socket) and fails calls not answered within {@code timeout}.
+     * A client on one connection.
+     *
+     * @param input the protocol it reads replies with
+     * @param output the protocol it writes calls with (a separate stack over the same socket)
+     * @param timeout how long a call may wait for its reply
+     * @return the generated async client
      */
     A create(TProtocol input, TProtocol output, Duration timeout);
 }

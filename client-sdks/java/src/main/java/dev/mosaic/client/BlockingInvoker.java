@@ -48,6 +48,7 @@ final class BlockingInvoker<I> implements InvocationHandler {
             boolean reusable = false;
             try {
                 if (deadline.expired()) {
+                    reusable = true;
                     throw new CallTimeoutException("no time left to call " + connection.endpoint() + " within " + deadline.budget());
                 }
                 connection.setReadTimeout(deadline.remainingMillis());

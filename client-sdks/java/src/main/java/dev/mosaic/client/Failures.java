@@ -1,6 +1,7 @@
 package dev.mosaic.client;
 
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -44,14 +45,14 @@ final class Failures {
      * failures as a {@link MosaicException}.
      *
      * @param sent whether the request had been flushed whole
-     * @param timeoutDescription the call's timeout, for messages
+     * @param timeout the call's timeout, for messages
      */
-    static Throwable translate(Throwable error, Endpoint endpoint, boolean sent, Object timeoutDescription) {
+    static Throwable translate(Throwable error, Endpoint endpoint, boolean sent, Duration timeout) {
         if (error instanceof MosaicException || error instanceof TApplicationException) {
             return error;
         }
         if (isTimeout(error)) {
-            return new CallTimeoutException("call to " + endpoint + " timed out after " + timeoutDescription, error);
+            return new CallTimeoutException("call to " + endpoint + " timed out after " + timeout, error);
         }
         if (error instanceof TTransportException) {
             String what = ((TTransportException) error).getType() == TTransportException.END_OF_FILE

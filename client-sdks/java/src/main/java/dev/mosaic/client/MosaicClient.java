@@ -93,9 +93,10 @@ public final class MosaicClient implements AutoCloseable {
         AsyncInvoker<A> invoker = new AsyncInvoker<>(asyncIface, channels, config);
         synchronized (this) {
             if (closed) {
-                throw new IllegalStateException("the client is closed");
+                invoker.close();
+            } else {
+                asyncInvokers.add(invoker);
             }
-            asyncInvokers.add(invoker);
         }
         return proxy(asyncIface, invoker);
     }
