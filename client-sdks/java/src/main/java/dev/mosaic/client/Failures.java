@@ -54,6 +54,9 @@ final class Failures {
         if (isTimeout(error)) {
             return new CallTimeoutException("call to " + endpoint + " timed out after " + timeout, error);
         }
+        if (error instanceof TTransportException && sent && isUndecodable((TTransportException) error)) {
+            return new BadReplyException("the reply from " + endpoint + " could not be read: " + error.getMessage(), error);
+        }
         if (error instanceof TTransportException) {
             String what = ((TTransportException) error).getType() == TTransportException.END_OF_FILE
                 ? "closed the connection"
@@ -76,6 +79,12 @@ final class Failures {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    /** Framing that makes no sense, or a message larger than the client accepts. */
+    private static boolean isUndecodable(TTransportException error) {
+        return error.getType() == TTransportException.CORRUPTED_DATA
+            || error.getType() == TTransportException.MESSAGE_SIZE_LIMIT;
     }
 
     private static boolean isTimeout(Throwable error) {

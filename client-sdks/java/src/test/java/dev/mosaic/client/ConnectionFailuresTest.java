@@ -101,6 +101,22 @@ class ConnectionFailuresTest {
     }
 
     @Test
+    void aServerOfAnotherProtocolIsABadReply() throws Exception {
+        for (Protocol protocol : Protocol.values()) {
+            for (Framing framing : Framing.values()) {
+                try (GreetingServer greeter = new GreetingServer();
+                     MosaicClient client = MosaicClient.builder(greeter.address()).protocol(protocol).framing(framing)
+                         .timeout(Duration.ofSeconds(2)).build()) {
+                    BadReplyException e = assertThrows(BadReplyException.class,
+                        () -> thriftTest(client).testString("hello?"), protocol + "/" + framing);
+                    assertTrue(e.getMessage().contains(greeter.address()), e.getMessage());
+                    assertEquals(0, client.openConnections(), "the connection was closed");
+                }
+            }
+        }
+    }
+
+    @Test
     void pooledCallsSurviveAServerRestartOnTheSamePort() throws Exception {
         ServerProcess server = ServerProcess.thriftTestServer(0);
         int port = server.port();
