@@ -2,11 +2,14 @@ package dev.mosaic.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,6 +80,34 @@ class UnsentRequestRetryTest {
             assertEquals(relay.address(), e.address());
             assertEquals(0, pool.size(), "the broken connection was closed");
             assertEquals("third", test.testString("third"));
+        }
+    }
+
+    @Test
+    void anUnsentAsyncRequestIsRetriedOnANewConnection() throws Exception {
+        ClientConfig config = config(1);
+        try (TcpRelay relay = new TcpRelay(server.port(), false)) {
+            AsyncChannel<ThriftTest.AsyncIface> channel = new AsyncChannel<>(
+                new Connector(new StaticEndpoints(List.of(Endpoint.parse(relay.address()))), config), ThriftTest.AsyncClient::new);
+            AsyncInvoker<ThriftTest.AsyncIface> invoker = new AsyncInvoker<>(ThriftTest.AsyncIface.class, List.of(channel), config);
+            ThriftTest.AsyncIface test = ThriftTest.AsyncIface.class.cast(Proxy.newProxyInstance(
+                ThriftTest.AsyncIface.class.getClassLoader(), new Class<?>[] {ThriftTest.AsyncIface.class}, invoker));
+            try {
+                assertEquals("first", test.testString("first").get(30, TimeUnit.SECONDS));
+                channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
+                assertEquals("second", test.testString("second").get(30, TimeUnit.SECONDS));
+                assertEquals(2, relay.accepted(), "the broken connection was replaced");
+
+                channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
+                AsyncInvoker<ThriftTest.AsyncIface> noRetries = new AsyncInvoker<>(ThriftTest.AsyncIface.class, List.of(channel), config(0));
+                ThriftTest.AsyncIface once = ThriftTest.AsyncIface.class.cast(Proxy.newProxyInstance(
+                    ThriftTest.AsyncIface.class.getClassLoader(), new Class<?>[] {ThriftTest.AsyncIface.class}, noRetries));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> once.testString("third").get(30, TimeUnit.SECONDS));
+                TransportFailedException failed = assertInstanceOf(TransportFailedException.class, e.getCause());
+                assertFalse(failed.requestSent(), failed.getMessage());
+            } finally {
+                invoker.close();
+            }
         }
     }
 }
