@@ -97,6 +97,11 @@ final class ConnectionPool implements AutoCloseable {
         toClose.forEach(Connection::close);
     }
 
+    @Override
+    public String toString() {
+        return "pool of up to " + maxSize + " connections to " + connector;
+    }
+
     /** An idle connection, or {@code null} after reserving room for a new one. */
     private Connection takeIdleOrReserve(Deadline deadline) throws MosaicException {
         lock.lock();

@@ -182,7 +182,7 @@ class BlockingCallsTest {
         try (MosaicClient client = builder(server.address()).build()) {
             ThriftTest.Iface test = client.service(ThriftTest.Iface.class, ThriftTest.Client::new);
             assertEquals(test, test);
-            assertTrue(test.toString().contains("ThriftTest"), test.toString());
+            assertTrue(test.toString().contains("ThriftTest") && test.toString().contains(server.address()), test.toString());
             assertEquals(System.identityHashCode(test), test.hashCode());
         }
     }
