@@ -89,6 +89,8 @@ final class Connection implements AutoCloseable {
      * Whether an idle connection can no longer carry a call: the server closed it (a restart,
      * an idle timeout) or sent bytes nobody asked for. Checked before a pooled connection is
      * reused, so that a request is not written into a connection that is already gone.
+     * Only for connections no thread is reading from: switching the channel to non-blocking
+     * mode waits for a blocked read to end.
      */
     boolean isStale() {
         if (!isOpen()) {
