@@ -350,18 +350,8 @@ fn hog(gray: &GrayImage, h: &HogOptions) -> Result<Vec<f64>, ServiceError> {
 mod tests {
     use super::*;
     use crate::idl::image::{FastOptions, PixelFormat, RawImage};
+    use crate::image::samples::test_pixels;
     use crate::image::{pixels, ImageLimits};
-
-    /// Pixels for tests: a byte pattern, or finite floats for the f32 layouts.
-    fn test_pixels(count: usize, bpp: usize, float: bool, step: usize) -> Vec<u8> {
-        if float {
-            (0..count * bpp / 4)
-                .flat_map(|i| ((i * step % 101) as f32 / 100.0).to_le_bytes())
-                .collect()
-        } else {
-            (0..count * bpp).map(|i| (i * step) as u8).collect()
-        }
-    }
 
     #[test]
     fn analysis_of_tiny_images_of_every_layout_answers_without_panicking() {

@@ -637,6 +637,7 @@ fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
 mod tests {
     use super::*;
     use crate::idl::image::*;
+    use crate::image::samples::test_pixels;
 
     /// Every op with its defaults or typical values, and some at the edges of their ranges.
     fn every_op() -> Vec<Op> {
@@ -736,17 +737,6 @@ mod tests {
             }));
         }
         ops
-    }
-
-    /// Pixels for tests: a byte pattern, or finite floats for the f32 layouts.
-    fn test_pixels(count: usize, bpp: usize, float: bool, step: usize) -> Vec<u8> {
-        if float {
-            (0..count * bpp / 4)
-                .flat_map(|i| ((i * step % 101) as f32 / 100.0).to_le_bytes())
-                .collect()
-        } else {
-            (0..count * bpp).map(|i| (i * step) as u8).collect()
-        }
     }
 
     #[test]

@@ -167,3 +167,15 @@ pub fn sample_max(image: &DynamicImage) -> f32 {
         _ => 1.0,
     }
 }
+
+/// Pixels for tests: a byte pattern, or finite floats in 0..1 for the f32 layouts.
+#[cfg(test)]
+pub fn test_pixels(count: usize, bpp: usize, float: bool, step: usize) -> Vec<u8> {
+    if float {
+        (0..count * bpp / 4)
+            .flat_map(|i| ((i * step % 101) as f32 / 100.0).to_le_bytes())
+            .collect()
+    } else {
+        (0..count * bpp).map(|i| (i * step) as u8).collect()
+    }
+}
