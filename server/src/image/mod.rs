@@ -7,7 +7,7 @@
 
 mod analysis;
 pub mod codec;
-mod ops;
+pub mod ops;
 mod pixels;
 mod samples;
 

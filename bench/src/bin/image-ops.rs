@@ -1,0 +1,161 @@
+//! `image-ops`: times the image service's kernels in-process on one thread, on the images
+//! `bench/images/compare.py` prepares, so that they can be set against Pillow's and OpenCV's
+//! times for the same work on the same pixels.
+//!
+//! Usage: `image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG [--iters N]`.
+//! Prints one line per operation: `name<TAB>median milliseconds`.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use image::DynamicImage;
+use mosaic_server::idl::image::{
+    Blur, EdgeMethod, Edges, EncodedImage, Filter, Grayscale, Image, ImageFormat, Op, Resize,
+    ResizeMode, Rotate, Thumbnail,
+};
+use mosaic_server::image::{codec, ops, ImageLimits};
+
+struct Args {
+    photo: String,
+    photo_jpeg: String,
+    large_jpeg: String,
+    iters: usize,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        photo: String::new(),
+        photo_jpeg: String::new(),
+        large_jpeg: String::new(),
+        iters: 15,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--photo" => a.photo = value,
+            "--photo-jpeg" => a.photo_jpeg = value,
+            "--large-jpeg" => a.large_jpeg = value,
+            "--iters" => a.iters = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if a.photo.is_empty() || a.photo_jpeg.is_empty() || a.large_jpeg.is_empty() {
+        bail!("usage: image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG [--iters N]");
+    }
+    Ok(a)
+}
+
+/// The median time of `iters` runs of `work` on a fresh `setup()` each (setup not timed).
+fn time<T, R>(iters: usize, mut setup: impl FnMut() -> T, mut work: impl FnMut(T) -> R) -> f64 {
+    let mut times: Vec<f64> = (0..iters)
+        .map(|_| {
+            let input = setup();
+            let start = Instant::now();
+            std::hint::black_box(work(input));
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn encoded(path: &str) -> Result<Image> {
+    Ok(Image::Encoded(EncodedImage {
+        data: Bytes::from(std::fs::read(path).with_context(|| format!("reading {path}"))?),
+        format: None,
+    }))
+}
+
+fn main() -> Result<()> {
+    let a = args()?;
+    let limits = ImageLimits::default();
+    let png = encoded(&a.photo)?;
+    let jpeg = encoded(&a.photo_jpeg)?;
+    let large = encoded(&a.large_jpeg)?;
+    let decode = |image: &Image| -> Result<DynamicImage> {
+        Ok(codec::decode(image, &limits)
+            .map_err(anyhow::Error::msg)?
+            .image)
+    };
+    let photo = decode(&png)?;
+    let large_pixels = decode(&large)?;
+
+    let op = |name: &str, source: &DynamicImage, op: Op| {
+        let ms = time(
+            a.iters,
+            || source.clone(),
+            |img| ops::run(img, None, std::slice::from_ref(&op), &limits),
+        );
+        println!("{name}\t{ms:.3}");
+    };
+    op("grayscale", &photo, Op::Grayscale(Grayscale {}));
+    op(
+        "gaussian blur sigma 3",
+        &photo,
+        Op::Blur(Blur { sigma: 3.0 }),
+    );
+    op(
+        "sobel magnitude",
+        &photo,
+        Op::Edges(Edges {
+            method: Some(EdgeMethod::SOBEL),
+            ..Default::default()
+        }),
+    );
+    op(
+        "canny 50/100",
+        &photo,
+        Op::Edges(Edges {
+            method: Some(EdgeMethod::CANNY),
+            low: Some(50.0),
+            high: Some(100.0),
+        }),
+    );
+    op(
+        "rotate 17 degrees",
+        &photo,
+        Op::Rotate(Rotate {
+            degrees: 17.0,
+            expand: Some(false),
+            background: None,
+            filter: Some(Filter::BILINEAR),
+        }),
+    );
+    op(
+        "resize 4000x3000 to 400x300 lanczos3",
+        &large_pixels,
+        Op::Resize(Resize {
+            width: 400,
+            height: 300,
+            mode: Some(ResizeMode::EXACT),
+            filter: Some(Filter::LANCZOS3),
+        }),
+    );
+    let ms = time(
+        a.iters,
+        || photo.clone(),
+        |img| codec::encode(img, ImageFormat::JPEG, 85),
+    );
+    println!("jpeg encode q85\t{ms:.3}");
+    let ms = time(a.iters, || (), |()| codec::decode(&png, &limits));
+    println!("png decode\t{ms:.3}");
+    let ms = time(a.iters, || (), |()| codec::decode(&jpeg, &limits));
+    println!("jpeg decode\t{ms:.3}");
+    let thumb = Op::Thumbnail(Thumbnail {
+        max_width: 256,
+        max_height: 256,
+    });
+    let ms = time(
+        a.iters,
+        || (),
+        |()| -> Result<DynamicImage> {
+            let decoded = codec::decode(&large, &limits).map_err(anyhow::Error::msg)?;
+            ops::run(decoded.image, None, std::slice::from_ref(&thumb), &limits)
+                .map_err(anyhow::Error::msg)
+        },
+    );
+    println!("decode + thumbnail of the large jpeg\t{ms:.3}");
+    Ok(())
+}
