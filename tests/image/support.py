@@ -158,7 +158,9 @@ def gray_of(pixels: Array) -> Array:
 def png(pixels: Array) -> bytes:
     out = io.BytesIO()
     if pixels.dtype == np.uint16:
-        PILImage.fromarray(pixels.astype("<u2"), mode="I;16").save(out, format="PNG")
+        height, width = pixels.shape
+        wide = pixels.astype("<u2").tobytes()
+        PILImage.frombytes("I;16", (width, height), wide).save(out, format="PNG")
     else:
         PILImage.fromarray(pixels).save(out, format="PNG")
     return out.getvalue()
