@@ -1,0 +1,236 @@
+"""Pixel filters against OpenCV and Pillow: grayscale, Gaussian blur, Sobel, Canny,
+morphology, Otsu threshold.
+
+Tests marked ``xfail`` (strict) are disagreements with the reference that the suite has
+found in Mosaic; each reason says what differs. Once the server is fixed they pass, and
+strict xfail turns that into a failure so the mark is removed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage.filters import threshold_otsu
+
+from mosaic_rpc.image import (
+    Blur,
+    EdgeMethod,
+    Edges,
+    Grayscale,
+    Morphology,
+    MorphologyOp,
+    Op,
+    Threshold,
+    ThresholdMethod,
+)
+from support import (
+    ALL_PHOTOS,
+    COLOUR_PHOTOS,
+    Array,
+    edge_f1,
+    gray_of,
+    mad,
+    max_abs,
+    mosaic_rpc,
+    photo,
+    transform,
+)
+
+Client = mosaic_rpc.ImageClient
+
+# ---- grayscale ----------------------------------------------------------------------------
+
+#: Pillow's "L" and OpenCV's RGB2GRAY are both Rec. 601 luma, rounded: a server computing
+#: the same luma in floating point differs by at most one level from either.
+GRAY_MAX_DIFF = 1
+
+
+def _luma(pixels: Array, weights: tuple[float, float, float]) -> Array:
+    return np.clip(np.floor(pixels.astype(np.float64) @ np.array(weights) + 0.5), 0, 255)
+
+
+@pytest.mark.xfail(
+    reason="Grayscale uses Rec. 709 weights (0.2126, 0.7152, 0.0722), not the Rec. 601 "
+    "luma the IDL promises: mean |diff| vs Pillow ~3.2 levels, up to 13 on astronaut.jpg"
+)
+@pytest.mark.parametrize("name", COLOUR_PHOTOS)
+def test_grayscale_is_rec601_like_pillow_and_opencv(client: Client, name: str) -> None:
+    pixels = photo(name)
+    out = transform(client, pixels, [Op(grayscale=Grayscale())])
+    assert max_abs(out, gray_of(pixels)) <= GRAY_MAX_DIFF
+    assert max_abs(out, cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)) <= GRAY_MAX_DIFF
+
+
+@pytest.mark.parametrize("name", COLOUR_PHOTOS)
+def test_grayscale_is_a_luma_in_range(client: Client, name: str) -> None:
+    """What the server computes today: a luma within one level of Rec. 709 weights, so a
+    regression to something else entirely still fails."""
+    pixels = photo(name)
+    out = transform(client, pixels, [Op(grayscale=Grayscale())])
+    assert out.shape == pixels.shape[:2] and out.dtype == np.uint8
+    assert max_abs(out, _luma(pixels, (0.2126, 0.7152, 0.0722))) <= GRAY_MAX_DIFF
+
+
+def test_grayscale_of_gray_is_identity(client: Client) -> None:
+    pixels = photo("camera.png")
+    np.testing.assert_array_equal(transform(client, pixels, [Op(grayscale=Grayscale())]), pixels)
+
+
+# ---- Gaussian blur ------------------------------------------------------------------------
+
+SIGMAS = [0.8, 2.0, 5.0]
+#: A correct 8-bit Gaussian blur differs from OpenCV's (same sigma, replicated border) only
+#: by rounding: mean |diff| under half a level, no bias, a few levels at most.
+BLUR_MAD = 0.5
+BLUR_BIAS = 0.25
+BLUR_MAX = 3
+#: What the server meets today (see the xfail): within ~1.2 levels on average, 8 at most.
+BLUR_LOOSE_MAD = 1.5
+BLUR_LOOSE_MAX = 10
+
+
+def _cv_blur(pixels: Array, sigma: float) -> Array:
+    return cv2.GaussianBlur(pixels, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.xfail(
+    reason="Blur truncates its kernel at 2 sigma (imageproc gaussian_kernel_f32) and rounds "
+    "down to 8 bits after each pass: vs OpenCV mean diff -0.93/-0.99/-1.00 levels and max "
+    "2/6/7 for sigma 0.8/2/5 on camera.png"
+)
+@pytest.mark.parametrize("sigma", SIGMAS)
+@pytest.mark.parametrize("name", ["camera.png", "astronaut.jpg"])
+def test_blur_matches_opencv(client: Client, name: str, sigma: float) -> None:
+    pixels = photo(name)
+    out = transform(client, pixels, [Op(blur=Blur(sigma=sigma))])
+    reference = _cv_blur(pixels, sigma)
+    assert mad(out, reference) <= BLUR_MAD
+    assert abs(float(np.mean(out.astype(np.float64) - reference))) <= BLUR_BIAS
+    assert max_abs(out, reference) <= BLUR_MAX
+
+
+@pytest.mark.parametrize("sigma", SIGMAS)
+@pytest.mark.parametrize("name", ALL_PHOTOS)
+def test_blur_close_to_opencv(client: Client, name: str, sigma: float) -> None:
+    pixels = photo(name)
+    out = transform(client, pixels, [Op(blur=Blur(sigma=sigma))])
+    reference = _cv_blur(pixels, sigma)
+    assert out.shape == pixels.shape
+    assert mad(out, reference) <= BLUR_LOOSE_MAD
+    assert max_abs(out, reference) <= BLUR_LOOSE_MAX
+
+
+# ---- Sobel --------------------------------------------------------------------------------
+
+#: The contract: the Sobel gradient magnitude saturated at 255. The server stores it as an
+#: integer (truncated), so it is within one level of OpenCV's floating-point magnitude.
+SOBEL_MAX_DIFF = 1.0
+
+
+@pytest.mark.parametrize("name", ALL_PHOTOS)
+def test_sobel_matches_opencv_magnitude(client: Client, name: str) -> None:
+    gray = gray_of(photo(name))
+    out = transform(client, gray, [Op(edges=Edges(method=EdgeMethod.SOBEL))])
+    gx = cv2.Sobel(gray, cv2.CV_64F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    gy = cv2.Sobel(gray, cv2.CV_64F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    reference = np.minimum(np.hypot(gx, gy), 255)
+    assert out.dtype == np.uint8 and out.shape == gray.shape
+    assert max_abs(out, reference) <= SOBEL_MAX_DIFF
+
+
+# ---- Canny --------------------------------------------------------------------------------
+
+#: The reference is OpenCV's Canny on the image blurred with sigma 1.4 and the L2 gradient
+#: norm, the pipeline the server's Canny (imageproc) runs. Thin edges shift by a pixel where
+#: the two blurs round differently, so edge pixels match within 1 pixel; F1 of the matched
+#: pixels is >= 0.80 on each photo and threshold pair (0.84 to 0.99 observed), while an
+#: unrelated edge map (OpenCV Canny without the blur) scores ~0.4.
+CANNY_F1 = 0.80
+CANNY_THRESHOLDS = [(50.0, 100.0), (30.0, 90.0), (100.0, 200.0)]
+
+
+@pytest.mark.parametrize("name", ALL_PHOTOS)
+@pytest.mark.parametrize(("low", "high"), CANNY_THRESHOLDS)
+def test_canny_agrees_with_opencv(client: Client, name: str, low: float, high: float) -> None:
+    gray = gray_of(photo(name))
+    out = transform(client, gray, [Op(edges=Edges(method=EdgeMethod.CANNY, low=low, high=high))])
+    assert set(np.unique(out)) <= {0, 255}
+    reference = cv2.Canny(cv2.GaussianBlur(gray, (0, 0), 1.4), low, high, L2gradient=True)
+    assert edge_f1(out, reference, tolerance=1) >= CANNY_F1
+
+
+def test_canny_defaults_are_50_and_100(client: Client) -> None:
+    gray = photo("camera.png")
+    default = transform(client, gray, [Op(edges=Edges())])
+    explicit = transform(
+        client, gray, [Op(edges=Edges(method=EdgeMethod.CANNY, low=50.0, high=100.0))]
+    )
+    np.testing.assert_array_equal(default, explicit)
+
+
+# ---- morphology ---------------------------------------------------------------------------
+
+MORPHOLOGY = {
+    MorphologyOp.ERODE: lambda img, k: cv2.erode(img, k),
+    MorphologyOp.DILATE: lambda img, k: cv2.dilate(img, k),
+    MorphologyOp.OPEN: lambda img, k: cv2.morphologyEx(img, cv2.MORPH_OPEN, k),
+    MorphologyOp.CLOSE: lambda img, k: cv2.morphologyEx(img, cv2.MORPH_CLOSE, k),
+}
+OP_IDS = {op: MorphologyOp._VALUES_TO_NAMES[op] for op in MORPHOLOGY}
+
+
+def _square(radius: int) -> Array:
+    return np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+
+
+@pytest.mark.xfail(
+    reason="Morphology is binary (imageproc::morphology::erode/dilate treat every non-zero "
+    "pixel as foreground and output 0/255), not the grayscale min/max filter the IDL "
+    "promises: erode r=1 of camera.png vs cv2.erode has mean |diff| 136 levels"
+)
+@pytest.mark.parametrize("op", list(MORPHOLOGY), ids=OP_IDS.get)
+@pytest.mark.parametrize("radius", [1, 3])
+def test_grayscale_morphology_matches_opencv(client: Client, op: MorphologyOp, radius: int) -> None:
+    gray = photo("camera.png")
+    out = transform(client, gray, [Op(morphology=Morphology(op=op, radius=radius))])
+    np.testing.assert_array_equal(out, MORPHOLOGY[op](gray, _square(radius)))
+
+
+@pytest.mark.parametrize("op", list(MORPHOLOGY), ids=OP_IDS.get)
+@pytest.mark.parametrize("radius", [1, 2, 5])
+def test_binary_morphology_matches_opencv(client: Client, op: MorphologyOp, radius: int) -> None:
+    """On a 0/255 image grayscale and binary morphology coincide: exact."""
+    coins = photo("coins.png")
+    binary = np.where(coins > threshold_otsu(coins), 255, 0).astype(np.uint8)
+    out = transform(client, binary, [Op(morphology=Morphology(op=op, radius=radius))])
+    np.testing.assert_array_equal(out, MORPHOLOGY[op](binary, _square(radius)))
+
+
+# ---- threshold ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL_PHOTOS)
+def test_otsu_threshold_matches_opencv_and_skimage(client: Client, name: str) -> None:
+    """The server's threshold value t (foreground is > t) is recovered from its output and
+    must equal OpenCV's THRESH_OTSU and scikit-image's threshold_otsu exactly."""
+    gray = gray_of(photo(name))
+    out = transform(client, gray, [Op(threshold=Threshold(method=ThresholdMethod.OTSU))])
+    cv_level, cv_binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    assert set(np.unique(out)) <= {0, 255}
+    background_max = int(gray[out == 0].max())
+    foreground_min = int(gray[out == 255].min())
+    assert background_max < foreground_min
+    assert background_max == int(cv_level) == int(threshold_otsu(gray))
+    np.testing.assert_array_equal(out, cv_binary)
+
+
+def test_fixed_threshold_and_invert_exact(client: Client) -> None:
+    gray = photo("camera.png")
+    for value in (0, 90, 128, 255):
+        for invert in (False, True):
+            t = Threshold(method=ThresholdMethod.FIXED, value=value, invert=invert)
+            out = transform(client, gray, [Op(threshold=t)])
+            foreground = gray > value
+            expected = np.where(foreground != invert, 255, 0)
+            np.testing.assert_array_equal(out, expected)
