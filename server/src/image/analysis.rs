@@ -8,8 +8,8 @@ use crate::idl::image::{
     ChannelHistogram, ChannelStats, Connectivity, FeatureOptions, Features, Histogram, HogOptions,
     ImageStats, Keypoint, LabelImage, Point, Rect, Region, SegmentOptions, Segmentation, Threshold,
 };
-use crate::image::ops;
 use crate::image::samples::{sample_max, Sample};
+use crate::image::{gray, ops};
 
 /// The channel names of a layout, in sample order.
 fn channel_names(image: &DynamicImage) -> &'static [&'static str] {
@@ -144,7 +144,7 @@ pub fn segment(
         }
     };
     let min_area = options.min_area.unwrap_or(1).max(1);
-    let binary = ops::threshold_gray(&image.to_luma8(), &threshold);
+    let binary = ops::threshold_gray(&gray::luma8(image), &threshold);
     let (w, h) = binary.dimensions();
     let (labels, acc) = label_components(&binary, connectivity);
     // Regions under min_area are dropped; the rest are renumbered 1, 2, ... in label order.
@@ -255,7 +255,7 @@ fn label_components(binary: &GrayImage, eight: bool) -> (Vec<u32>, Vec<Component
 
 /// FAST corners and a HOG descriptor, as asked.
 pub fn features(image: &DynamicImage, options: &FeatureOptions) -> Result<Features, ServiceError> {
-    let gray = image.to_luma8();
+    let luma = gray::luma8(image);
     let corners = match &options.fast {
         None => None,
         Some(fast) => {
@@ -273,7 +273,7 @@ pub fn features(image: &DynamicImage, options: &FeatureOptions) -> Result<Featur
                     format!("must not be negative, not {max}"),
                 ));
             }
-            let mut found = imageproc::corners::corners_fast9(&gray, threshold as u8);
+            let mut found = imageproc::corners::corners_fast9(&luma, threshold as u8);
             found.sort_by(|a, b| {
                 b.score
                     .total_cmp(&a.score)
@@ -294,7 +294,7 @@ pub fn features(image: &DynamicImage, options: &FeatureOptions) -> Result<Featur
     };
     let hog = match &options.hog {
         None => None,
-        Some(h) => Some(hog(&gray, h)?),
+        Some(h) => Some(hog(&luma, h)?),
     };
     Ok(Features { corners, hog })
 }

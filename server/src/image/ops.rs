@@ -15,8 +15,8 @@ use crate::idl::image::{
     ResizeMode, Rotate, Sharpen, Threshold, ThresholdMethod, WindowLevel,
 };
 use crate::image::codec::ImageLimits;
-use crate::image::pixels;
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
+use crate::image::{gray, pixels};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -339,27 +339,27 @@ fn apply(
         }
         Op::Sharpen(s) => sharpen(image, s),
         Op::Adjust(a) => adjust(image, a),
-        Op::Grayscale(_) => image.grayscale(),
+        Op::Grayscale(_) => gray::grayscale(image),
         Op::Invert(_) => {
             let mut image = image;
             image.invert();
             image
         }
-        Op::Threshold(t) => DynamicImage::ImageLuma8(threshold_gray(&image.to_luma8(), t)),
-        Op::Edges(e) => DynamicImage::ImageLuma8(edges(&image.to_luma8(), e)),
+        Op::Threshold(t) => DynamicImage::ImageLuma8(threshold_gray(&gray::luma8(&image), t)),
+        Op::Edges(e) => DynamicImage::ImageLuma8(edges(&gray::luma8(&image), e)),
         Op::Morphology(m) => {
-            let gray = image.to_luma8();
+            let luma = gray::luma8(&image);
             let k = m.radius.unwrap_or(1) as u8;
             DynamicImage::ImageLuma8(match m.op {
-                MorphologyOp::ERODE => imageproc::morphology::erode(&gray, Norm::LInf, k),
-                MorphologyOp::DILATE => imageproc::morphology::dilate(&gray, Norm::LInf, k),
-                MorphologyOp::OPEN => imageproc::morphology::open(&gray, Norm::LInf, k),
-                _ => imageproc::morphology::close(&gray, Norm::LInf, k),
+                MorphologyOp::ERODE => imageproc::morphology::erode(&luma, Norm::LInf, k),
+                MorphologyOp::DILATE => imageproc::morphology::dilate(&luma, Norm::LInf, k),
+                MorphologyOp::OPEN => imageproc::morphology::open(&luma, Norm::LInf, k),
+                _ => imageproc::morphology::close(&luma, Norm::LInf, k),
             })
         }
-        Op::Equalize(_) => {
-            DynamicImage::ImageLuma8(imageproc::contrast::equalize_histogram(&image.to_luma8()))
-        }
+        Op::Equalize(_) => DynamicImage::ImageLuma8(imageproc::contrast::equalize_histogram(
+            &gray::luma8(&image),
+        )),
         Op::WindowLevel(w) => window_level(&image, w),
         Op::Convert(c) => pixels::convert(image, c.to)?,
     })
@@ -603,20 +603,19 @@ fn edges(gray: &GrayImage, e: &Edges) -> GrayImage {
 fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
     // Gray values in the input's own units, so center/width mean what a viewer means.
     let sample_bytes = image.color().bytes_per_pixel() / image.color().channel_count();
-    let gray: Vec<f32> = match sample_bytes {
-        1 => image
-            .to_luma8()
+    let values: Vec<f32> = match sample_bytes {
+        1 => gray::luma8(image)
             .into_raw()
             .into_iter()
             .map(f32::from)
             .collect(),
-        2 => image
-            .to_luma16()
+        2 => gray::luma16(image)
             .into_raw()
             .into_iter()
             .map(f32::from)
             .collect(),
-        _ => image.to_luma32f().into_raw(),
+        // Float gray has equal channels, so to_luma32f's weights do not matter.
+        _ => gray::grayscale(image.clone()).to_luma32f().into_raw(),
     };
     let low = (w.center - w.width / 2.0) as f32;
     let width = w.width as f32;
@@ -624,11 +623,11 @@ fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
     let (iw, ih) = (image.width(), image.height());
     if w.output.unwrap_or(PixelFormat::GRAY8) == PixelFormat::GRAY16 {
         DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(iw, ih, |x, y| {
-            Luma([u16::from_unit(unit(gray[(y * iw + x) as usize]))])
+            Luma([u16::from_unit(unit(values[(y * iw + x) as usize]))])
         }))
     } else {
         DynamicImage::ImageLuma8(image::ImageBuffer::from_fn(iw, ih, |x, y| {
-            Luma([u8::from_unit(unit(gray[(y * iw + x) as usize]))])
+            Luma([u8::from_unit(unit(values[(y * iw + x) as usize]))])
         }))
     }
 }

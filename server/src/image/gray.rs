@@ -1,0 +1,123 @@
+//! Colour to gray with Rec. 601 luma (Y = 0.299 R + 0.587 G + 0.114 B), the weights Pillow and
+//! OpenCV use, in fixed point. The `image` crate's own conversion uses Rec. 709 weights and
+//! floats per pixel; this is both what the contract promises and several times faster.
+
+use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageBuffer, Luma, LumaA};
+
+/// Rec. 601 weights scaled to 2^16 (they sum to 65536, so white stays white).
+const R16: u32 = 19595;
+const G16: u32 = 38470;
+const B16: u32 = 7471;
+/// The same scaled to 2^15, so that 16-bit samples fit in u32 arithmetic.
+const R15: u32 = 9798;
+const G15: u32 = 19235;
+const B15: u32 = 3735;
+
+fn y8(r: u8, g: u8, b: u8) -> u8 {
+    ((R16 * u32::from(r) + G16 * u32::from(g) + B16 * u32::from(b) + (1 << 15)) >> 16) as u8
+}
+
+fn y16(r: u16, g: u16, b: u16) -> u16 {
+    ((R15 * u32::from(r) + G15 * u32::from(g) + B15 * u32::from(b) + (1 << 14)) >> 15) as u16
+}
+
+fn y32f(r: f32, g: f32, b: f32) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
+/// `src` (`channels` interleaved samples per pixel, colour first) to one gray sample per pixel.
+fn map8(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
+    dst.extend(src.chunks_exact(channels).map(|p| y8(p[0], p[1], p[2])));
+}
+
+/// 8-bit gray of any image (what thresholds, edges and morphology work on).
+pub fn luma8(image: &DynamicImage) -> GrayImage {
+    let (w, h) = (image.width(), image.height());
+    let mut out = Vec::with_capacity(w as usize * h as usize);
+    match image {
+        DynamicImage::ImageLuma8(b) => return b.clone(),
+        DynamicImage::ImageRgb8(b) => map8(b.as_raw(), 3, &mut out),
+        DynamicImage::ImageRgba8(b) => map8(b.as_raw(), 4, &mut out),
+        DynamicImage::ImageLuma16(b) => out.extend(b.as_raw().iter().map(|&v| (v >> 8) as u8)),
+        DynamicImage::ImageLumaA8(b) => out.extend(b.as_raw().chunks_exact(2).map(|p| p[0])),
+        // 16-bit and float colour: through the 16-bit gray, then the top byte.
+        other => out.extend(luma16(other).as_raw().iter().map(|&v| (v >> 8) as u8)),
+    }
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
+}
+
+/// 16-bit gray of any image (window/level works on it).
+pub fn luma16(image: &DynamicImage) -> ImageBuffer<Luma<u16>, Vec<u16>> {
+    let (w, h) = (image.width(), image.height());
+    match grayscale(image.clone()) {
+        DynamicImage::ImageLuma16(g) => g,
+        DynamicImage::ImageLumaA16(g) => {
+            ImageBuffer::from_fn(w, h, |x, y| Luma([g.get_pixel(x, y).0[0]]))
+        }
+        // 8-bit gray scales up exactly; float gray has equal channels, so any weights agree.
+        converted => converted.to_luma16(),
+    }
+}
+
+/// The `grayscale` op: gray at the same sample depth, keeping alpha. Float images (which have
+/// no gray layout) stay RGB(A) with equal channels.
+pub fn grayscale(image: DynamicImage) -> DynamicImage {
+    let (w, h) = (image.width(), image.height());
+    match image {
+        DynamicImage::ImageRgb8(_) => DynamicImage::ImageLuma8(luma8(&image)),
+        DynamicImage::ImageRgba8(b) => {
+            DynamicImage::ImageLumaA8(GrayAlphaImage::from_fn(w, h, |x, y| {
+                let p = b.get_pixel(x, y).0;
+                LumaA([y8(p[0], p[1], p[2]), p[3]])
+            }))
+        }
+        DynamicImage::ImageRgb16(b) => {
+            DynamicImage::ImageLuma16(ImageBuffer::from_fn(w, h, |x, y| {
+                let p = b.get_pixel(x, y).0;
+                Luma([y16(p[0], p[1], p[2])])
+            }))
+        }
+        DynamicImage::ImageRgba16(b) => {
+            DynamicImage::ImageLumaA16(ImageBuffer::from_fn(w, h, |x, y| {
+                let p = b.get_pixel(x, y).0;
+                LumaA([y16(p[0], p[1], p[2]), p[3]])
+            }))
+        }
+        DynamicImage::ImageRgb32F(mut b) => {
+            for p in b.pixels_mut() {
+                let y = y32f(p.0[0], p.0[1], p.0[2]);
+                p.0 = [y, y, y];
+            }
+            DynamicImage::ImageRgb32F(b)
+        }
+        DynamicImage::ImageRgba32F(mut b) => {
+            for p in b.pixels_mut() {
+                let y = y32f(p.0[0], p.0[1], p.0[2]);
+                p.0 = [y, y, y, p.0[3]];
+            }
+            DynamicImage::ImageRgba32F(b)
+        }
+        // Gray already, or a layout newer than this code.
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rec601_weights_keep_black_and_white_and_match_pillow() {
+        assert_eq!(y8(0, 0, 0), 0);
+        assert_eq!(y8(255, 255, 255), 255);
+        assert_eq!(y16(65535, 65535, 65535), 65535);
+        // Pillow's convert("L"): (r*19595 + g*38470 + b*7471 + 0x8000) >> 16.
+        assert_eq!(y8(255, 0, 0), 76);
+        assert_eq!(y8(0, 255, 0), 150);
+        assert_eq!(y8(0, 0, 255), 29);
+        assert_eq!(
+            y8(12, 200, 77),
+            ((12 * 19595 + 200 * 38470 + 77 * 7471 + 0x8000) >> 16) as u8
+        );
+    }
+}
