@@ -1,0 +1,252 @@
+"""Decoding and encoding: 16-bit round trips, window/level arithmetic, JPEG and PNG decoding
+against Pillow, EXIF orientation."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+from mosaic_rpc.image import (
+    AutoOrient,
+    Encode,
+    ImageFormat,
+    Op,
+    Output,
+    PixelFormat,
+    Raw,
+    WindowLevel,
+)
+from support import (
+    ALL_PHOTOS,
+    COLOUR_PHOTOS,
+    GRAY_PHOTOS,
+    Array,
+    images,
+    mad,
+    max_abs,
+    mosaic_rpc,
+    photo,
+    photo_bytes,
+    png,
+    to_array,
+    transform,
+)
+
+Client = mosaic_rpc.ImageClient
+
+
+def _gray16() -> Array:
+    """A 16-bit image using the whole range: a photo spread over 0..65535 plus noise."""
+    rng = np.random.default_rng(5)
+    base = photo("camera.png").astype(np.uint32) * 257
+    noise = rng.integers(0, 257, size=base.shape, dtype=np.uint32)
+    return np.minimum(base + noise, 65535).astype(np.uint16)
+
+
+# ---- 16-bit -------------------------------------------------------------------------------
+
+
+def test_gray16_raw_round_trip_is_exact(client: Client) -> None:
+    pixels = _gray16()
+    out = client.transform(images.to_image(pixels), [], Output(raw=Raw()))
+    assert out.raw is not None and out.raw.pixel_format == PixelFormat.GRAY16
+    np.testing.assert_array_equal(to_array(out), pixels)
+
+
+def test_gray16_png_round_trip_is_exact(client: Client) -> None:
+    pixels = _gray16()
+    info = client.info(images.to_image(png(pixels)))
+    assert info.pixel_format == PixelFormat.GRAY16
+    assert (info.width, info.height) == (pixels.shape[1], pixels.shape[0])
+    # PNG in, PNG out (the default for encoded input): still 16 bits, same samples.
+    out = client.transform(images.to_image(png(pixels)), [], None)
+    assert out.encoded is not None and out.encoded.format == ImageFormat.PNG
+    with PILImage.open(io.BytesIO(out.encoded.data)) as decoded:
+        assert decoded.mode.startswith("I;16")
+        np.testing.assert_array_equal(np.asarray(decoded), pixels)
+    # PNG in, raw out.
+    np.testing.assert_array_equal(transform(client, images.to_image(png(pixels)), []), pixels)
+    # Raw in, PNG out.
+    encoded = client.transform(
+        images.to_image(pixels), [], Output(encode=Encode(format=ImageFormat.PNG))
+    )
+    assert encoded.encoded is not None
+    with PILImage.open(io.BytesIO(encoded.encoded.data)) as decoded:
+        np.testing.assert_array_equal(np.asarray(decoded), pixels)
+
+
+def test_16_bit_rgb_and_alpha_raw_round_trips_are_exact(client: Client) -> None:
+    rng = np.random.default_rng(9)
+    for pixels in (
+        rng.integers(0, 65536, size=(17, 23, 3), dtype=np.uint16),
+        rng.integers(0, 65536, size=(17, 23, 4), dtype=np.uint16),
+        rng.integers(0, 65536, size=(17, 23, 2), dtype=np.uint16),
+    ):
+        np.testing.assert_array_equal(transform(client, pixels, []), pixels)
+
+
+# ---- window / level -----------------------------------------------------------------------
+
+
+def _window_level(values: Array, center: float, width: float, top: int) -> Array:
+    """The contract: (v - (center - width/2)) / width clamped to 0..1, scaled to the output
+    range and rounded to nearest."""
+    unit = np.clip((values.astype(np.float64) - (center - width / 2)) / width, 0, 1)
+    return np.floor(unit * top + 0.5)
+
+
+F32_WINDOW = pytest.mark.xfail(
+    reason="window_level computes in f32: with GRAY16 output, 126 of 262144 pixels (center "
+    "30000, width 20000) and 7 (center 30000, width 7000) are 1 level above the exact "
+    "(float64) value; an f32 model of the same formula reproduces the server bit for bit"
+)
+WINDOWS = [
+    (30000.0, 20000.0, PixelFormat.GRAY8),
+    (1000.0, 500.0, PixelFormat.GRAY8),
+    (32768.0, 1.0, PixelFormat.GRAY8),
+    (40000.0, 65535.0, PixelFormat.GRAY8),
+    (1000.0, 500.0, PixelFormat.GRAY16),
+    (32768.0, 1.0, PixelFormat.GRAY16),
+    (40000.0, 65535.0, PixelFormat.GRAY16),
+    pytest.param(30000.0, 20000.0, PixelFormat.GRAY16, marks=F32_WINDOW),
+    pytest.param(30000.0, 7000.0, PixelFormat.GRAY16, marks=F32_WINDOW),
+]
+
+
+@pytest.mark.parametrize(("center", "width", "output"), WINDOWS)
+def test_window_level_16_bit_exact(
+    client: Client, center: float, width: float, output: PixelFormat
+) -> None:
+    pixels = _gray16()
+    wl = WindowLevel(center=center, width=width, output=output)
+    out = transform(client, pixels, [Op(window_level=wl)])
+    top = 255 if output == PixelFormat.GRAY8 else 65535
+    assert out.dtype == (np.uint8 if output == PixelFormat.GRAY8 else np.uint16)
+    np.testing.assert_array_equal(out, _window_level(pixels, center, width, top))
+
+
+@pytest.mark.parametrize(("center", "width"), [(30000.0, 20000.0), (30000.0, 7000.0)])
+def test_window_level_16_bit_output_within_one_level(
+    client: Client, center: float, width: float
+) -> None:
+    pixels = _gray16()
+    wl = WindowLevel(center=center, width=width, output=PixelFormat.GRAY16)
+    out = transform(client, pixels, [Op(window_level=wl)])
+    assert max_abs(out, _window_level(pixels, center, width, 65535)) <= 1
+
+
+def test_window_level_8_bit_in_its_own_units(client: Client) -> None:
+    pixels = photo("camera.png")
+    out = transform(client, pixels, [Op(window_level=WindowLevel(center=100.0, width=50.0))])
+    np.testing.assert_array_equal(out, _window_level(pixels, 100.0, 50.0, 255))
+
+
+def test_window_level_default_output_is_gray8(client: Client) -> None:
+    out = transform(client, _gray16(), [Op(window_level=WindowLevel(center=2e4, width=1e4))])
+    assert out.dtype == np.uint8
+
+
+# ---- decoding against Pillow --------------------------------------------------------------
+
+#: Two JPEG decoders may differ in IDCT and chroma upsampling (both are allowed by the
+#: standard), by a level or two on average at most and a few levels at sharp colour edges.
+JPEG_DECODE_MAD = 1.0
+JPEG_DECODE_MAX = 12
+
+
+@pytest.mark.parametrize("name", COLOUR_PHOTOS)
+def test_jpeg_decodes_like_pillow(client: Client, name: str) -> None:
+    out = transform(client, images.to_image(photo_bytes(name)), [])
+    reference = photo(name)
+    assert mad(out, reference) <= JPEG_DECODE_MAD
+    assert max_abs(out, reference) <= JPEG_DECODE_MAX
+
+
+@pytest.mark.parametrize("name", GRAY_PHOTOS)
+def test_png_decodes_exactly(client: Client, name: str) -> None:
+    out = transform(client, images.to_image(photo_bytes(name)), [])
+    np.testing.assert_array_equal(out, photo(name))
+
+
+@pytest.mark.parametrize("name", ALL_PHOTOS)
+def test_info_of_photos(client: Client, name: str) -> None:
+    data = photo_bytes(name)
+    info = client.info(images.to_image(data))
+    pixels = photo(name)
+    assert (info.width, info.height) == (pixels.shape[1], pixels.shape[0])
+    assert info.size_bytes == len(data)
+    assert info.format == (ImageFormat.JPEG if name.endswith(".jpg") else ImageFormat.PNG)
+    assert info.pixel_format == (PixelFormat.RGB8 if pixels.ndim == 3 else PixelFormat.GRAY8)
+    assert info.orientation is None
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF", "GIF"])
+def test_lossless_formats_decode_exactly(client: Client, fmt: str) -> None:
+    pixels = photo("camera.png")[:200, :300]
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format=fmt)
+    out = transform(client, images.to_image(buffer.getvalue()), [])
+    if out.ndim == 3:  # GIF decodes to RGBA; its palette holds the 256 grays exactly
+        out = out[..., 0]
+    np.testing.assert_array_equal(out, pixels)
+
+
+def test_png_encoding_is_lossless(client: Client) -> None:
+    pixels = photo("astronaut.jpg")
+    out = client.transform(
+        images.to_image(pixels), [], Output(encode=Encode(format=ImageFormat.PNG))
+    )
+    np.testing.assert_array_equal(to_array(out), pixels)
+
+
+def test_jpeg_encoding_quality(client: Client) -> None:
+    pixels = photo("astronaut.jpg")
+    sizes = []
+    for quality in (30, 95):
+        out = client.transform(
+            images.to_image(pixels),
+            [],
+            Output(encode=Encode(format=ImageFormat.JPEG, quality=quality)),
+        )
+        assert out.encoded is not None
+        sizes.append(len(out.encoded.data))
+        assert mad(to_array(out), pixels) <= (6.0 if quality == 30 else 2.0)
+    assert sizes[0] < sizes[1]
+
+
+# ---- EXIF orientation ---------------------------------------------------------------------
+
+
+def _jpeg_with_orientation(pixels: Array, orientation: int) -> bytes:
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_and_auto_orient(client: Client, orientation: int) -> None:
+    """info() reports the tag; auto_orient gives the size and pixels Pillow's exif_transpose
+    gives (within JPEG decoder differences)."""
+    pixels = np.ascontiguousarray(photo("astronaut.jpg")[:, :300])  # 300 wide, 512 high
+    data = _jpeg_with_orientation(pixels, orientation)
+    info = client.info(images.to_image(data))
+    assert info.orientation == orientation
+    assert (info.width, info.height) == (300, 512)  # stored size, before orienting
+    out = transform(client, images.to_image(data), [Op(auto_orient=AutoOrient())])
+    with PILImage.open(io.BytesIO(data)) as opened:
+        reference = np.asarray(ImageOps.exif_transpose(opened))
+    expected_shape = (300, 512, 3) if orientation >= 5 else (512, 300, 3)
+    assert out.shape == reference.shape == expected_shape
+    assert mad(out, reference) <= JPEG_DECODE_MAD
+
+
+def test_without_auto_orient_pixels_stay_as_stored(client: Client) -> None:
+    pixels = np.ascontiguousarray(photo("astronaut.jpg")[:, :300])
+    out = transform(client, images.to_image(_jpeg_with_orientation(pixels, 6)), [])
+    assert out.shape == (512, 300, 3)
