@@ -7,6 +7,7 @@
 
 mod analysis;
 pub mod codec;
+mod gradients;
 mod gray;
 pub mod ops;
 mod pixels;

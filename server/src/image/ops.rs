@@ -16,7 +16,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::ImageLimits;
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{gray, pixels};
+use crate::image::{gradients, gray, pixels};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -586,12 +586,7 @@ fn adaptive_threshold(gray: &GrayImage, radius: u32, offset: i32, invert: bool) 
 
 fn edges(gray: &GrayImage, e: &Edges) -> GrayImage {
     match e.method.unwrap_or(EdgeMethod::CANNY) {
-        EdgeMethod::SOBEL => {
-            let magnitude = imageproc::gradients::sobel_gradients(gray);
-            GrayImage::from_fn(gray.width(), gray.height(), |x, y| {
-                Luma([magnitude.get_pixel(x, y).0[0].min(255) as u8])
-            })
-        }
+        EdgeMethod::SOBEL => gradients::sobel_magnitude(gray),
         _ => imageproc::edges::canny(
             gray,
             e.low.unwrap_or(50.0) as f32,
