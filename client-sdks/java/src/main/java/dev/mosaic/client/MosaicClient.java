@@ -41,6 +41,7 @@ public final class MosaicClient implements AutoCloseable {
     private final List<AsyncInvoker<?>> asyncInvokers = new ArrayList<>();
     private ImageService.Iface image;
     private ImageService.AsyncIface imageAsync;
+    private ImageClient imageClient;
     private boolean closed;
 
     private MosaicClient(ClientConfig config, EndpointResolver resolver) {
@@ -115,6 +116,17 @@ public final class MosaicClient implements AutoCloseable {
             imageAsync = asyncService(ImageService.AsyncIface.class, ImageService.AsyncClient::new);
         }
         return imageAsync;
+    }
+
+    /**
+     * The image service with typed conveniences ({@code BufferedImage}s, batches with bounded
+     * concurrency), over {@link #image()} and {@link #imageAsync()}; the same object every time.
+     */
+    public synchronized ImageClient imageClient() {
+        if (imageClient == null) {
+            imageClient = new ImageClient(image(), imageAsync());
+        }
+        return imageClient;
     }
 
     /**

@@ -1,0 +1,148 @@
+package dev.mosaic.client;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Runs one async call per item of {@code source}, at most {@code maxInFlight} at a time, and
+ * hands each item's {@link Result} to {@code sink} in the order of the items. Items are taken
+ * from the source only when a call may start, so a lazy source is read as the calls progress.
+ *
+ * <p>One thread at a time (the caller's, then the one that completes a call) runs the loop
+ * that delivers results and starts calls; others leave it a note to look again, so a call
+ * that completes at once never recurses.
+ */
+final class BoundedCalls<I, O> {
+    private final Iterator<? extends I> source;
+    private final Function<? super I, CompletableFuture<O>> call;
+    private final int maxInFlight;
+    private final Consumer<? super Result<O>> sink;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    // Guarded by this.
+    private final Map<Integer, Result<O>> ready = new HashMap<>();
+    private int inFlight;
+    private int delivered;
+    private boolean exhausted;
+    private boolean running;
+    private boolean again;
+    // Touched only by the thread running the loop.
+    private int started;
+
+    private BoundedCalls(Iterator<? extends I> source, Function<? super I, CompletableFuture<O>> call, int maxInFlight,
+            Consumer<? super Result<O>> sink) {
+        this.source = source;
+        this.call = call;
+        this.maxInFlight = maxInFlight;
+        this.sink = sink;
+    }
+
+    /**
+     * Starts the calls; the future completes when every item's result has been delivered, and
+     * fails if the source or the sink threw. Cancelling it stops further calls from starting.
+     */
+    static <I, O> CompletableFuture<Void> run(Iterator<? extends I> source, Function<? super I, CompletableFuture<O>> call,
+            int maxInFlight, Consumer<? super Result<O>> sink) {
+        BoundedCalls<I, O> calls = new BoundedCalls<>(source, call, maxInFlight, sink);
+        calls.loop();
+        return calls.done;
+    }
+
+    private void completed(int index, O value, Throwable error) {
+        Result<O> result = error == null ? Result.success(value) : Result.failure(Failures.unwrapFuture(error));
+        synchronized (this) {
+            ready.put(index, result);
+            inFlight--;
+        }
+        loop();
+    }
+
+    private void loop() {
+        synchronized (this) {
+            if (running) {
+                again = true;
+                return;
+            }
+            running = true;
+        }
+        while (true) {
+            try {
+                step();
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+            synchronized (this) {
+                if (!again) {
+                    running = false;
+                    return;
+                }
+                again = false;
+            }
+        }
+    }
+
+    /** Delivers what is ready, in order, and starts calls while there is room. */
+    private void step() {
+        while (!done.isDone()) {
+            Result<O> next;
+            boolean start = false;
+            synchronized (this) {
+                next = ready.remove(delivered);
+                if (next != null) {
+                    delivered++;
+                } else if (!exhausted && inFlight < maxInFlight) {
+                    start = true;
+                    inFlight++;
+                } else if (exhausted && inFlight == 0 && ready.isEmpty()) {
+                    done.complete(null);
+                    return;
+                } else {
+                    return;
+                }
+            }
+            if (next != null) {
+                sink.accept(next);
+                continue;
+            }
+            if (start) {
+                boolean more;
+                try {
+                    more = source.hasNext();
+                } catch (RuntimeException e) {
+                    synchronized (this) {
+                        inFlight--;
+                    }
+                    throw e;
+                }
+                if (!more) {
+                    synchronized (this) {
+                        exhausted = true;
+                        inFlight--;
+                    }
+                    continue;
+                }
+                I item;
+                try {
+                    item = source.next();
+                } catch (RuntimeException e) {
+                    synchronized (this) {
+                        inFlight--;
+                    }
+                    throw e;
+                }
+                int index = started++;
+                CompletableFuture<O> future;
+                try {
+                    future = call.apply(item);
+                } catch (RuntimeException e) {
+                    future = CompletableFuture.failedFuture(e);
+                }
+                future.whenComplete((value, error) -> completed(index, value, error));
+            }
+        }
+    }
+}
