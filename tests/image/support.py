@@ -28,8 +28,8 @@ SDK_SRC = REPO_ROOT / "client-sdks" / "python" / "src"
 if str(SDK_SRC) not in sys.path:
     sys.path.insert(0, str(SDK_SRC))
 
-import mosaic_rpc  # noqa: E402
-from mosaic_rpc import images  # noqa: E402
+import mosaic_rpc as mosaic_rpc  # noqa: E402  # re-exported for the tests
+from mosaic_rpc import images as images  # noqa: E402
 from mosaic_rpc.image import Image, Op, Output, PixelFormat, Raw  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"

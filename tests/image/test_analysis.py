@@ -177,7 +177,7 @@ def test_fast_corners_agree_with_opencv(client: Client) -> None:
     corners = client.features(images.to_image(gray), options).corners
     assert corners is not None
     found = {(c.x, c.y) for c in corners}
-    detector = cv2.FastFeatureDetector_create(
+    detector = cv2.FastFeatureDetector_create(  # type: ignore[attr-defined]
         threshold=20, nonmaxSuppression=False, type=cv2.FAST_FEATURE_DETECTOR_TYPE_9_16
     )
     reference = {(round(k.pt[0]), round(k.pt[1])) for k in detector.detect(gray)}

@@ -11,6 +11,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +162,8 @@ def test_truncated_jpeg(bad_server: Server, bad_client: Client) -> None:
     data = photo_bytes("astronaut.jpg")
     for cut in (len(data) // 2, len(data) - 2, 700):
         image = images.to_image(data[:cut])
-        transform = lambda image=image: bad_client.transform(image, [], None)  # noqa: E731
-        expect(bad_server, bad_client, transform, InvalidImage)
-        expect(bad_server, bad_client, lambda image=image: bad_client.stats(image), InvalidImage)
+        expect(bad_server, bad_client, partial(bad_client.transform, image, [], None), InvalidImage)
+        expect(bad_server, bad_client, partial(bad_client.stats, image), InvalidImage)
 
 
 def test_truncated_jpeg_header(bad_server: Server, bad_client: Client) -> None:
@@ -352,8 +352,9 @@ def test_non_finite_float_samples(bad_server: Server, bad_client: Client) -> Non
         pixels = np.zeros((4, 4, 3), np.float32)
         pixels[2, 1, 0] = bad
         image = images.to_image(pixels)
-        stats = lambda image=image: bad_client.stats(image)  # noqa: E731
-        expect(bad_server, bad_client, stats, InvalidImage, message="finite")
+        expect(
+            bad_server, bad_client, partial(bad_client.stats, image), InvalidImage, message="finite"
+        )
 
 
 # ---- unknown enum values ------------------------------------------------------------------
@@ -498,7 +499,7 @@ def test_crop_outside_the_image(bad_server: Server, bad_client: Client) -> None:
         expect(
             bad_server,
             bad_client,
-            lambda crop=crop: bad_client.transform(image, [Op(crop=crop)], None),
+            partial(bad_client.transform, image, [Op(crop=crop)], None),
             InvalidArgument,
             field="ops[0].crop",
             message="does not fit",
@@ -511,7 +512,10 @@ def test_crop_outside_the_image(bad_server: Server, bad_client: Client) -> None:
         [Op(resize=Resize(width=2**31 - 1, height=2**31 - 1, mode=ResizeMode.EXACT))],
         [Op(resize=Resize(width=60000, height=60000, mode=ResizeMode.FILL))],
         [Op(resize=Resize(width=2**31 - 1, height=0))],
-        [Op(rotate=Rotate(degrees=90)), Op(resize=Resize(width=9000, height=9000, mode=3))],
+        [
+            Op(rotate=Rotate(degrees=90)),
+            Op(resize=Resize(width=9000, height=9000, mode=ResizeMode.EXACT)),
+        ],
     ],
     ids=["i32 max", "60000 fill", "fit i32 max", "after rotate"],
 )
@@ -571,7 +575,7 @@ def test_bad_encode_quality(bad_server: Server, bad_client: Client) -> None:
         expect(
             bad_server,
             bad_client,
-            lambda output=output: bad_client.transform(image, [], output),
+            partial(bad_client.transform, image, [], output),
             InvalidArgument,
             field="output.encode.quality",
         )
@@ -586,7 +590,7 @@ def test_limits_of_a_small_server(limited_server: Server, limited_client: Client
         limited_server,
         limited_client,
         lambda: limited_client.transform(
-            photo_image, [Op(resize=Resize(width=2000, height=2000, mode=3))], None
+            photo_image, [Op(resize=Resize(width=2000, height=2000, mode=ResizeMode.EXACT))], None
         ),
         TooLarge,
     )

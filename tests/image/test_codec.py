@@ -44,7 +44,8 @@ def _gray16() -> Array:
     rng = np.random.default_rng(5)
     base = photo("camera.png").astype(np.uint32) * 257
     noise = rng.integers(0, 257, size=base.shape, dtype=np.uint32)
-    return np.minimum(base + noise, 65535).astype(np.uint16)
+    wide: Array = np.minimum(base + noise, 65535).astype(np.uint16)
+    return wide
 
 
 # ---- 16-bit -------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ GRAY_MAX_DIFF = 1
 
 
 def _luma(pixels: Array, weights: tuple[float, float, float]) -> Array:
-    return np.clip(np.floor(pixels.astype(np.float64) @ np.array(weights) + 0.5), 0, 255)
+    luma: Array = np.clip(np.floor(pixels.astype(np.float64) @ np.array(weights) + 0.5), 0, 255)
+    return luma
 
 
 @pytest.mark.xfail(

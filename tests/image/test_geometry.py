@@ -124,11 +124,13 @@ def test_resize_nearest_matches_pillow(client: Client, name: str) -> None:
 
 def test_resize_default_filter_is_lanczos3(client: Client) -> None:
     pixels = photo("astronaut.jpg")
-    implicit = transform(client, pixels, [Op(resize=Resize(width=200, height=150, mode=3))])
+    implicit = transform(
+        client, pixels, [Op(resize=Resize(width=200, height=150, mode=ResizeMode.EXACT))]
+    )
     explicit = transform(
         client,
         pixels,
-        [Op(resize=Resize(width=200, height=150, mode=3, filter=Filter.LANCZOS3))],
+        [Op(resize=Resize(width=200, height=150, mode=ResizeMode.EXACT, filter=Filter.LANCZOS3))],
     )
     np.testing.assert_array_equal(implicit, explicit)
 
