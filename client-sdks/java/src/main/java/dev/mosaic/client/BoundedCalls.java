@@ -8,8 +8,10 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Runs one async call per item of {@code source}, at most {@code maxInFlight} at a time, and
- * hands each item's {@link Result} to {@code sink} in the order of the items. Items are taken
+ * Runs one async call per item of {@code source} and hands each item's {@link Result} to
+ * {@code sink} in the order of the items. At most {@code maxInFlight} items are taken and not
+ * yet delivered at any time, so at most that many calls are in flight, and results that
+ * complete ahead of an earlier item's wait in a buffer of at most that size. Items are taken
  * from the source only when a call may start, so a lazy source is read as the calls progress.
  *
  * <p>One thread at a time (the caller's, then the one that completes a call) runs the loop
@@ -27,11 +29,10 @@ final class BoundedCalls<I, O> {
     private final Map<Integer, Result<O>> ready = new HashMap<>();
     private int inFlight;
     private int delivered;
+    private int started;
     private boolean exhausted;
     private boolean running;
     private boolean again;
-    // Touched only by the thread running the loop.
-    private int started;
 
     private BoundedCalls(Iterator<? extends I> source, Function<? super I, CompletableFuture<O>> call, int maxInFlight,
             Consumer<? super Result<O>> sink) {
@@ -94,7 +95,7 @@ final class BoundedCalls<I, O> {
                 next = ready.remove(delivered);
                 if (next != null) {
                     delivered++;
-                } else if (!exhausted && inFlight < maxInFlight) {
+                } else if (!exhausted && started - delivered < maxInFlight) {
                     start = true;
                     inFlight++;
                 } else if (exhausted && inFlight == 0 && ready.isEmpty()) {
@@ -134,7 +135,10 @@ final class BoundedCalls<I, O> {
                     }
                     throw e;
                 }
-                int index = started++;
+                int index;
+                synchronized (this) {
+                    index = started++;
+                }
                 CompletableFuture<O> future;
                 try {
                     future = call.apply(item);

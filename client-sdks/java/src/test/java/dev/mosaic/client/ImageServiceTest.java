@@ -63,7 +63,7 @@ class ImageServiceTest {
     }
 
     /** {@code mosaic}, after checking that it can serve; skips (outside CI) while it cannot. */
-    private static Path imageServerBinary() throws Exception {
+    static Path imageServerBinary() throws Exception {
         Path mosaic = Binaries.mosaic();
         if (mosaic == null || !Files.isExecutable(mosaic)) {
             fail("mosaic is not built: set MOSAIC_BIN or the mosaic.bin property (cargo build -p mosaic-cli), got " + mosaic);

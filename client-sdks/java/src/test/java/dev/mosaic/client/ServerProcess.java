@@ -34,9 +34,11 @@ final class ServerProcess implements AutoCloseable {
         return start(List.of(Binaries.thriftTestServer().toString(), "--port=" + port));
     }
 
-    /** {@code mosaic serve image} on a port the system picks. */
-    static ServerProcess imageServer(Path mosaic) throws IOException {
-        return start(List.of(mosaic.toString(), "serve", "image", "--port", "0"));
+    /** {@code mosaic serve image} on a port the system picks, with {@code options} (e.g. {@code --max-pixels 1000}). */
+    static ServerProcess imageServer(Path mosaic, String... options) throws IOException {
+        List<String> command = new ArrayList<>(List.of(mosaic.toString(), "serve", "image", "--port", "0"));
+        command.addAll(List.of(options));
+        return start(command);
     }
 
     /** Starts {@code command} and waits (at most 30 seconds) for the line naming its port. */
