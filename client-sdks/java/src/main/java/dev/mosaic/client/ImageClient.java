@@ -155,11 +155,12 @@ public final class ImageClient {
     }
 
     /**
-     * The streaming form of {@link #transformAll(List, List, Output, int)}: takes images from
-     * {@code images} only as calls may start (so a lazy iterator keeps at most about
-     * {@code maxInFlight} images in memory), keeps at most {@code maxInFlight} calls in flight,
-     * and hands each image's {@link Result} to {@code onResult} in the order of the images, once
-     * per image, one at a time.
+     * The streaming form of {@link #transformAll(List, List, Output, int)}: hands each image's
+     * {@link Result} to {@code onResult} in the order of the images, once per image, one at a
+     * time. Images are taken from {@code images} only as calls may start, and at most
+     * {@code maxInFlight} are taken and not yet delivered (in flight, or done and waiting for an
+     * earlier one), so at most that many calls are in flight and a lazy iterator keeps at most
+     * that many images and results in memory.
      *
      * <p>{@code onResult} runs on the thread that completed a call (often a connection's reader
      * thread) or on the caller's: keep it short, or hand heavy work to an executor. The returned
