@@ -6,6 +6,7 @@
 //! (pipeline parameters, output, budgets) before any pixel work starts.
 
 mod analysis;
+mod blur;
 pub mod codec;
 mod gradients;
 mod gray;

@@ -16,7 +16,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::ImageLimits;
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{gradients, gray, pixels};
+use crate::image::{blur, gradients, gray, pixels};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -333,10 +333,7 @@ fn apply(
             }
             image
         }
-        Op::Blur(b) => {
-            let sigma = b.sigma as f32;
-            map_image!(image, buf => imageproc::filter::gaussian_blur_f32(&buf, sigma))
-        }
+        Op::Blur(b) => blur::gaussian_blur(image, b.sigma as f32),
         Op::Sharpen(s) => sharpen(image, s),
         Op::Adjust(a) => adjust(image, a),
         Op::Grayscale(_) => gray::grayscale(image),
@@ -476,8 +473,7 @@ fn sharpen(image: DynamicImage, s: &Sharpen) -> DynamicImage {
     let sigma = s.sigma.unwrap_or(1.0) as f32;
     let amount = s.amount.unwrap_or(1.0) as f32;
     let threshold = s.threshold.unwrap_or(0.0) as f32;
-    let blurred =
-        map_image!(image.clone(), buf => imageproc::filter::gaussian_blur_f32(&buf, sigma));
+    let blurred = blur::gaussian_blur(image.clone(), sigma);
     let mut out = image;
     let mut blurred = blurred;
     with_samples_mut!(&mut out, original, channels, alpha => {
