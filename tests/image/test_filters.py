@@ -47,15 +47,6 @@ Client = mosaic_rpc.ImageClient
 GRAY_MAX_DIFF = 1
 
 
-def _luma(pixels: Array, weights: tuple[float, float, float]) -> Array:
-    luma: Array = np.clip(np.floor(pixels.astype(np.float64) @ np.array(weights) + 0.5), 0, 255)
-    return luma
-
-
-@pytest.mark.xfail(
-    reason="Grayscale uses Rec. 709 weights (0.2126, 0.7152, 0.0722), not the Rec. 601 "
-    "luma the IDL promises: mean |diff| vs Pillow ~3.2 levels, up to 13 on astronaut.jpg"
-)
 @pytest.mark.parametrize("name", COLOUR_PHOTOS)
 def test_grayscale_is_rec601_like_pillow_and_opencv(client: Client, name: str) -> None:
     pixels = photo(name)
@@ -65,13 +56,25 @@ def test_grayscale_is_rec601_like_pillow_and_opencv(client: Client, name: str) -
 
 
 @pytest.mark.parametrize("name", COLOUR_PHOTOS)
-def test_grayscale_is_a_luma_in_range(client: Client, name: str) -> None:
-    """What the server computes today: a luma within one level of Rec. 709 weights, so a
-    regression to something else entirely still fails."""
+def test_grayscale_keeps_alpha_and_depth(client: Client, name: str) -> None:
     pixels = photo(name)
-    out = transform(client, pixels, [Op(grayscale=Grayscale())])
-    assert out.shape == pixels.shape[:2] and out.dtype == np.uint8
-    assert max_abs(out, _luma(pixels, (0.2126, 0.7152, 0.0722))) <= GRAY_MAX_DIFF
+    rgba = np.dstack(
+        [
+            pixels,
+            np.arange(pixels.shape[0] * pixels.shape[1], dtype=np.uint32)
+            .reshape(pixels.shape[:2])
+            .astype(np.uint8),
+        ]
+    )
+    out = transform(client, rgba, [Op(grayscale=Grayscale())])
+    assert out.shape == (*pixels.shape[:2], 2)
+    np.testing.assert_array_equal(out[..., 1], rgba[..., 3])
+    assert max_abs(out[..., 0], gray_of(pixels)) <= GRAY_MAX_DIFF
+    wide = pixels.astype(np.uint16) * 257
+    out16 = transform(client, wide, [Op(grayscale=Grayscale())])
+    assert out16.dtype == np.uint16 and out16.shape == pixels.shape[:2]
+    # 16-bit luma of v * 257 is the 8-bit luma * 257, within one 8-bit level.
+    assert max_abs(out16 / 257.0, gray_of(pixels)) <= GRAY_MAX_DIFF
 
 
 def test_grayscale_of_gray_is_identity(client: Client) -> None:
