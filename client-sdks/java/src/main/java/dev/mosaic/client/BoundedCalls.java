@@ -4,6 +4,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -14,15 +16,17 @@ import java.util.function.Function;
  * complete ahead of an earlier item's wait in a buffer of at most that size. Items are taken
  * from the source only when a call may start, so a lazy source is read as the calls progress.
  *
- * <p>One thread at a time (the caller's, then the one that completes a call) runs the loop
- * that delivers results and starts calls; others leave it a note to look again, so a call
- * that completes at once never recurses.
+ * <p>One thread at a time runs the loop that delivers results and starts calls: the caller's
+ * at first, then one of {@code executor}'s after a call completes, never the connection's
+ * reader thread (which must keep reading replies while requests are written); others leave it
+ * a note to look again, so a call that completes at once never recurses.
  */
 final class BoundedCalls<I, O> {
     private final Iterator<? extends I> source;
     private final Function<? super I, CompletableFuture<O>> call;
     private final int maxInFlight;
     private final Consumer<? super Result<O>> sink;
+    private final Executor executor;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
 
     // Guarded by this.
@@ -35,11 +39,12 @@ final class BoundedCalls<I, O> {
     private boolean again;
 
     private BoundedCalls(Iterator<? extends I> source, Function<? super I, CompletableFuture<O>> call, int maxInFlight,
-            Consumer<? super Result<O>> sink) {
+            Consumer<? super Result<O>> sink, Executor executor) {
         this.source = source;
         this.call = call;
         this.maxInFlight = maxInFlight;
         this.sink = sink;
+        this.executor = executor;
     }
 
     /**
@@ -47,8 +52,8 @@ final class BoundedCalls<I, O> {
      * fails if the source or the sink threw. Cancelling it stops further calls from starting.
      */
     static <I, O> CompletableFuture<Void> run(Iterator<? extends I> source, Function<? super I, CompletableFuture<O>> call,
-            int maxInFlight, Consumer<? super Result<O>> sink) {
-        BoundedCalls<I, O> calls = new BoundedCalls<>(source, call, maxInFlight, sink);
+            int maxInFlight, Consumer<? super Result<O>> sink, Executor executor) {
+        BoundedCalls<I, O> calls = new BoundedCalls<>(source, call, maxInFlight, sink, executor);
         calls.loop();
         return calls.done;
     }
@@ -145,7 +150,12 @@ final class BoundedCalls<I, O> {
                 } catch (RuntimeException e) {
                     future = CompletableFuture.failedFuture(e);
                 }
-                future.whenComplete((value, error) -> completed(index, value, error));
+                future.whenCompleteAsync((value, error) -> completed(index, value, error), executor)
+                    .whenComplete((ignored, error) -> {
+                        if (Failures.unwrapFuture(error) instanceof RejectedExecutionException) {
+                            done.completeExceptionally(Failures.unwrapFuture(error));
+                        }
+                    });
             }
         }
     }

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.apache.thrift.TException;
 
@@ -41,14 +42,26 @@ public final class ImageClient {
 
     private final ImageService.Iface blocking;
     private final ImageService.AsyncIface async;
+    private final Executor executor;
 
     /**
      * An image client over the given services, e.g. {@code client.image()} and
-     * {@code client.imageAsync()} (which {@link MosaicClient#imageClient()} uses).
+     * {@code client.imageAsync()} (which {@link MosaicClient#imageClient()} uses), whose batches
+     * run their results' handling on {@code CompletableFuture}'s default async executor.
      */
     public ImageClient(ImageService.Iface blocking, ImageService.AsyncIface async) {
+        this(blocking, async, new CompletableFuture<Void>().defaultExecutor());
+    }
+
+    /**
+     * An image client whose batches ({@code transformAll}, {@code transformEach}) handle each
+     * completed call on {@code executor}: delivering results in order and starting the next
+     * calls (which writes their requests) happen there, never on a connection's reader thread.
+     */
+    public ImageClient(ImageService.Iface blocking, ImageService.AsyncIface async, Executor executor) {
         this.blocking = Objects.requireNonNull(blocking, "blocking");
         this.async = Objects.requireNonNull(async, "async");
+        this.executor = Objects.requireNonNull(executor, "executor");
     }
 
     /** The blocking service underneath, for the calls this class has no shortcut for. */
@@ -162,8 +175,9 @@ public final class ImageClient {
      * earlier one), so at most that many calls are in flight and a lazy iterator keeps at most
      * that many images and results in memory.
      *
-     * <p>{@code onResult} runs on the thread that completed a call (often a connection's reader
-     * thread) or on the caller's: keep it short, or hand heavy work to an executor. The returned
+     * <p>{@code onResult} runs on the caller's thread for results that are ready at once, else on
+     * this client's executor (see {@link #ImageClient(ImageService.Iface, ImageService.AsyncIface,
+     * Executor)}), which also starts the next calls: keep it short. The returned
      * future completes when every result was delivered; it fails (and starts no more calls) if
      * {@code images} or {@code onResult} throws. Cancelling it starts no more calls.
      *
@@ -177,7 +191,7 @@ public final class ImageClient {
             throw new IllegalArgumentException("maxInFlight must be at least 1, got " + maxInFlight);
         }
         List<Op> pipeline = List.copyOf(ops);
-        return BoundedCalls.run(images, image -> async.transform(image, pipeline, output), maxInFlight, onResult);
+        return BoundedCalls.run(images, image -> async.transform(image, pipeline, output), maxInFlight, onResult, executor);
     }
 
     @Override

@@ -37,6 +37,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
@@ -294,14 +296,24 @@ class ImageClientTest {
     @Test
     void transformAllKeepsAtMostMaxInFlightCalls() throws Exception {
         Counting counting = new Counting(client.imageAsync());
-        ImageClient bounded = new ImageClient(client.image(), counting.service);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        AtomicInteger handled = new AtomicInteger();
+        ImageClient bounded = new ImageClient(client.image(), counting.service, task -> {
+            handled.incrementAndGet();
+            pool.execute(task);
+        });
         List<Image> inputs = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             inputs.add(Images.of(rgb(100 + i, 80, BufferedImage.TYPE_INT_RGB)));
         }
         inputs.set(17, Images.encoded(new byte[] {1, 2, 3}));
-        List<Result<Image>> results = bounded.transformAll(inputs, List.of(Ops.blur(3.0)), Outputs.raw(), 3)
-            .get(120, TimeUnit.SECONDS);
+        List<Result<Image>> results;
+        try {
+            results = bounded.transformAll(inputs, List.of(Ops.blur(3.0)), Outputs.raw(), 3).get(120, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(40, handled.get(), "every completed call is handled on the executor");
         assertEquals(40, counting.calls.get());
         assertTrue(counting.maxInFlight.get() <= 3, "at most 3 in flight, saw " + counting.maxInFlight.get());
         assertTrue(counting.maxInFlight.get() >= 2, "calls overlap, saw " + counting.maxInFlight.get());
