@@ -7,6 +7,7 @@ from typing import Any, Literal, overload
 
 from ._client import Client
 from ._connection import ConnectionOptions
+from ._image_client import ImageServiceClient
 from ._resolve import Address, StaticResolver
 from ._services import service_spec
 from ._typed import ImageClient
@@ -87,7 +88,9 @@ def connect(
         connect_timeout=connect_timeout,
         max_message_size=max_message_size,
     )
-    return Client(
+    # Mosaic's image service gets the client whose `transform` speaks numpy and Pillow.
+    client_class = ImageServiceClient if service == "image" else Client
+    return client_class(
         service_spec(service),
         StaticResolver(address),
         options,

@@ -8,8 +8,10 @@ cannot drift from the IDL unnoticed.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from ._gen.mosaic.common.ttypes import ServerStatus
 from ._gen.mosaic.image.ttypes import (
@@ -26,6 +28,17 @@ from ._gen.mosaic.image.ttypes import (
     SegmentOptions,
 )
 from ._pool import PoolStats
+
+if TYPE_CHECKING:
+    import numpy.typing
+    import PIL.Image
+
+    from .images import ImageLike
+
+    _Array = numpy.typing.NDArray[Any]
+    _Picture = PIL.Image.Image
+    #: Inputs sent as file bytes; their results come back as file bytes.
+    _File = str | os.PathLike[str] | bytes | bytearray | memoryview
 
 __all__ = ["HealthClient", "ImageClient", "ServiceClient"]
 
@@ -82,6 +95,37 @@ class ImageClient(HealthClient, Protocol):
         """Size, format and orientation; reads only the header where the format allows."""
         ...
 
+    @overload
+    def transform(
+        self,
+        image: _Array,
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> _Array: ...
+    @overload
+    def transform(
+        self,
+        image: _Picture,
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> _Picture: ...
+    @overload
+    def transform(
+        self,
+        image: _File,
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> bytes: ...
+    @overload
     def transform(
         self,
         image: Image,
@@ -90,8 +134,160 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
-    ) -> Image:
-        """Decode once, run ``ops`` in order, return the result as ``output`` says."""
+    ) -> Image: ...
+    def transform(
+        self,
+        image: ImageLike,
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> Any:
+        """Decode once, run ``ops`` in order, return the result as ``output`` says.
+
+        The result is the same kind of thing as IMAGE:
+
+        * a numpy array gives an array (a writable copy; raw pixels are asked for when
+          OUTPUT is None, so nothing is encoded or compressed on the way back);
+        * a ``PIL.Image.Image`` gives a ``PIL.Image.Image`` (already decoded);
+        * a path or file bytes (``bytes``, ``bytearray``, ``memoryview``) give the bytes of
+          an image file: in the input's format when OUTPUT is None, else as OUTPUT says
+          (raw pixels are encoded as PNG locally);
+        * a wire `Image` gives the wire `Image`, exactly as the IDL's call does.
+
+        OPS is one `Op` or a sequence of them.
+        """
+        ...
+
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_Array],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise"] = "raise",
+    ) -> Iterator[_Array]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_Array],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["return"],
+    ) -> Iterator[_Array | Exception]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_Picture],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise"] = "raise",
+    ) -> Iterator[_Picture]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_Picture],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["return"],
+    ) -> Iterator[_Picture | Exception]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_File],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise"] = "raise",
+    ) -> Iterator[bytes]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[_File],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["return"],
+    ) -> Iterator[bytes | Exception]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[Image],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise"] = "raise",
+    ) -> Iterator[Image]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[Image],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["return"],
+    ) -> Iterator[Image | Exception]: ...
+    def transform_many(
+        self,
+        items: Iterable[ImageLike],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise", "return"] = "raise",
+    ) -> Iterator[Any]:
+        """`transform` of each of ITEMS, streamed: results are yielded in input order.
+
+        Calls run on a thread pool across the client's pooled connections, at most
+        CONCURRENCY at once (``pool_size`` when None); ITEMS is read as calls finish, never
+        ahead of that window, so it may be an endless generator. Each result is the kind
+        `transform` gives for its item. A failed item raises its exception from the loop
+        (``errors="raise"``, the default: pending calls are cancelled) or is yielded as the
+        exception object in its place (``errors="return"``), and the stream goes on.
+        ``progress=True`` shows a tqdm bar when tqdm is installed (nothing otherwise).
+        TIMEOUT and IDEMPOTENT apply to each call. Leaving the loop early cancels the
+        calls not yet started and waits for those running.
+        """
         ...
 
     def transform_batch(

@@ -8,7 +8,7 @@ images convert to arrays without copying.
 
 numpy and Pillow are optional: they are imported when a conversion needs them, and a
 missing one raises `ImportError` naming the extra to install (``mosaic-rpc[numpy]``,
-``mosaic-rpc[pillow]``).
+``mosaic-rpc[pillow]``). `preview` shows any of these kinds inline in Jupyter.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._gen.mosaic.image.ttypes import EncodedImage, Image, ImageFormat, PixelFormat, RawImage
+from ._preview import Preview, preview
 
 if TYPE_CHECKING:
     import numpy
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImageLike",
+    "Preview",
     "bytes_per_pixel",
+    "preview",
     "to_bytes",
     "to_image",
     "to_numpy",
