@@ -96,6 +96,7 @@ final class BoundedCalls<I, O> {
         while (!done.isDone()) {
             Result<O> next;
             boolean start = false;
+            boolean finished = false;
             synchronized (this) {
                 next = ready.remove(delivered);
                 if (next != null) {
@@ -103,60 +104,68 @@ final class BoundedCalls<I, O> {
                 } else if (!exhausted && started - delivered < maxInFlight) {
                     start = true;
                     inFlight++;
-                } else if (exhausted && inFlight == 0 && ready.isEmpty()) {
-                    done.complete(null);
-                    return;
                 } else {
-                    return;
+                    finished = exhausted && inFlight == 0 && ready.isEmpty();
                 }
+            }
+            if (finished) {
+                // Outside the lock: the future's dependents run here.
+                done.complete(null);
+                return;
             }
             if (next != null) {
                 sink.accept(next);
                 continue;
             }
-            if (start) {
-                boolean more;
-                try {
-                    more = source.hasNext();
-                } catch (RuntimeException e) {
-                    synchronized (this) {
-                        inFlight--;
-                    }
-                    throw e;
-                }
-                if (!more) {
-                    synchronized (this) {
-                        exhausted = true;
-                        inFlight--;
-                    }
-                    continue;
-                }
-                I item;
-                try {
-                    item = source.next();
-                } catch (RuntimeException e) {
-                    synchronized (this) {
-                        inFlight--;
-                    }
-                    throw e;
-                }
-                int index;
-                synchronized (this) {
-                    index = started++;
-                }
-                CompletableFuture<O> future;
-                try {
-                    future = call.apply(item);
-                } catch (RuntimeException e) {
-                    future = CompletableFuture.failedFuture(e);
-                }
-                future.whenCompleteAsync((value, error) -> completed(index, value, error), executor)
-                    .whenComplete((ignored, error) -> {
-                        if (Failures.unwrapFuture(error) instanceof RejectedExecutionException) {
-                            done.completeExceptionally(Failures.unwrapFuture(error));
-                        }
-                    });
+            if (!start) {
+                return;
             }
+            startNext();
         }
+    }
+
+    /** Takes the next item, if any, and starts its call; a place in the window is reserved. */
+    private void startNext() {
+        boolean more;
+        try {
+            more = source.hasNext();
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                inFlight--;
+            }
+            throw e;
+        }
+        if (!more) {
+            synchronized (this) {
+                exhausted = true;
+                inFlight--;
+            }
+            return;
+        }
+        I item;
+        try {
+            item = source.next();
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                inFlight--;
+            }
+            throw e;
+        }
+        int index;
+        synchronized (this) {
+            index = started++;
+        }
+        CompletableFuture<O> future;
+        try {
+            future = call.apply(item);
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
+        future.whenCompleteAsync((value, error) -> completed(index, value, error), executor)
+            .whenComplete((ignored, error) -> {
+                if (Failures.unwrapFuture(error) instanceof RejectedExecutionException) {
+                    done.completeExceptionally(Failures.unwrapFuture(error));
+                }
+            });
     }
 }
