@@ -7,6 +7,7 @@
 
 mod analysis;
 mod blur;
+mod canny;
 pub mod codec;
 mod gradients;
 mod gray;

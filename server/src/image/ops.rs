@@ -16,7 +16,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::ImageLimits;
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{blur, gradients, gray, pixels};
+use crate::image::{blur, canny, gradients, gray, pixels};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -583,7 +583,7 @@ fn adaptive_threshold(gray: &GrayImage, radius: u32, offset: i32, invert: bool) 
 fn edges(gray: &GrayImage, e: &Edges) -> GrayImage {
     match e.method.unwrap_or(EdgeMethod::CANNY) {
         EdgeMethod::SOBEL => gradients::sobel_magnitude(gray),
-        _ => imageproc::edges::canny(
+        _ => canny::canny(
             gray,
             e.low.unwrap_or(50.0) as f32,
             e.high.unwrap_or(100.0) as f32,
