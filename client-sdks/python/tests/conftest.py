@@ -96,3 +96,23 @@ def thrift_server(
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def image_server(mosaic_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One `mosaic serve image` for the session (tests must not stop it)."""
+    helped = subprocess.run(
+        [str(mosaic_bin), "serve", "--help"], capture_output=True, text=True, timeout=60
+    )
+    if helped.returncode != 0:
+        message = (
+            f"{mosaic_bin} has no `serve` subcommand yet: rebuild with `cargo build -p mosaic-cli`"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    server = start_server(
+        [str(mosaic_bin), "serve", "image", "--port", "0"], tmp_path_factory.mktemp("logs")
+    )
+    yield server
+    server.stop()

@@ -7,8 +7,6 @@ fails instead, so CI never passes without running these.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,26 +31,7 @@ from mosaic_rpc.image import (
     ResizeMode,
 )
 
-from servers import Server, start_server
-
-
-@pytest.fixture(scope="module")
-def image_server(mosaic_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    helped = subprocess.run(
-        [str(mosaic_bin), "serve", "--help"], capture_output=True, text=True, timeout=60
-    )
-    if helped.returncode != 0:
-        message = (
-            f"{mosaic_bin} has no `serve` subcommand yet: rebuild with `cargo build -p mosaic-cli`"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    server = start_server(
-        [str(mosaic_bin), "serve", "image", "--port", "0"], tmp_path_factory.mktemp("logs")
-    )
-    yield server
-    server.stop()
+from servers import Server
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -84,9 +84,9 @@ class ImageServiceClient(Client):
         if kind == "wire":
             # Exactly the IDL's call: the arguments go out as given.
             method = self._spec.methods["transform"]
-            return self._call(
-                method, (images.to_image(image), ops, output), {}, timeout, idempotent
-            )
+            wire_ops = ops if isinstance(ops, list) else _ops_list(ops)
+            args = (images.to_image(image), wire_ops, output)
+            return self._call(method, args, {}, timeout, idempotent)
         if output is None and kind == "numpy":
             output = Output(raw=Raw())
         method = self._spec.methods["transform"]
@@ -105,7 +105,7 @@ class ImageServiceClient(Client):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise", "return"] = "raise",
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """`transform` over ITEMS, streamed; see `mosaic_rpc.ImageClient.transform_many`."""
         if errors not in ("raise", "return"):
             raise ValueError(f'errors must be "raise" or "return", not {errors!r}')
@@ -127,7 +127,7 @@ class ImageServiceClient(Client):
         timeout: float | None,
         idempotent: bool,
         raise_errors: bool,
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         bar = _progress_bar(items) if progress else None
         source = iter(items)
         window: deque[Future[Any]] = deque()

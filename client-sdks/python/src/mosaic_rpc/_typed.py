@@ -9,13 +9,14 @@ cannot drift from the IDL unnoticed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from ._gen.mosaic.common.ttypes import ServerStatus
 from ._gen.mosaic.image.ttypes import (
     BatchItem,
+    EncodedImage,
     FeatureOptions,
     Features,
     Histogram,
@@ -24,6 +25,7 @@ from ._gen.mosaic.image.ttypes import (
     ImageStats,
     Op,
     Output,
+    RawImage,
     Segmentation,
     SegmentOptions,
 )
@@ -128,6 +130,16 @@ class ImageClient(HealthClient, Protocol):
     @overload
     def transform(
         self,
+        image: EncodedImage | RawImage,
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> Image: ...
+    @overload
+    def transform(
+        self,
         image: Image,
         ops: list[Op],
         output: Output,
@@ -172,7 +184,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise"] = "raise",
-    ) -> Iterator[_Array]: ...
+    ) -> Generator[_Array, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -185,7 +197,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["return"],
-    ) -> Iterator[_Array | Exception]: ...
+    ) -> Generator[_Array | Exception, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -198,7 +210,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise"] = "raise",
-    ) -> Iterator[_Picture]: ...
+    ) -> Generator[_Picture, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -211,7 +223,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["return"],
-    ) -> Iterator[_Picture | Exception]: ...
+    ) -> Generator[_Picture | Exception, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -224,7 +236,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise"] = "raise",
-    ) -> Iterator[bytes]: ...
+    ) -> Generator[bytes, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -237,7 +249,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["return"],
-    ) -> Iterator[bytes | Exception]: ...
+    ) -> Generator[bytes | Exception, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -250,7 +262,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise"] = "raise",
-    ) -> Iterator[Image]: ...
+    ) -> Generator[Image, None, None]: ...
     @overload
     def transform_many(
         self,
@@ -263,7 +275,33 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["return"],
-    ) -> Iterator[Image | Exception]: ...
+    ) -> Generator[Image | Exception, None, None]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[ImageLike],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["raise"] = "raise",
+    ) -> Generator[Any, None, None]: ...
+    @overload
+    def transform_many(
+        self,
+        items: Iterable[ImageLike],
+        ops: Op | Sequence[Op],
+        output: Output | None = None,
+        *,
+        concurrency: int | None = None,
+        progress: bool = False,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        errors: Literal["return"],
+    ) -> Generator[Any, None, None]: ...
     def transform_many(
         self,
         items: Iterable[ImageLike],
@@ -275,7 +313,7 @@ class ImageClient(HealthClient, Protocol):
         timeout: float | None = None,
         idempotent: bool = False,
         errors: Literal["raise", "return"] = "raise",
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """`transform` of each of ITEMS, streamed: results are yielded in input order.
 
         Calls run on a thread pool across the client's pooled connections, at most
