@@ -9,6 +9,8 @@
 `connect` also drives the generated stubs of any Thrift service (``mosaic gen --lang
 python`` or ``thrift --gen py`` output). Types of Mosaic's services are in
 `mosaic_rpc.image` and `mosaic_rpc.common`; numpy/Pillow conversions in `mosaic_rpc.images`.
+The image client's ``transform`` and ``transform_many`` also take numpy arrays, Pillow
+images, paths and file bytes, and return the same kind.
 """
 
 from . import common, image
