@@ -207,7 +207,7 @@ class _InFlight:
 def test_many_bounds_calls_in_flight(
     client: mosaic_rpc.ImageClient, concurrency: int | None, expected: int
 ) -> None:
-    counter = _InFlight(client, hold=0.02)
+    counter = _InFlight(client, hold=0.05)
     client.transform = counter  # type: ignore[method-assign]
     arrays = [_rgb(16, 16, seed=n) for n in range(24)]
     results = list(client.transform_many(arrays, MIRROR, concurrency=concurrency))
@@ -339,6 +339,12 @@ def test_preview_shows_every_kind_as_png(client: mosaic_rpc.ImageClient) -> None
     assert max(thumb.size) == 128  # scaled down to max_size, aspect kept
     levels = np.asarray(PILImage.open(io.BytesIO(shown.pngs[4])))
     assert levels.dtype == np.uint8 and levels.max() == round(63000 * 255 / 65535)
+    palette = PILImage.fromarray(_rgb()).convert("P")  # indices would show as noise
+    gray_alpha = np.dstack([_rgb()[:, :, 0], np.full((48, 64), 128, np.uint8)])
+    more = images.preview(palette, gray_alpha, PILImage.fromarray(deep))
+    decoded = [np.asarray(PILImage.open(io.BytesIO(png))) for png in more.pngs]
+    assert decoded[0].shape == (48, 64, 3) and decoded[1].shape == (48, 64, 2)
+    assert decoded[2].max() == levels.max()  # Pillow I;16 scaled as the uint16 array
     one = images.preview(array)
     png = one._repr_png_()
     assert png is not None and png.startswith(b"\x89PNG")

@@ -57,7 +57,13 @@ def _as_array(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         array = obj
     elif pil_module is not None and isinstance(obj, pil_module.Image):
-        array = np.asarray(obj)
+        picture = obj
+        if picture.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
+            has_alpha = picture.mode == "PA" or "transparency" in picture.info
+            picture = picture.convert(
+                "L" if picture.mode == "1" else "RGBA" if has_alpha else "RGB"
+            )
+        array = np.asarray(picture)
     else:
         array = images.to_numpy(images.to_image(obj))
     if array.ndim == 3 and array.shape[2] == 1:
