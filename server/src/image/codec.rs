@@ -114,19 +114,23 @@ fn reader(encoded: &EncodedImage) -> Result<(Reader<'_>, ImageFormat), ServiceEr
 const DECODER_MEMORY: u64 = 64 * 1024 * 1024 * 16 + 64 * 1024 * 1024;
 
 fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decoded, ServiceError> {
-    let (mut reader, format) = reader(encoded)?;
+    let (mut decoding, format) = reader(encoded)?;
     if format == ImageFormat::JPEG && !jpeg_is_complete(&encoded.data) {
         return Err(ServiceError::InvalidImage(format!(
             "the JPEG image is truncated: its {} bytes end before the end-of-image marker",
             encoded.data.len()
         )));
     }
+    // The pixel budget first, from the header alone: a decompression bomb is refused as
+    // TooLarge with what it asked for, before the decoder plans any allocation.
+    let (mut header, _) = reader(encoded)?;
+    header.no_limits();
+    let (width, height) = header.into_dimensions().map_err(|e| invalid(format, e))?;
+    limits.check(width, height)?;
     let mut codec_limits = image::Limits::default();
     codec_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).min(DECODER_MEMORY));
-    reader.limits(codec_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| invalid(format, e))?;
-    let (width, height) = decoder.dimensions();
-    limits.check(width, height)?;
+    decoding.limits(codec_limits);
+    let mut decoder = decoding.into_decoder().map_err(|e| invalid(format, e))?;
     let orientation = exif_orientation(&mut decoder);
     let image = DynamicImage::from_decoder(decoder).map_err(|e| invalid(format, e))?;
     Ok(Decoded {

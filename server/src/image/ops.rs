@@ -594,31 +594,36 @@ fn edges(gray: &GrayImage, e: &Edges) -> GrayImage {
 fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
     // Gray values in the input's own units, so center/width mean what a viewer means.
     let sample_bytes = image.color().bytes_per_pixel() / image.color().channel_count();
-    let values: Vec<f32> = match sample_bytes {
+    // In f64: f32 leaves 16-bit outputs a level off for some windows.
+    let values: Vec<f64> = match sample_bytes {
         1 => gray::luma8(image)
             .into_raw()
             .into_iter()
-            .map(f32::from)
+            .map(f64::from)
             .collect(),
         2 => gray::luma16(image)
             .into_raw()
             .into_iter()
-            .map(f32::from)
+            .map(f64::from)
             .collect(),
         // Float gray has equal channels, so to_luma32f's weights do not matter.
-        _ => gray::grayscale(image.clone()).to_luma32f().into_raw(),
+        _ => gray::grayscale(image.clone())
+            .to_luma32f()
+            .into_raw()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
     };
-    let low = (w.center - w.width / 2.0) as f32;
-    let width = w.width as f32;
-    let unit = |v: f32| ((v - low) / width).clamp(0.0, 1.0);
+    let low = w.center - w.width / 2.0;
+    let unit = |v: f64| ((v - low) / w.width).clamp(0.0, 1.0);
     let (iw, ih) = (image.width(), image.height());
     if w.output.unwrap_or(PixelFormat::GRAY8) == PixelFormat::GRAY16 {
         DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(iw, ih, |x, y| {
-            Luma([u16::from_unit(unit(values[(y * iw + x) as usize]))])
+            Luma([(unit(values[(y * iw + x) as usize]) * 65535.0).round() as u16])
         }))
     } else {
         DynamicImage::ImageLuma8(image::ImageBuffer::from_fn(iw, ih, |x, y| {
-            Luma([u8::from_unit(unit(values[(y * iw + x) as usize]))])
+            Luma([(unit(values[(y * iw + x) as usize]) * 255.0).round() as u8])
         }))
     }
 }

@@ -59,8 +59,9 @@ pub fn check_raw(raw: &RawImage) -> Result<usize, ServiceError> {
             raw.width, raw.height
         )));
     }
-    let expected = raw.width as u64 * raw.height as u64 * bpp as u64;
-    if raw.pixels.len() as u64 != expected {
+    // In u128: 2^31 x 2^31 x 16 bytes does not fit in u64.
+    let expected = raw.width as u128 * raw.height as u128 * bpp as u128;
+    if raw.pixels.len() as u128 != expected {
         return Err(ServiceError::InvalidImage(format!(
             "a {}x{} {} image needs {expected} bytes of pixels, but {} were sent",
             raw.width,
@@ -206,4 +207,25 @@ pub fn name(format: PixelFormat) -> String {
     format
         .name()
         .map_or_else(|| format!("pixel format {}", format.0), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_header_with_a_small_buffer_is_an_invalid_image_not_an_overflow() {
+        for format in [PixelFormat::GRAY8, PixelFormat::RGB16, PixelFormat::RGBA32F] {
+            let raw = RawImage {
+                width: i32::MAX,
+                height: i32::MAX,
+                pixel_format: format,
+                pixels: Bytes::from_static(&[0; 16]),
+            };
+            match check_raw(&raw) {
+                Err(ServiceError::InvalidImage(m)) => assert!(m.contains("16 were sent"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }
