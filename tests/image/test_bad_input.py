@@ -627,3 +627,37 @@ def test_many_bad_requests_leave_memory_bounded(bad_server: Server, bad_client: 
         assert time.monotonic() < deadline
     assert_still_serving(bad_server, bad_client)
     assert bad_server.memory_kb("VmRSS") <= PEAK_RSS_KB
+
+
+def test_bad_and_good_requests_concurrently(bad_server: Server, bad_client: Client) -> None:
+    """4 threads x 10 rounds (bounded), each round a bomb, a truncated JPEG, junk and a good
+    resize: every bad one gets its exception, every good one the right pixels."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = photo_bytes("astronaut.jpg")
+    bad = [
+        (images.to_image(png_bomb(100_000, 100_000)), TooLarge),
+        (images.to_image(data[: len(data) // 2]), InvalidImage),
+        (images.to_image(np.random.default_rng(3).bytes(3000)), InvalidImage),
+    ]
+    gray = photo("camera.png")
+    expected = np.rot90(gray, 1)
+
+    def worker(_: int) -> int:
+        good = 0
+        for _round in range(10):
+            for image, error in bad:
+                with pytest.raises(error):
+                    bad_client.transform(image, [], None)
+            out = bad_client.transform(
+                images.to_image(gray), [Op(rotate=Rotate(degrees=270))], Output(raw=Raw())
+            )
+            np.testing.assert_array_equal(support.to_array(out), expected)
+            good += 1
+        return good
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert sum(pool.map(worker, range(4))) == 40
+    assert time.monotonic() - start <= 60
+    assert_still_serving(bad_server, bad_client)

@@ -102,7 +102,7 @@ def _window_level(values: Array, center: float, width: float, top: int) -> Array
 
 F32_WINDOW = pytest.mark.xfail(
     reason="window_level computes in f32: with GRAY16 output, 126 of 262144 pixels (center "
-    "30000, width 20000) and 7 (center 30000, width 7000) are 1 level above the exact "
+    "30000, width 20000) and 7 (center 30000, width 7000) are 1 level off the exact "
     "(float64) value; an f32 model of the same formula reproduces the server bit for bit"
 )
 WINDOWS = [
