@@ -82,7 +82,7 @@ class ImageServiceClient(Client):
         """Runs OPS on IMAGE; see `mosaic_rpc.ImageClient.transform`."""
         kind = _kind(image)
         if kind == "wire":
-            # Exactly the IDL's call: the arguments go out as given.
+            # The IDL's call: a list of ops goes out as given (a single Op is wrapped).
             method = self._spec.methods["transform"]
             wire_ops = ops if isinstance(ops, list) else _ops_list(ops)
             args = (images.to_image(image), wire_ops, output)
