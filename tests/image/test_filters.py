@@ -197,11 +197,6 @@ def _square(radius: int) -> Array:
     return np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
 
 
-@pytest.mark.xfail(
-    reason="Morphology is binary (imageproc::morphology::erode/dilate treat every non-zero "
-    "pixel as foreground and output 0/255), not the grayscale min/max filter the IDL "
-    "promises: erode r=1 of camera.png vs cv2.erode has mean |diff| 136 levels"
-)
 @pytest.mark.parametrize("op", list(MORPHOLOGY), ids=OP_IDS.get)
 @pytest.mark.parametrize("radius", [1, 3])
 def test_grayscale_morphology_matches_opencv(client: Client, op: MorphologyOp, radius: int) -> None:

@@ -41,18 +41,11 @@ Client = mosaic_rpc.ImageClient
 
 # ---- equalize -----------------------------------------------------------------------------
 
-EQUALIZE_CDF_MIN = pytest.mark.xfail(
-    reason="equalize maps v to 255 * cdf(v) / N (imageproc), not OpenCV's "
-    "(cdf(v) - cdf_min) / (N - cdf_min): the darkest level is not sent to 0, which shows "
-    "when it is populous; astronaut.jpg (10% of its pixels at the darkest level): mean "
-    "|diff| 13.6, max 25 levels, 3% identical"
-)
-
 
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param("astronaut.jpg", marks=EQUALIZE_CDF_MIN),
+        "astronaut.jpg",
         "coffee.jpg",
         "chelsea.jpg",
         "camera.png",
@@ -152,16 +145,7 @@ def test_invert_exact_and_keeps_alpha(client: Client) -> None:
 
 # ---- arbitrary rotation -------------------------------------------------------------------
 
-ROTATION_CENTRE = pytest.mark.xfail(
-    reason="rotation by a non-multiple of 90 turns about (w/2, h/2) in pixel-centre "
-    "coordinates, half a pixel off the image's centre ((w-1)/2, (h-1)/2): rotate(180.000001, "
-    "NEAREST, expand=false) of camera.png is the exact 180 rotation shifted by (1, 1) px "
-    "(MAD 8.8 levels vs rotate(180)); against OpenCV warpAffine about the true centre the "
-    "central region differs by MAD 2.1 / 4.5 / 3.3 for 17 / 45 / -30 degrees"
-)
 
-
-@ROTATION_CENTRE
 def test_rotation_near_180_agrees_with_the_exact_one(client: Client) -> None:
     gray = photo("camera.png")
     rotate = Rotate(degrees=180 + 1e-6, expand=False, filter=Filter.NEAREST)
@@ -169,7 +153,6 @@ def test_rotation_near_180_agrees_with_the_exact_one(client: Client) -> None:
     assert float(np.mean(out == np.rot90(gray, 2))) >= 0.99
 
 
-@ROTATION_CENTRE
 @pytest.mark.parametrize("degrees", [17.0, 45.0, -30.0])
 def test_rotation_matches_opencv(client: Client, degrees: float) -> None:
     """Bilinear rotation about the image's centre, compared in the central quarter (the

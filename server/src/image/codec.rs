@@ -161,8 +161,12 @@ fn jpeg_is_complete(data: &[u8]) -> bool {
 pub fn info(image: &Image) -> Result<ImageInfo, ServiceError> {
     match image {
         Image::Encoded(encoded) => {
-            let (reader, format) = reader(encoded)?;
-            let mut decoder = reader.into_decoder().map_err(|e| invalid(format, e))?;
+            let (mut header, format) = reader(encoded)?;
+            // Only the header is read: no pixel buffer is planned, so no memory limit applies
+            // and any claimed size is reported as it is (the decoders' own header buffers are
+            // small and bounded).
+            header.no_limits();
+            let mut decoder = header.into_decoder().map_err(|e| invalid(format, e))?;
             let (width, height) = decoder.dimensions();
             let orientation = exif_orientation(&mut decoder);
             Ok(ImageInfo {

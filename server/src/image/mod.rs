@@ -11,6 +11,7 @@ mod canny;
 pub mod codec;
 mod gradients;
 mod gray;
+mod morphology;
 pub mod ops;
 mod pixels;
 mod samples;

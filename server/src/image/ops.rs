@@ -6,7 +6,6 @@ use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::contrast::ThresholdType;
-use imageproc::distance_transform::Norm;
 use imageproc::geometric_transformations::{Interpolation, Projection};
 
 use crate::error::ServiceError;
@@ -16,7 +15,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::ImageLimits;
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{blur, canny, gradients, gray, pixels};
+use crate::image::{blur, canny, gradients, gray, morphology, pixels};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -346,17 +345,15 @@ fn apply(
         Op::Edges(e) => DynamicImage::ImageLuma8(edges(&gray::luma8(&image), e)),
         Op::Morphology(m) => {
             let luma = gray::luma8(&image);
-            let k = m.radius.unwrap_or(1) as u8;
+            let r = m.radius.unwrap_or(1) as usize;
             DynamicImage::ImageLuma8(match m.op {
-                MorphologyOp::ERODE => imageproc::morphology::erode(&luma, Norm::LInf, k),
-                MorphologyOp::DILATE => imageproc::morphology::dilate(&luma, Norm::LInf, k),
-                MorphologyOp::OPEN => imageproc::morphology::open(&luma, Norm::LInf, k),
-                _ => imageproc::morphology::close(&luma, Norm::LInf, k),
+                MorphologyOp::ERODE => morphology::erode(&luma, r),
+                MorphologyOp::DILATE => morphology::dilate(&luma, r),
+                MorphologyOp::OPEN => morphology::dilate(&morphology::erode(&luma, r), r),
+                _ => morphology::erode(&morphology::dilate(&luma, r), r),
             })
         }
-        Op::Equalize(_) => DynamicImage::ImageLuma8(imageproc::contrast::equalize_histogram(
-            &gray::luma8(&image),
-        )),
+        Op::Equalize(_) => DynamicImage::ImageLuma8(equalize(&gray::luma8(&image))),
         Op::WindowLevel(w) => window_level(&image, w),
         Op::Convert(c) => pixels::convert(image, c.to)?,
     })
@@ -451,9 +448,11 @@ fn rotate(
         (image.width(), image.height())
     };
     limits.check(nw, nh)?;
-    let projection = Projection::translate(nw as f32 / 2.0, nh as f32 / 2.0)
+    // About the image's centre: pixel centres sit at integer coordinates, so the centre of a
+    // w-pixel row is (w - 1) / 2 (rotating about w / 2 would shift the result half a pixel).
+    let projection = Projection::translate((nw as f32 - 1.0) / 2.0, (nh as f32 - 1.0) / 2.0)
         * Projection::rotate(theta as f32)
-        * Projection::translate(-(w as f32) / 2.0, -(h as f32) / 2.0);
+        * Projection::translate(-(w as f32 - 1.0) / 2.0, -(h as f32 - 1.0) / 2.0);
     let interpolation = interpolation(r.filter.unwrap_or(Filter::BILINEAR))?;
     let background = r.background.clone().unwrap_or(crate::idl::image::Color {
         r: 0.0,
@@ -589,6 +588,32 @@ fn edges(gray: &GrayImage, e: &Edges) -> GrayImage {
             e.high.unwrap_or(100.0) as f32,
         ),
     }
+}
+
+/// Histogram equalisation as OpenCV's `equalizeHist`: the darkest level present maps to 0
+/// and the rest follow the cumulative histogram of the other pixels, rounded.
+fn equalize(gray: &GrayImage) -> GrayImage {
+    let mut hist = [0u64; 256];
+    for &v in gray.as_raw() {
+        hist[usize::from(v)] += 1;
+    }
+    let total = gray.as_raw().len() as u64;
+    let Some(first) = hist.iter().position(|&c| c > 0) else {
+        return gray.clone();
+    };
+    let mut lut = [first as u8; 256];
+    if hist[first] < total {
+        let scale = 255.0 / (total - hist[first]) as f64;
+        let mut sum = 0u64;
+        lut[first] = 0;
+        for level in first + 1..256 {
+            sum += hist[level];
+            lut[level] = (sum as f64 * scale).round().min(255.0) as u8;
+        }
+    }
+    GrayImage::from_fn(gray.width(), gray.height(), |x, y| {
+        Luma([lut[usize::from(gray.get_pixel(x, y).0[0])]])
+    })
 }
 
 fn window_level(image: &DynamicImage, w: &WindowLevel) -> DynamicImage {
