@@ -208,13 +208,6 @@ def test_fast_corners_of_a_square_lie_at_its_corners(client: Client, bright: boo
     assert all(min(abs(x - cx) + abs(y - cy) for cx, cy in SQUARE_CORNERS) <= 4 for x, y in corners)
 
 
-@pytest.mark.xfail(
-    reason="FAST misses the top-right and bottom-left corners of an axis-aligned square: "
-    "imageproc 0.25.1 is_corner_fast9's quick test reads p4 at (x, y+3) and p8 at (x+3, y), "
-    "so it never checks the top+right or bottom+left pixel pairs and rejects those corners "
-    "before the arc test. 12 corner pixels found (around (20,20) and (43,43) only); OpenCV "
-    "FAST-9 finds 24, 6 around each of the 4 corners"
-)
 @pytest.mark.parametrize("bright", [True, False])
 def test_fast_finds_all_four_corners_of_a_square(client: Client, bright: bool) -> None:
     corners = _square_corners(client, bright)

@@ -9,7 +9,7 @@ use crate::idl::image::{
     ImageStats, Keypoint, LabelImage, Point, Rect, Region, SegmentOptions, Segmentation, Threshold,
 };
 use crate::image::samples::{sample_max, Sample};
-use crate::image::{gray, ops};
+use crate::image::{fast, gray, ops};
 
 /// The channel names of a layout, in sample order.
 fn channel_names(image: &DynamicImage) -> &'static [&'static str] {
@@ -273,12 +273,8 @@ pub fn features(image: &DynamicImage, options: &FeatureOptions) -> Result<Featur
                     format!("must not be negative, not {max}"),
                 ));
             }
-            let mut found = imageproc::corners::corners_fast9(&luma, threshold as u8);
-            found.sort_by(|a, b| {
-                b.score
-                    .total_cmp(&a.score)
-                    .then((a.y, a.x).cmp(&(b.y, b.x)))
-            });
+            let mut found = fast::corners(&luma, threshold as u8);
+            found.sort_by(|a, b| b.score.cmp(&a.score).then((a.y, a.x).cmp(&(b.y, b.x))));
             found.truncate(max as usize);
             Some(
                 found

@@ -9,6 +9,7 @@ mod analysis;
 mod blur;
 mod canny;
 pub mod codec;
+mod fast;
 mod gradients;
 mod gray;
 mod morphology;
