@@ -8,7 +8,7 @@
 //! the process at its live set: a freed buffer goes back to the pool (up to
 //! [`MAX_POOLED_BYTES`]) and the next large message of a similar size reuses it.
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 
@@ -21,13 +21,16 @@ fn fits(capacity: usize, len: usize) -> bool {
     capacity >= len && capacity <= len + len / 4 + 64 * 1024
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Pool {
     free: Vec<Vec<u8>>,
     pooled: usize,
 }
 
-static POOL: LazyLock<Arc<Mutex<Pool>>> = LazyLock::new(Default::default);
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    free: Vec::new(),
+    pooled: 0,
+});
 
 /// An empty buffer with capacity for at least `len` bytes, reused when the pool has one.
 pub fn take(len: usize) -> Vec<u8> {

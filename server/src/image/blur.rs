@@ -6,27 +6,16 @@
 
 use image::{DynamicImage, ImageBuffer, Pixel};
 
+use crate::image::gradients::Border;
 use crate::image::samples::map_image;
 
 /// Weights are scaled to 2^16; the horizontal pass keeps 8 bits of fraction (u16), the
 /// vertical pass drops them.
 const ONE: u32 = 1 << 16;
 
-/// Reflect-101 of index `i` into `0..n` (folding as often as a wide kernel needs).
-fn reflect(mut i: isize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let n = n as isize;
-    loop {
-        if i < 0 {
-            i = -i;
-        } else if i >= n {
-            i = 2 * n - 2 - i;
-        } else {
-            return i as usize;
-        }
-    }
+/// Reflect-101 of index `i` into `0..n`, OpenCV's default border.
+fn reflect(i: isize, n: usize) -> usize {
+    Border::Reflect101.index(i, n)
 }
 
 /// OpenCV's kernel radius for `sigma`: `ksize = round(sigma * (8-bit ? 3 : 4) * 2 + 1) | 1`.

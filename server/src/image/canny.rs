@@ -6,36 +6,19 @@
 
 use image::GrayImage;
 
+use crate::image::gradients::{sobel_rows, Border};
+
 /// Sobel gradients with replicated borders, as two i16 planes.
 fn gradients(gray: &GrayImage) -> (Vec<i16>, Vec<i16>) {
-    let (w, h) = (gray.width() as usize, gray.height() as usize);
-    let src = gray.as_raw();
-    let mut gx = vec![0i16; w * h];
-    let mut gy = vec![0i16; w * h];
-    let mut smooth = vec![0i16; w + 2];
-    let mut diff = vec![0i16; w + 2];
-    for y in 0..h {
-        let row = |r: usize| &src[r * w..(r + 1) * w];
-        let (top, mid, bot) = (row(y.saturating_sub(1)), row(y), row((y + 1).min(h - 1)));
-        for (((s, d), (&t, &m)), &b) in smooth[1..=w]
-            .iter_mut()
-            .zip(&mut diff[1..=w])
-            .zip(top.iter().zip(mid))
-            .zip(bot)
-        {
-            let (t, m, b) = (i16::from(t), i16::from(m), i16::from(b));
-            *s = t + 2 * m + b;
-            *d = b - t;
-        }
-        smooth[0] = smooth[1];
-        diff[0] = diff[1];
-        smooth[w + 1] = smooth[w];
-        diff[w + 1] = diff[w];
+    let w = gray.width() as usize;
+    let mut gx = vec![0i16; gray.as_raw().len()];
+    let mut gy = vec![0i16; gray.as_raw().len()];
+    sobel_rows(gray, Border::Replicate, |y, smooth, diff| {
         for x in 0..w {
             gx[y * w + x] = smooth[x + 2] - smooth[x];
             gy[y * w + x] = diff[x] + 2 * diff[x + 1] + diff[x + 2];
         }
-    }
+    });
     (gx, gy)
 }
 

@@ -122,10 +122,10 @@ fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decode
         )));
     }
     // The pixel budget first, from the header alone: a decompression bomb is refused as
-    // TooLarge with what it asked for, before the decoder plans any allocation.
-    let (mut header, _) = reader(encoded)?;
-    header.no_limits();
-    let (width, height) = header.into_dimensions().map_err(|e| invalid(format, e))?;
+    // TooLarge with what it asked for, before the decoder plans any allocation. The header
+    // is read again below with the memory limit, because PNG's decoder takes its limits
+    // only when it is made (`ImageDecoder::set_limits` afterwards would not reach it).
+    let (width, height) = header(encoded)?.0.dimensions();
     limits.check(width, height)?;
     let mut codec_limits = image::Limits::default();
     codec_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).min(DECODER_MEMORY));
@@ -157,16 +157,21 @@ fn jpeg_is_complete(data: &[u8]) -> bool {
     }
 }
 
+/// A decoder that has read only the header of `encoded`. No pixel buffer is planned, so no
+/// memory limit applies and any claimed size is reported as it is (the decoders' own header
+/// buffers are small and bounded).
+fn header(encoded: &EncodedImage) -> Result<(impl ImageDecoder + '_, ImageFormat), ServiceError> {
+    let (mut reader, format) = reader(encoded)?;
+    reader.no_limits();
+    let decoder = reader.into_decoder().map_err(|e| invalid(format, e))?;
+    Ok((decoder, format))
+}
+
 /// What `info` reports: from the header alone for encoded images.
 pub fn info(image: &Image) -> Result<ImageInfo, ServiceError> {
     match image {
         Image::Encoded(encoded) => {
-            let (mut header, format) = reader(encoded)?;
-            // Only the header is read: no pixel buffer is planned, so no memory limit applies
-            // and any claimed size is reported as it is (the decoders' own header buffers are
-            // small and bounded).
-            header.no_limits();
-            let mut decoder = header.into_decoder().map_err(|e| invalid(format, e))?;
+            let (mut decoder, format) = header(encoded)?;
             let (width, height) = decoder.dimensions();
             let orientation = exif_orientation(&mut decoder);
             Ok(ImageInfo {

@@ -1,37 +1,62 @@
-//! The Sobel gradient magnitude on 8-bit gray, written for speed: separable 3x3 passes over
-//! whole rows in integer arithmetic that the compiler vectorises, and OpenCV's default
-//! border (reflect-101: the row or column beyond the edge mirrors the one inside it), so
-//! results agree with `cv2.Sobel` + `cv2.magnitude` + `convertScaleAbs`.
+//! Sobel gradients on 8-bit gray, written for speed: separable 3x3 passes over whole rows
+//! in integer arithmetic that the compiler vectorises. The magnitude uses OpenCV's default
+//! border (reflect-101), so it agrees with `cv2.Sobel` + `cv2.magnitude` +
+//! `convertScaleAbs`; Canny shares the row pass with replicated borders, as OpenCV's Canny.
 
 use image::GrayImage;
 
-/// Reflect-101 of index `i` (which may be -1 or `n`) into `0..n`.
-fn reflect(i: isize, n: usize) -> usize {
-    if n == 1 {
-        0
-    } else if i < 0 {
-        1
-    } else if i as usize >= n {
-        n - 2
-    } else {
-        i as usize
+/// How a kernel reads past the image's edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Border {
+    /// The pixel mirrored about the edge pixel (`gfedcb|abcdefgh|gfedcba`), folding as often
+    /// as a wide kernel needs: OpenCV's default.
+    Reflect101,
+    /// The edge pixel repeated (`aaaaaa|abcdefgh|hhhhhhh`).
+    Replicate,
+}
+
+impl Border {
+    /// The index in `0..n` that index `i` (possibly outside) reads.
+    pub fn index(self, mut i: isize, n: usize) -> usize {
+        if n == 1 {
+            return 0;
+        }
+        let n = n as isize;
+        match self {
+            Border::Replicate => i.clamp(0, n - 1) as usize,
+            Border::Reflect101 => loop {
+                if i < 0 {
+                    i = -i;
+                } else if i >= n {
+                    i = 2 * n - 2 - i;
+                } else {
+                    return i as usize;
+                }
+            },
+        }
     }
 }
 
-/// `sqrt(gx² + gy²)` of the 3x3 Sobel operator at every pixel, rounded and saturated at 255.
-pub fn sobel_magnitude(gray: &GrayImage) -> GrayImage {
+/// The vertical half of the 3x3 Sobel operator, row by row: for each row `y`, `each_row(y,
+/// smooth, diff)` gets `smooth = top + 2 mid + bottom` and `diff = bottom - top` for every
+/// column, with one border column on each side (index `x + 1` is column `x`). The horizontal
+/// half is then `gx = smooth[x + 2] - smooth[x]` and `gy = diff[x] + 2 diff[x + 1] + diff[x + 2]`.
+pub fn sobel_rows(
+    gray: &GrayImage,
+    border: Border,
+    mut each_row: impl FnMut(usize, &[i16], &[i16]),
+) {
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     let src = gray.as_raw();
-    let mut out = vec![0u8; w * h];
-    // Vertical pass results for one row, with one mirrored column on each side.
     let mut smooth = vec![0i16; w + 2];
     let mut diff = vec![0i16; w + 2];
+    let (left, right) = (border.index(-1, w) + 1, border.index(w as isize, w) + 1);
     for y in 0..h {
         let row = |r: usize| &src[r * w..(r + 1) * w];
         let (top, mid, bot) = (
-            row(reflect(y as isize - 1, h)),
+            row(border.index(y as isize - 1, h)),
             row(y),
-            row(reflect(y as isize + 1, h)),
+            row(border.index(y as isize + 1, h)),
         );
         for (((s, d), (&t, &m)), &b) in smooth[1..=w]
             .iter_mut()
@@ -43,19 +68,26 @@ pub fn sobel_magnitude(gray: &GrayImage) -> GrayImage {
             *s = t + 2 * m + b;
             *d = b - t;
         }
-        let (left, right) = (reflect(-1, w) + 1, reflect(w as isize, w) + 1);
         smooth[0] = smooth[left];
         diff[0] = diff[left];
         smooth[w + 1] = smooth[right];
         diff[w + 1] = diff[right];
-        let out_row = &mut out[y * w..(y + 1) * w];
-        for (x, o) in out_row.iter_mut().enumerate() {
+        each_row(y, &smooth, &diff);
+    }
+}
+
+/// `sqrt(gx² + gy²)` of the 3x3 Sobel operator at every pixel, rounded and saturated at 255.
+pub fn sobel_magnitude(gray: &GrayImage) -> GrayImage {
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let mut out = vec![0u8; w * h];
+    sobel_rows(gray, Border::Reflect101, |y, smooth, diff| {
+        for (x, o) in out[y * w..(y + 1) * w].iter_mut().enumerate() {
             let gx = i32::from(smooth[x + 2]) - i32::from(smooth[x]);
             let gy = i32::from(diff[x]) + 2 * i32::from(diff[x + 1]) + i32::from(diff[x + 2]);
             let magnitude = ((gx * gx + gy * gy) as f32).sqrt();
             *o = (magnitude + 0.5).min(255.0) as u8;
         }
-    }
+    });
     GrayImage::from_raw(w as u32, h as u32, out)
         .unwrap_or_else(|| GrayImage::new(w as u32, h as u32))
 }
@@ -69,8 +101,8 @@ mod tests {
     fn reference(gray: &GrayImage) -> GrayImage {
         let (w, h) = gray.dimensions();
         let at = |x: i64, y: i64| {
-            let x = reflect(x as isize, w as usize) as u32;
-            let y = reflect(y as isize, h as usize) as u32;
+            let x = Border::Reflect101.index(x as isize, w as usize) as u32;
+            let y = Border::Reflect101.index(y as isize, h as usize) as u32;
             f64::from(gray.get_pixel(x, y).0[0])
         };
         GrayImage::from_fn(w, h, |x, y| {
