@@ -39,6 +39,7 @@ struct Registration {
   /**
    * How long the lease lives without a heartbeat, in milliseconds. The registry clamps it
    * to its own range (1 s to 5 min) and answers with the TTL it granted. Default 10 s.
+   * A registry holds a bounded number of instances; past it, registering is `TooLarge`.
    */
   7: optional i32 ttl_ms
 }
@@ -96,7 +97,8 @@ service Registry extends common.Health {
    * `register` is reserved in languages Apache's generator targets.)
    */
   Lease register_instance(1: Registration registration)
-    throws (1: common.InvalidArgument invalid_argument, 2: StoreUnavailable unavailable)
+    throws (1: common.InvalidArgument invalid_argument, 2: StoreUnavailable unavailable,
+            3: common.TooLarge too_large)
 
   /** Keeps the lease alive for another TTL. */
   Lease heartbeat(1: i64 lease)

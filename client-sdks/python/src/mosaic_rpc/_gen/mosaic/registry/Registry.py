@@ -107,6 +107,8 @@ class Client(mosaic_rpc._gen.mosaic.common.Health.Client, Iface):
             raise result.invalid_argument
         if result.unavailable is not None:
             raise result.unavailable
+        if result.too_large is not None:
+            raise result.too_large
         raise TApplicationException(
             TApplicationException.MISSING_RESULT,
             "register_instance failed: unknown result",
@@ -319,6 +321,9 @@ class Processor(mosaic_rpc._gen.mosaic.common.Health.Processor, Iface, TProcesso
         except StoreUnavailable as _error:
             msg_type = TMessageType.REPLY
             result.unavailable = _error
+        except mosaic_rpc._gen.mosaic.common.ttypes.TooLarge as _error:
+            msg_type = TMessageType.REPLY
+            result.too_large = _error
         except TApplicationException as ex:
             logging.exception("TApplication exception in handler")
             msg_type = TMessageType.EXCEPTION
@@ -567,6 +572,7 @@ class register_instance_result:
     success: Lease | None
     invalid_argument: _Hint1 | None
     unavailable: StoreUnavailable | None
+    too_large: mosaic_rpc._gen.mosaic.common.ttypes.TooLarge | None
     thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(
@@ -574,10 +580,12 @@ class register_instance_result:
         success: Lease | None = None,
         invalid_argument: _Hint1 | None = None,
         unavailable: StoreUnavailable | None = None,
+        too_large: mosaic_rpc._gen.mosaic.common.ttypes.TooLarge | None = None,
     ) -> None:
         self.success = success
         self.invalid_argument = invalid_argument
         self.unavailable = unavailable
+        self.too_large = too_large
 
     def read(self, iprot: TProtocolBase) -> None:
         if (
@@ -611,6 +619,13 @@ class register_instance_result:
                     self.unavailable = StoreUnavailable.read(iprot)
                 else:
                     iprot.skip(ftype)
+            elif fid == 3:
+                if ftype == TType.STRUCT:
+                    self.too_large = (
+                        mosaic_rpc._gen.mosaic.common.ttypes.TooLarge.read(iprot)
+                    )
+                else:
+                    iprot.skip(ftype)
             else:
                 iprot.skip(ftype)
             iprot.readFieldEnd()
@@ -634,6 +649,10 @@ class register_instance_result:
         if self.unavailable is not None:
             oprot.writeFieldBegin("unavailable", TType.STRUCT, 2)
             self.unavailable.write(oprot)
+            oprot.writeFieldEnd()
+        if self.too_large is not None:
+            oprot.writeFieldBegin("too_large", TType.STRUCT, 3)
+            self.too_large.write(oprot)
             oprot.writeFieldEnd()
         oprot.writeFieldStop()
         oprot.writeStructEnd()
@@ -1381,6 +1400,13 @@ register_instance_result.thrift_spec = (
         None,
     ),
     (2, TType.STRUCT, "unavailable", [StoreUnavailable, None], None),
+    (
+        3,
+        TType.STRUCT,
+        "too_large",
+        [mosaic_rpc._gen.mosaic.common.ttypes.TooLarge, None],
+        None,
+    ),
 )
 all_structs.append(heartbeat_args)
 heartbeat_args.thrift_spec = (None, (1, TType.I64, "lease", None, None))

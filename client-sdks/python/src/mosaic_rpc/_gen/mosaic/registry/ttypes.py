@@ -55,6 +55,7 @@ class Registration:
     ttl_ms: int | None
     """How long the lease lives without a heartbeat, in milliseconds. The registry clamps it
     to its own range (1 s to 5 min) and answers with the TTL it granted. Default 10 s.
+    A registry holds a bounded number of instances; past it, registering is `TooLarge`.
     """
     thrift_spec: ClassVar[tuple[Any, ...] | None]
 

@@ -277,6 +277,7 @@ public class Registration implements org.apache.thrift.TBase<Registration, Regis
     /**
      * How long the lease lives without a heartbeat, in milliseconds. The registry clamps it
      * to its own range (1 s to 5 min) and answers with the TTL it granted. Default 10 s.
+     * A registry holds a bounded number of instances; past it, registering is `TooLarge`.
      */
     public int getTtl_ms() {
         return this.ttl_ms;

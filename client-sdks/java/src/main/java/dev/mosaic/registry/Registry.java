@@ -12,7 +12,7 @@ public final class Registry {
          * Lists an instance until its lease expires or it is deregistered. (Named so because
          * `register` is reserved in languages Apache's generator targets.)
          */
-        Lease register_instance(Registration registration) throws dev.mosaic.common.InvalidArgument, StoreUnavailable, org.apache.thrift.TException;
+        Lease register_instance(Registration registration) throws dev.mosaic.common.InvalidArgument, StoreUnavailable, dev.mosaic.common.TooLarge, org.apache.thrift.TException;
 
         /**
          * Keeps the lease alive for another TTL.
@@ -94,7 +94,7 @@ public final class Registry {
         }
 
         @java.lang.Override
-        public Lease register_instance(Registration registration) throws dev.mosaic.common.InvalidArgument, StoreUnavailable, org.apache.thrift.TException {
+        public Lease register_instance(Registration registration) throws dev.mosaic.common.InvalidArgument, StoreUnavailable, dev.mosaic.common.TooLarge, org.apache.thrift.TException {
             register_instance_args __args = new register_instance_args();
             __args.setRegistration(registration);
             sendBase("register_instance", __args);
@@ -108,6 +108,9 @@ public final class Registry {
             }
             if (__result.isSetUnavailable()) {
                 throw __result.getUnavailable();
+            }
+            if (__result.isSetToo_large()) {
+                throw __result.getToo_large();
             }
             throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "register_instance failed: unknown result");
         }
@@ -240,6 +243,9 @@ public final class Registry {
                 }
                 if (__result.isSetUnavailable()) {
                     throw __result.getUnavailable();
+                }
+                if (__result.isSetToo_large()) {
+                    throw __result.getToo_large();
                 }
                 throw new org.apache.thrift.TApplicationException(org.apache.thrift.TApplicationException.MISSING_RESULT, "register_instance failed: unknown result");
             });
@@ -618,12 +624,14 @@ public final class Registry {
         private static final org.apache.thrift.protocol.TField FIELD_0_DESC = new org.apache.thrift.protocol.TField("success", org.apache.thrift.protocol.TType.STRUCT, (short) 0);
         private static final org.apache.thrift.protocol.TField FIELD_1_DESC = new org.apache.thrift.protocol.TField("invalid_argument", org.apache.thrift.protocol.TType.STRUCT, (short) 1);
         private static final org.apache.thrift.protocol.TField FIELD_2_DESC = new org.apache.thrift.protocol.TField("unavailable", org.apache.thrift.protocol.TType.STRUCT, (short) 2);
+        private static final org.apache.thrift.protocol.TField FIELD_3_DESC = new org.apache.thrift.protocol.TField("too_large", org.apache.thrift.protocol.TType.STRUCT, (short) 3);
 
         /** The fields, for libthrift's generic access ({@code getFieldValue}, ...). */
         public enum _Fields implements org.apache.thrift.TFieldIdEnum {
             SUCCESS((short) 0, "success"),
             INVALID_ARGUMENT((short) 1, "invalid_argument"),
-            UNAVAILABLE((short) 2, "unavailable");
+            UNAVAILABLE((short) 2, "unavailable"),
+            TOO_LARGE((short) 3, "too_large");
 
             private final short thriftId;
             private final java.lang.String fieldName;
@@ -642,6 +650,8 @@ public final class Registry {
                         return INVALID_ARGUMENT;
                     case 2:
                         return UNAVAILABLE;
+                    case 3:
+                        return TOO_LARGE;
                     default:
                         return null;
                 }
@@ -671,6 +681,7 @@ public final class Registry {
         private Lease success;
         private dev.mosaic.common.InvalidArgument invalid_argument;
         private StoreUnavailable unavailable;
+        private dev.mosaic.common.TooLarge too_large;
 
         /** A value with only the fields that have IDL defaults set. */
         public register_instance_result() {
@@ -686,6 +697,9 @@ public final class Registry {
             }
             if (other.unavailable != null) {
                 this.unavailable = other.unavailable.deepCopy();
+            }
+            if (other.too_large != null) {
+                this.too_large = other.too_large.deepCopy();
             }
         }
 
@@ -714,6 +728,7 @@ public final class Registry {
             unsetSuccess();
             unsetInvalid_argument();
             unsetUnavailable();
+            unsetToo_large();
         }
 
         public Lease getSuccess() {
@@ -773,6 +788,25 @@ public final class Registry {
             return this.unavailable != null;
         }
 
+        public dev.mosaic.common.TooLarge getToo_large() {
+            return this.too_large;
+        }
+
+        /** Sets the field; {@code null} unsets it. */
+        public register_instance_result setToo_large(dev.mosaic.common.TooLarge too_large) {
+            this.too_large = too_large;
+            return this;
+        }
+
+        public void unsetToo_large() {
+            this.too_large = null;
+        }
+
+        /** Whether too_large is set. */
+        public boolean isSetToo_large() {
+            return this.too_large != null;
+        }
+
         @java.lang.Override
         public _Fields fieldForId(int fieldId) {
             return _Fields.findByThriftId(fieldId);
@@ -787,6 +821,8 @@ public final class Registry {
                     return isSetInvalid_argument();
                 case UNAVAILABLE:
                     return isSetUnavailable();
+                case TOO_LARGE:
+                    return isSetToo_large();
             }
             throw new java.lang.IllegalArgumentException("unknown field " + field);
         }
@@ -800,6 +836,8 @@ public final class Registry {
                     return getInvalid_argument();
                 case UNAVAILABLE:
                     return getUnavailable();
+                case TOO_LARGE:
+                    return getToo_large();
             }
             throw new java.lang.IllegalArgumentException("unknown field " + field);
         }
@@ -826,6 +864,13 @@ public final class Registry {
                         unsetUnavailable();
                     } else {
                         setUnavailable((StoreUnavailable) value);
+                    }
+                    return;
+                case TOO_LARGE:
+                    if (value == null) {
+                        unsetToo_large();
+                    } else {
+                        setToo_large((dev.mosaic.common.TooLarge) value);
                     }
                     return;
             }
@@ -880,6 +925,17 @@ public final class Registry {
                             org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                         }
                         break;
+                    case 3:
+                        if (_field.type == org.apache.thrift.protocol.TType.STRUCT) {
+                            {
+                                dev.mosaic.common.TooLarge _s1 = new dev.mosaic.common.TooLarge();
+                                _s1.read(iprot);
+                                this.too_large = _s1;
+                            }
+                        } else {
+                            org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
+                        }
+                        break;
                     default:
                         org.apache.thrift.protocol.TProtocolUtil.skip(iprot, _field.type);
                 }
@@ -906,6 +962,11 @@ public final class Registry {
             if (this.unavailable != null) {
                 oprot.writeFieldBegin(FIELD_2_DESC);
                 this.unavailable.write(oprot);
+                oprot.writeFieldEnd();
+            }
+            if (this.too_large != null) {
+                oprot.writeFieldBegin(FIELD_3_DESC);
+                this.too_large.write(oprot);
                 oprot.writeFieldEnd();
             }
             oprot.writeFieldStop();
@@ -940,6 +1001,12 @@ public final class Registry {
             if (this.isSetUnavailable() && !(this.unavailable.equals(that.unavailable))) {
                 return false;
             }
+            if (this.isSetToo_large() != that.isSetToo_large()) {
+                return false;
+            }
+            if (this.isSetToo_large() && !(this.too_large.equals(that.too_large))) {
+                return false;
+            }
             return true;
         }
 
@@ -949,6 +1016,7 @@ public final class Registry {
             hash = hash * 8191 + (isSetSuccess() ? this.success.hashCode() : 524287);
             hash = hash * 8191 + (isSetInvalid_argument() ? this.invalid_argument.hashCode() : 524287);
             hash = hash * 8191 + (isSetUnavailable() ? this.unavailable.hashCode() : 524287);
+            hash = hash * 8191 + (isSetToo_large() ? this.too_large.hashCode() : 524287);
             return hash;
         }
 
@@ -985,6 +1053,16 @@ public final class Registry {
                     return c;
                 }
             }
+            c = java.lang.Boolean.compare(isSetToo_large(), other.isSetToo_large());
+            if (c != 0) {
+                return c;
+            }
+            if (isSetToo_large()) {
+                c = org.apache.thrift.TBaseHelper.compareTo(this.too_large, other.too_large);
+                if (c != 0) {
+                    return c;
+                }
+            }
             return 0;
         }
 
@@ -1005,6 +1083,11 @@ public final class Registry {
             if (isSetUnavailable()) {
                 sb.append(sep).append("unavailable:");
                 sb.append(this.unavailable);
+                sep = ", ";
+            }
+            if (isSetToo_large()) {
+                sb.append(sep).append("too_large:");
+                sb.append(this.too_large);
                 sep = ", ";
             }
             return sb.append(')').toString();
@@ -1030,6 +1113,11 @@ public final class Registry {
 
             public Builder setUnavailable(StoreUnavailable unavailable) {
                 this.__value.setUnavailable(java.util.Objects.requireNonNull(unavailable, "unavailable == null"));
+                return this;
+            }
+
+            public Builder setToo_large(dev.mosaic.common.TooLarge too_large) {
+                this.__value.setToo_large(java.util.Objects.requireNonNull(too_large, "too_large == null"));
                 return this;
             }
 
