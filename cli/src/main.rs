@@ -3,10 +3,18 @@
 //! - `mosaic gen --lang rust --out DIR FILE...` generates code from Thrift IDL (every included
 //!   file too, like Apache's `-r`); `--check` compares instead of writing.
 //! - `mosaic check FILE...` reports what is wrong with IDL files, without generating.
-//! - `mosaic serve image --port N` runs the image service.
+//! - `mosaic serve image --port N [--registry ADDR]` runs the image service, registered with a
+//!   registry if given one.
+//! - `mosaic registry --port N` runs the registry (in memory, or on etcd).
+//! - `mosaic up` runs a registry and the services, registered, in one process.
+//! - `mosaic ls --registry ADDR` lists services, instances and their health.
 
 mod gen;
+mod ls;
+mod process;
+mod registry;
 mod serve;
+mod up;
 
 use std::process::ExitCode;
 
@@ -31,6 +39,12 @@ enum Command {
     Check(gen::CheckArgs),
     /// Run one of Mosaic's services.
     Serve(serve::ServeArgs),
+    /// Run the registry: service discovery for Mosaic's servers and clients.
+    Registry(registry::RegistryArgs),
+    /// Run a registry and the services, registered with it, in one process.
+    Up(up::UpArgs),
+    /// List the services a registry knows, their instances and their health.
+    Ls(ls::LsArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +53,8 @@ fn main() -> ExitCode {
         Command::Gen(args) => gen::run(args),
         Command::Check(args) => gen::check(args),
         Command::Serve(args) => serve::run(args),
+        Command::Registry(args) => registry::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Ls(args) => ls::run(args),
     }
 }

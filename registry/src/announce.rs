@@ -47,17 +47,17 @@ impl Announcer {
         }
     }
 
+    /// The lease as it changes: `None` until granted and while lost.
+    pub fn leases(&self) -> watch::Receiver<Option<Lease>> {
+        self.lease.clone()
+    }
+
     /// Waits until the registry has granted a lease, and returns it.
     pub async fn registered(&self) -> Lease {
-        let mut lease = self.lease.clone();
-        loop {
-            if let Some(l) = lease.borrow_and_update().clone() {
-                return l;
-            }
-            if lease.changed().await.is_err() {
-                // The task ended without a lease; wait forever rather than invent one.
-                std::future::pending::<()>().await;
-            }
+        match first_lease(self.leases()).await {
+            Some(lease) => lease,
+            // The task ended (stopped) without a lease: nothing will come.
+            None => std::future::pending().await,
         }
     }
 
@@ -72,6 +72,14 @@ impl Announcer {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+    }
+}
+
+/// The first lease `leases` holds, waiting for it; `None` if the announcer stopped first.
+pub async fn first_lease(mut leases: watch::Receiver<Option<Lease>>) -> Option<Lease> {
+    match leases.wait_for(Option::is_some).await {
+        Ok(lease) => lease.clone(),
+        Err(_) => None,
     }
 }
 

@@ -32,7 +32,7 @@ mod catalog;
 mod handler;
 pub mod store;
 
-pub use announce::Announcer;
+pub use announce::{first_lease, Announcer};
 pub use catalog::Catalog;
 pub use handler::{RegistryHandler, RegistryLimits};
 pub use store::{MemoryStore, NewInstance, Store, StoreError};
