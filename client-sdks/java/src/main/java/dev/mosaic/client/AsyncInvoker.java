@@ -3,28 +3,36 @@ package dev.mosaic.client;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs each call of a service's {@code AsyncIface} on one of a few multiplexed connections,
- * taken in turn, and returns a future that fails with the same errors a blocking call throws.
+ * Runs each call of a service's {@code AsyncIface} on a multiplexed connection to an
+ * instance the balancer picks, and returns a future that fails with the same errors a
+ * blocking call throws.
  *
- * <p>As for blocking calls, a call is retried on a new connection only when its request was
- * certainly not sent: connecting failed, or the connection was found broken before the
- * request was flushed whole.
+ * <p>Retries follow the blocking rule: another attempt, on another instance when there is
+ * one, only when the request certainly did not reach a handler, or the call is idempotent.
+ * A failure seen while sending is retried on the calling thread; one that arrives with the
+ * reply is retried from {@code CompletableFuture}'s default executor, never from a
+ * connection's reader thread.
  */
 final class AsyncInvoker<A> implements InvocationHandler {
     private final Class<A> asyncIface;
-    private final List<AsyncChannel<A>> channels;
+    private final AsyncChannels<A> channels;
+    private final InstanceSet instances;
     private final ClientConfig config;
-    private final AtomicInteger next = new AtomicInteger();
+    private final CallOptions options;
 
-    AsyncInvoker(Class<A> asyncIface, List<AsyncChannel<A>> channels, ClientConfig config) {
+    AsyncInvoker(Class<A> asyncIface, AsyncChannels<A> channels, InstanceSet instances, ClientConfig config,
+                 CallOptions options) {
         this.asyncIface = asyncIface;
-        this.channels = List.copyOf(channels);
+        this.channels = channels;
+        this.instances = instances;
         this.config = config;
+        this.options = options;
     }
 
     @Override
@@ -32,60 +40,163 @@ final class AsyncInvoker<A> implements InvocationHandler {
         if (method.getDeclaringClass() == Object.class) {
             return invokeObjectMethod(proxy, method, args);
         }
-        Deadline deadline = Deadline.after(config.timeout());
-        int retriesLeft = config.retries();
-        while (true) {
-            AsyncChannel<A> channel = channels.get(Math.floorMod(next.getAndIncrement(), channels.size()));
+        Call call = new Call(method, args);
+        call.dispatch();
+        call.rethrowCallerError();
+        return call.result;
+    }
+
+    /** One call of the service: its attempts, and the future the caller holds. */
+    private final class Call {
+        private final Method method;
+        private final Object[] args;
+        private final Deadline deadline = Deadline.after(config.timeout());
+        private final Set<Backend> tried = new HashSet<>(4);
+        private final CompletableFuture<Object> result = new CompletableFuture<>();
+        private volatile CompletableFuture<?> inFlight;
+        /** An error of the caller's own making (bad arguments), thrown rather than returned. */
+        private Throwable callerError;
+        private Throwable lastError;
+        private int attempt;
+
+        Call(Method method, Object[] args) {
+            this.method = method;
+            this.args = args;
+            // Cancelling the caller's future forgets the call, as cancelling the client's own does.
+            result.whenComplete((value, thrown) -> {
+                CompletableFuture<?> current = inFlight;
+                if (result.isCancelled() && current != null) {
+                    current.cancel(false);
+                }
+            });
+        }
+
+        /** Starts attempts until one is on its way or the call has failed. */
+        synchronized void dispatch() {
+            while (!result.isDone()) {
+                Backend backend;
+                try {
+                    backend = instances.pick(options.key(), tried, deadline);
+                } catch (MosaicException e) {
+                    result.completeExceptionally(e);
+                    return;
+                }
+                if (!tried.add(backend) && lastError != null && !Backoff.pause(attempt, deadline)) {
+                    result.completeExceptionally(lastError);
+                    return;
+                }
+                try {
+                    send(backend);
+                    return;
+                } catch (RetryableFailure failure) {
+                    if (!mayRetry(failure.error())) {
+                        return;
+                    }
+                } catch (MosaicException e) {
+                    result.completeExceptionally(e);
+                    return;
+                } catch (Throwable e) {
+                    callerError = e;
+                    return;
+                }
+            }
+        }
+
+        void rethrowCallerError() throws Throwable {
+            if (callerError != null) {
+                throw callerError;
+            }
+        }
+
+        /** Counts a failed attempt; false (with the call failed) when no attempt is left. */
+        private boolean mayRetry(Throwable error) {
+            lastError = error;
+            attempt++;
+            if (attempt > config.retries() || deadline.expired()) {
+                result.completeExceptionally(error);
+                return false;
+            }
+            return true;
+        }
+
+        private void send(Backend backend) throws Throwable {
+            backend.begin();
+            AsyncChannel<A> channel;
             AsyncChannel.Session<A> session;
             try {
+                channel = channels.channel(backend);
                 session = channel.session(deadline);
             } catch (ConnectFailedException e) {
-                if (retriesLeft-- > 0 && Backoff.pause(config.retries() - retriesLeft, deadline)) {
-                    continue;
+                backend.end(Backend.Outcome.UNREACHABLE);
+                throw new RetryableFailure(e);
+            } catch (ClientClosedException e) {
+                backend.end(Backend.Outcome.NONE);
+                if (backend.isRetired() && !instances.isClosed()) {
+                    throw new RetryableFailure(e);
                 }
-                return CompletableFuture.failedFuture(e);
+                throw e;
+            } catch (TransportFailedException e) {
+                // Setting up the connection failed: nothing was written.
+                backend.end(Backend.Outcome.FAILED);
+                throw new RetryableFailure(e);
             } catch (MosaicException e) {
-                return CompletableFuture.failedFuture(e);
+                backend.end(Backend.Outcome.NONE);
+                throw e;
             }
             SendTracker.beginRequest();
             CompletableFuture<?> call;
             try {
                 call = (CompletableFuture<?>) method.invoke(session.client(), args);
             } catch (InvocationTargetException e) {
+                backend.end(Backend.Outcome.NONE);
                 throw e.getCause();
             }
             boolean sent = SendTracker.requestSent();
             if (!sent && call.isCompletedExceptionally()) {
                 channel.discard(session);
-                if (retriesLeft-- > 0 && !deadline.expired()) {
-                    continue;
-                }
+                backend.end(Backend.Outcome.FAILED);
+                Throwable error = Failures.unwrapFuture(call.handle((value, thrown) -> thrown).join());
+                throw new RetryableFailure(Failures.translate(error, session.connection().endpoint(), false, config.timeout()));
             }
-            return translated(call, channel, session, sent);
+            inFlight = call;
+            call.whenComplete((value, thrown) -> completed(backend, channel, session, sent, value, thrown));
         }
-    }
 
-    /** A future completed as {@code call} is, with errors as {@link Failures#translate} says. */
-    private CompletableFuture<Object> translated(CompletableFuture<?> call, AsyncChannel<A> channel, AsyncChannel.Session<A> session, boolean sent) {
-        CompletableFuture<Object> result = new CompletableFuture<>();
-        call.whenComplete((value, thrown) -> {
+        private void completed(Backend backend, AsyncChannel<A> channel, AsyncChannel.Session<A> session, boolean sent,
+                               Object value, Throwable thrown) {
             if (thrown == null) {
+                backend.end(Backend.Outcome.ANSWERED);
                 result.complete(value);
                 return;
             }
             Throwable error = Failures.unwrapFuture(thrown);
+            if (error instanceof CancellationException) {
+                backend.end(Backend.Outcome.NONE);
+                result.completeExceptionally(error);
+                return;
+            }
             if (Failures.isTransportFailure(error)) {
                 channel.discard(session);
             }
-            result.completeExceptionally(Failures.translate(error, session.connection().endpoint(), sent, config.timeout()));
-        });
-        // Cancelling the caller's future forgets the call, as cancelling the client's own does.
-        result.whenComplete((value, thrown) -> {
-            if (result.isCancelled()) {
-                call.cancel(false);
+            Throwable translated = Failures.translate(error, session.connection().endpoint(), sent, config.timeout());
+            boolean retryable;
+            if (Failures.isOverloaded(error)) {
+                backend.end(Backend.Outcome.FAILED);
+                retryable = true;
+            } else {
+                backend.end(translated instanceof CallTimeoutException ? Backend.Outcome.UNREACHABLE
+                    : translated instanceof MosaicException ? Backend.Outcome.FAILED
+                    : Backend.Outcome.ANSWERED);
+                retryable = translated instanceof TransportFailedException && (!sent || options.idempotent());
             }
-        });
-        return result;
+            synchronized (this) {
+                if (retryable && !result.isDone() && mayRetry(translated)) {
+                    CompletableFuture.runAsync(this::dispatch);
+                    return;
+                }
+            }
+            result.completeExceptionally(translated);
+        }
     }
 
     private Object invokeObjectMethod(Object proxy, Method method, Object[] args) {
@@ -95,14 +206,9 @@ final class AsyncInvoker<A> implements InvocationHandler {
             case "hashCode":
                 return System.identityHashCode(proxy);
             case "toString":
-                return asyncIface.getName() + " client on " + channels.size() + " connections";
+                return asyncIface.getName() + " async client of " + instances;
             default:
                 throw new UnsupportedOperationException(method.toString());
         }
-    }
-
-    /** Closes every connection; calls in flight fail. */
-    void close() {
-        channels.forEach(AsyncChannel::close);
     }
 }

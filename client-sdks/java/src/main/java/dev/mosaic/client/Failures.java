@@ -34,6 +34,14 @@ final class Failures {
             && !(error instanceof MosaicException);
     }
 
+    /**
+     * Whether {@code error} is the server's {@code common.Overloaded}: it refused the call
+     * before starting it, so another instance may take it.
+     */
+    static boolean isOverloaded(Throwable error) {
+        return error instanceof dev.mosaic.common.Overloaded;
+    }
+
     /** Whether {@code error} is the connection failing, as opposed to the call. */
     static boolean isTransportFailure(Throwable error) {
         return error instanceof TTransportException;

@@ -4,50 +4,69 @@ import dev.mosaic.image.ImageService;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.apache.thrift.TConfiguration;
 import org.apache.thrift.protocol.TProtocol;
 
 /**
- * A client for Mosaic services (and any Thrift server): thread-safe service interfaces over a
- * pool of connections.
+ * A client for Mosaic services (and any Thrift server): thread-safe service interfaces over
+ * pools of connections to one or more instances of a service.
  *
  * <pre>{@code
+ * // One server, or a fixed list of them (calls are balanced across the list):
  * try (MosaicClient client = MosaicClient.builder("127.0.0.1:9090")
  *         .timeout(Duration.ofSeconds(30))
  *         .build()) {
  *     ImageService.Iface image = client.image();
  *     ImageInfo info = image.info(picture);
  * }
+ *
+ * // Every instance the registry lists, followed as they come and go:
+ * try (MosaicClient client = MosaicClient.discover("image")
+ *         .registry("10.0.0.1:7070", "10.0.0.2:7070")
+ *         .balancer(Balancer.P2C)
+ *         .build()) {
+ *     client.image().info(picture);
+ *     client.withKey("resnet50").image().info(picture);   // with Balancer.HASH
+ * }
  * }</pre>
  *
- * <p>Blocking calls share one pool of at most {@link Builder#poolSize(int) poolSize}
- * connections, each carrying one call at a time; a call waits for a free connection within its
- * timeout. Async calls are pipelined on a few connections of their own.
+ * <p>Each instance has its own pool of at most {@link Builder#poolSize(int) poolSize}
+ * connections for blocking calls, each carrying one call at a time; a call waits for a free
+ * connection within its timeout. Async calls are pipelined on a few connections per
+ * instance of their own. The {@link Balancer} picks an instance for every attempt; an
+ * instance that fails to connect or times out is ejected for a while (1 s, doubling to
+ * 30 s) and its calls go elsewhere.
  *
  * <p>Errors: exceptions the IDL declares and {@link org.apache.thrift.TApplicationException}
  * reach the caller unchanged; failures of the connection are {@link MosaicException}s:
  * {@link ConnectFailedException}, {@link TransportFailedException}, {@link CallTimeoutException},
- * {@link BadReplyException}, {@link ClientClosedException}.
+ * {@link BadReplyException}, {@link NoInstanceException}, {@link ClientClosedException}.
  *
- * <p>Create one client per server (or set of servers) and share it; close it when done.
+ * <p>Create one client per service and share it; close it when done.
  */
 public final class MosaicClient implements AutoCloseable {
     private final ClientConfig config;
-    private final Connector connector;
-    private final ConnectionPool pool;
-    private final List<AsyncInvoker<?>> asyncInvokers = new ArrayList<>();
+    private final InstanceSet instances;
+    private final RegistryWatcher watcher;
+    private final CallOptions defaults;
+    private final List<AsyncChannels<?>> asyncChannels = new ArrayList<>();
+    private AsyncChannels<ImageService.AsyncIface> imageChannels;
     private ImageService.Iface image;
     private ImageService.AsyncIface imageAsync;
     private ImageClient imageClient;
     private boolean closed;
 
-    private MosaicClient(ClientConfig config, EndpointResolver resolver) {
+    private MosaicClient(ClientConfig config, InstanceSet instances, RegistryWatcher watcher, CallOptions defaults) {
         this.config = config;
-        this.connector = new Connector(resolver, config);
-        this.pool = new ConnectionPool(connector, config.poolSize());
+        this.instances = instances;
+        this.watcher = watcher;
+        this.defaults = defaults;
     }
 
     /**
@@ -55,8 +74,39 @@ public final class MosaicClient implements AutoCloseable {
      * in brackets).
      */
     public static Builder builder(String address) {
-        return new Builder(new StaticEndpoints(List.of(Endpoint.parse(Objects.requireNonNull(address, "address")))));
+        return builder(List.of(Objects.requireNonNull(address, "address")));
     }
+
+    /**
+     * A builder for a client that balances its calls across the servers at {@code addresses}
+     * ({@code host:port} each), all of weight 100 unless {@link Builder#weight} says otherwise.
+     */
+    public static Builder builder(List<String> addresses) {
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("no addresses");
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (String address : addresses) {
+            endpoints.add(Endpoint.parse(Objects.requireNonNull(address, "address")));
+        }
+        return new Builder(endpoints, null);
+    }
+
+    /**
+     * A builder for a client of every instance of {@code service} (e.g. {@code "image"}) that
+     * the registry lists; name the registry with {@link Builder#registry(String...)}. The
+     * client looks the service up once, then follows changes with the registry's long poll
+     * on a daemon thread; while no registry answers it keeps the last list it had.
+     */
+    public static Builder discover(String service) {
+        Objects.requireNonNull(service, "service");
+        if (!SERVICE_NAME.matcher(service).matches()) {
+            throw new IllegalArgumentException("a service name is 1 to 128 of [A-Za-z0-9._-], got \"" + service + "\"");
+        }
+        return new Builder(List.of(), service);
+    }
+
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
     /**
      * A thread-safe {@code iface} whose calls run on this client's pooled connections, through
@@ -68,14 +118,18 @@ public final class MosaicClient implements AutoCloseable {
      * @param clientFactory the generated {@code Client}'s constructor
      */
     public <I> I service(Class<I> iface, Function<? super TProtocol, ? extends I> clientFactory) {
+        return service(iface, clientFactory, defaults);
+    }
+
+    <I> I service(Class<I> iface, Function<? super TProtocol, ? extends I> clientFactory, CallOptions options) {
         Objects.requireNonNull(clientFactory, "clientFactory");
-        return proxy(iface, new BlockingInvoker<>(iface, clientFactory, pool, config));
+        return proxy(iface, new BlockingInvoker<>(iface, clientFactory, instances, config, options));
     }
 
     /**
      * A thread-safe {@code asyncIface} whose calls are pipelined on
-     * {@link Builder#asyncConnections(int) asyncConnections} connections of its own, through the
-     * generated async client {@code clientFactory} makes, e.g.
+     * {@link Builder#asyncConnections(int) asyncConnections} connections of its own per
+     * instance, through the generated async client {@code clientFactory} makes, e.g.
      * {@code client.asyncService(ImageService.AsyncIface.class, ImageService.AsyncClient::new)}.
      * Each call creates new connections: call it once per service and keep the result.
      *
@@ -87,19 +141,7 @@ public final class MosaicClient implements AutoCloseable {
      */
     public <A> A asyncService(Class<A> asyncIface, AsyncClientFactory<? extends A> clientFactory) {
         Objects.requireNonNull(clientFactory, "clientFactory");
-        List<AsyncChannel<A>> channels = new ArrayList<>();
-        for (int i = 0; i < config.asyncConnections(); i++) {
-            channels.add(new AsyncChannel<>(connector, clientFactory));
-        }
-        AsyncInvoker<A> invoker = new AsyncInvoker<>(asyncIface, channels, config);
-        synchronized (this) {
-            if (closed) {
-                invoker.close();
-            } else {
-                asyncInvokers.add(invoker);
-            }
-        }
-        return proxy(asyncIface, invoker);
+        return proxy(asyncIface, new AsyncInvoker<>(asyncIface, newAsyncChannels(clientFactory), instances, config, defaults));
     }
 
     /** The image service ({@code idl/image.thrift}), blocking; the same object every time. */
@@ -113,9 +155,18 @@ public final class MosaicClient implements AutoCloseable {
     /** The image service with pipelined {@code CompletableFuture} calls; the same object every time. */
     public synchronized ImageService.AsyncIface imageAsync() {
         if (imageAsync == null) {
-            imageAsync = asyncService(ImageService.AsyncIface.class, ImageService.AsyncClient::new);
+            imageAsync = imageAsync(defaults);
         }
         return imageAsync;
+    }
+
+    /** The image service's async proxy with {@code options}, on the connections every such proxy shares. */
+    synchronized ImageService.AsyncIface imageAsync(CallOptions options) {
+        if (imageChannels == null) {
+            imageChannels = newAsyncChannels(ImageService.AsyncClient::new);
+        }
+        return proxy(ImageService.AsyncIface.class,
+            new AsyncInvoker<>(ImageService.AsyncIface.class, imageChannels, instances, config, options));
     }
 
     /**
@@ -130,30 +181,74 @@ public final class MosaicClient implements AutoCloseable {
     }
 
     /**
-     * Closes every connection: idle ones now, those busy with a blocking call when the call
-     * ends. Async calls in flight fail; later calls throw (or fail with)
-     * {@link ClientClosedException}.
+     * The services with calls routed by {@code key}: calls with the same key go to the same
+     * instance while it is listed and healthy (e.g. the one that has a model loaded).
+     * Needs {@link Balancer#HASH}.
+     *
+     * @throws IllegalStateException when the client was built with another balancer
+     */
+    public ClientView withKey(String key) {
+        return new ClientView(this, defaults).withKey(key);
+    }
+
+    /**
+     * The services with calls marked idempotent: a call whose connection failed after the
+     * request was sent is retried too (on another instance when there is one).
+     */
+    public ClientView idempotent() {
+        return new ClientView(this, defaults).idempotent();
+    }
+
+    /** How this client balances its calls. */
+    public Balancer balancer() {
+        return instances.balancer();
+    }
+
+    /** The instances listed now, with what this client has seen of each. */
+    public List<InstanceStats> instances() {
+        return instances.backends().stream().map(Backend::stats).toList();
+    }
+
+    /**
+     * Stops following the registry, and closes every connection: idle ones now, those busy
+     * with a blocking call when the call ends. Async calls in flight fail; later calls throw
+     * (or fail with) {@link ClientClosedException}.
      */
     @Override
     public void close() {
-        List<AsyncInvoker<?>> invokers;
+        List<AsyncChannels<?>> toClose;
         synchronized (this) {
             closed = true;
-            invokers = new ArrayList<>(asyncInvokers);
-            asyncInvokers.clear();
+            toClose = new ArrayList<>(asyncChannels);
+            asyncChannels.clear();
         }
-        pool.close();
-        invokers.forEach(AsyncInvoker::close);
+        if (watcher != null) {
+            watcher.close();
+        }
+        instances.close();
+        toClose.forEach(AsyncChannels::close);
     }
 
-    /** The blocking connections open now, idle or in use. */
+    /** The blocking connections open now to every instance, idle or in use. */
     public int openConnections() {
-        return pool.size();
+        return instances.backends().stream().mapToInt(backend -> backend.pool().size()).sum();
     }
 
     @Override
     public String toString() {
-        return "MosaicClient(" + connector + ")";
+        return "MosaicClient(" + instances + ")";
+    }
+
+    private <A> AsyncChannels<A> newAsyncChannels(AsyncClientFactory<? extends A> clientFactory) {
+        AsyncChannels<A> channels = new AsyncChannels<>(clientFactory, config.asyncConnections());
+        synchronized (this) {
+            if (closed) {
+                channels.close();
+            } else {
+                asyncChannels.add(channels);
+            }
+        }
+        return channels;
     }
 
     private static <T> T proxy(Class<T> iface, java.lang.reflect.InvocationHandler handler) {
@@ -165,7 +260,13 @@ public final class MosaicClient implements AutoCloseable {
 
     /** Settings of a {@link MosaicClient}; every one has a default. */
     public static final class Builder {
-        private final EndpointResolver resolver;
+        private final List<Endpoint> addresses;
+        private final String service;
+        private final Map<Endpoint, Integer> weights = new LinkedHashMap<>();
+        private List<Endpoint> registries = List.of();
+        private Balancer balancer = Balancer.P2C;
+        private boolean idempotent;
+        private Duration watchTimeout = Duration.ofSeconds(30);
         private Duration timeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private int poolSize = 8;
@@ -175,8 +276,67 @@ public final class MosaicClient implements AutoCloseable {
         private int asyncConnections = 2;
         private int maxMessageSize = TConfiguration.DEFAULT_MAX_MESSAGE_SIZE;
 
-        Builder(EndpointResolver resolver) {
-            this.resolver = resolver;
+        Builder(List<Endpoint> addresses, String service) {
+            this.addresses = List.copyOf(addresses);
+            this.service = service;
+        }
+
+        /**
+         * The registries to ask for the service's instances ({@code host:port} each), tried in
+         * turn when one cannot be reached. Only for {@link MosaicClient#discover}.
+         */
+        public Builder registry(String... addresses) {
+            if (service == null) {
+                throw new IllegalStateException("registry(...) is for MosaicClient.discover(service)");
+            }
+            if (addresses.length == 0) {
+                throw new IllegalArgumentException("no registry addresses");
+            }
+            List<Endpoint> parsed = new ArrayList<>();
+            for (String address : addresses) {
+                parsed.add(Endpoint.parse(Objects.requireNonNull(address, "address")));
+            }
+            this.registries = List.copyOf(parsed);
+            return this;
+        }
+
+        /** How calls are spread over the instances. Default {@link Balancer#P2C}. */
+        public Builder balancer(Balancer balancer) {
+            this.balancer = Objects.requireNonNull(balancer, "balancer");
+            return this;
+        }
+
+        /**
+         * The weight (0 to 10000; default 100) of one of the addresses given to
+         * {@link MosaicClient#builder(List)}: its relative share of calls, 0 for none. With
+         * {@link MosaicClient#discover} the registry says each instance's weight.
+         */
+        public Builder weight(String address, int weight) {
+            Endpoint endpoint = Endpoint.parse(Objects.requireNonNull(address, "address"));
+            if (!addresses.contains(endpoint)) {
+                throw new IllegalArgumentException(address + " is not one of the client's addresses " + addresses);
+            }
+            if (weight < 0 || weight > 10_000) {
+                throw new IllegalArgumentException("weight must be 0 to 10000, got " + weight);
+            }
+            weights.put(endpoint, weight);
+            return this;
+        }
+
+        /**
+         * Whether every call of the client may run twice, so that a call whose connection
+         * failed after the request was sent is retried as well (see also
+         * {@link MosaicClient#idempotent()} for some calls only). Default false.
+         */
+        public Builder idempotent(boolean idempotent) {
+            this.idempotent = idempotent;
+            return this;
+        }
+
+        /** How long one registry long poll may wait for a change before it is renewed. Default 30 s. */
+        Builder watchTimeout(Duration watchTimeout) {
+            this.watchTimeout = positive(watchTimeout, "watchTimeout");
+            return this;
         }
 
         /**
@@ -195,15 +355,17 @@ public final class MosaicClient implements AutoCloseable {
             return this;
         }
 
-        /** The most connections blocking calls use at once. Default 8. */
+        /** The most connections blocking calls use at once, per instance. Default 8. */
         public Builder poolSize(int poolSize) {
             this.poolSize = atLeast(1, poolSize, "poolSize");
             return this;
         }
 
         /**
-         * How many times a call is retried when its request certainly did not reach the server
-         * (connection refused, or a pooled connection found closed). Default 2.
+         * How many times a call is retried, on another instance when there is one, when its
+         * request certainly did not reach a handler (connection refused, a pooled connection
+         * found closed, the server answered {@code Overloaded}), or, for idempotent calls,
+         * when the connection failed after the request was sent. Default 2.
          */
         public Builder retries(int retries) {
             this.retries = atLeast(0, retries, "retries");
@@ -222,7 +384,7 @@ public final class MosaicClient implements AutoCloseable {
             return this;
         }
 
-        /** How many multiplexed connections each async service spreads its calls over. Default 2. */
+        /** How many multiplexed connections each async service spreads its calls over, per instance. Default 2. */
         public Builder asyncConnections(int asyncConnections) {
             this.asyncConnections = atLeast(1, asyncConnections, "asyncConnections");
             return this;
@@ -237,11 +399,36 @@ public final class MosaicClient implements AutoCloseable {
             return this;
         }
 
-        /** The client. It connects lazily: building never fails for an unreachable server. */
+        /**
+         * The client. It connects lazily: building never fails for an unreachable server or
+         * registry. With {@link MosaicClient#discover}, the first calls wait (within their
+         * timeout) for the first list, and fail with {@link NoInstanceException} when no
+         * registry answered.
+         *
+         * @throws IllegalStateException when {@code discover} has no {@link #registry}
+         */
         public MosaicClient build() {
             ClientConfig config = new ClientConfig(timeout, connectTimeout, poolSize, retries, protocol, framing,
                 asyncConnections, maxMessageSize);
-            return new MosaicClient(config, resolver);
+            CallOptions defaults = new CallOptions(null, idempotent);
+            if (service == null) {
+                InstanceSet instances = new InstanceSet(addresses.size() == 1 ? addresses.get(0).toString() : addresses.toString(),
+                    config, balancer);
+                List<ServiceInstance> listed = new ArrayList<>();
+                for (Endpoint address : addresses) {
+                    listed.add(new ServiceInstance(address, weights.getOrDefault(address, 100), null));
+                }
+                instances.update(listed);
+                return new MosaicClient(config, instances, null, defaults);
+            }
+            if (registries.isEmpty()) {
+                throw new IllegalStateException("MosaicClient.discover(\"" + service + "\") needs registry(address...)");
+            }
+            InstanceSet instances = new InstanceSet(service + " (registry " + String.join(", ",
+                registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer);
+            RegistryWatcher watcher = new RegistryWatcher(service, registries, instances, config, watchTimeout);
+            watcher.start();
+            return new MosaicClient(config, instances, watcher, defaults);
         }
 
         private static Duration positive(Duration value, String name) {

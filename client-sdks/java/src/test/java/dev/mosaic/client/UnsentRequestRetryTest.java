@@ -34,11 +34,25 @@ class UnsentRequestRetryTest {
         server.close();
     }
 
-    /** A blocking ThriftTest over {@code pool}, as {@link MosaicClient#service} builds it. */
-    private static ThriftTest.Iface thriftTest(ConnectionPool pool, ClientConfig config) {
+    /** The one instance at {@code address}, as {@link MosaicClient#builder(String)} lists it. */
+    private static InstanceSet single(String address, ClientConfig config) {
+        InstanceSet instances = new InstanceSet(address, config, Balancer.P2C);
+        instances.update(List.of(new ServiceInstance(Endpoint.parse(address), 100, null)));
+        return instances;
+    }
+
+    /** A blocking ThriftTest over {@code instances}, as {@link MosaicClient#service} builds it. */
+    private static ThriftTest.Iface thriftTest(InstanceSet instances, ClientConfig config) {
         return ThriftTest.Iface.class.cast(Proxy.newProxyInstance(ThriftTest.Iface.class.getClassLoader(),
             new Class<?>[] {ThriftTest.Iface.class},
-            new BlockingInvoker<>(ThriftTest.Iface.class, ThriftTest.Client::new, pool, config)));
+            new BlockingInvoker<>(ThriftTest.Iface.class, ThriftTest.Client::new, instances, config, new CallOptions(null, false))));
+    }
+
+    private static ThriftTest.AsyncIface asyncThriftTest(AsyncChannels<ThriftTest.AsyncIface> channels, InstanceSet instances,
+                                                         ClientConfig config) {
+        return ThriftTest.AsyncIface.class.cast(Proxy.newProxyInstance(ThriftTest.AsyncIface.class.getClassLoader(),
+            new Class<?>[] {ThriftTest.AsyncIface.class},
+            new AsyncInvoker<>(ThriftTest.AsyncIface.class, channels, instances, config, new CallOptions(null, false))));
     }
 
     private static ClientConfig config(int retries) {
@@ -57,8 +71,9 @@ class UnsentRequestRetryTest {
     void anUnsentRequestIsRetriedOnANewConnection() throws Exception {
         ClientConfig config = config(1);
         try (TcpRelay relay = new TcpRelay(server.port(), false);
-             ConnectionPool pool = new ConnectionPool(new Connector(new StaticEndpoints(List.of(Endpoint.parse(relay.address()))), config), 1)) {
-            ThriftTest.Iface test = thriftTest(pool, config);
+             InstanceSet instances = single(relay.address(), config)) {
+            ConnectionPool pool = instances.backends().get(0).pool();
+            ThriftTest.Iface test = thriftTest(instances, config);
             assertEquals("first", test.testString("first"));
             breakSendingSide(pool);
             assertEquals("second", test.testString("second"));
@@ -71,8 +86,9 @@ class UnsentRequestRetryTest {
     void withoutRetriesTheFailureSaysTheRequestWasNotSent() throws Exception {
         ClientConfig config = config(0);
         try (TcpRelay relay = new TcpRelay(server.port(), false);
-             ConnectionPool pool = new ConnectionPool(new Connector(new StaticEndpoints(List.of(Endpoint.parse(relay.address()))), config), 1)) {
-            ThriftTest.Iface test = thriftTest(pool, config);
+             InstanceSet instances = single(relay.address(), config)) {
+            ConnectionPool pool = instances.backends().get(0).pool();
+            ThriftTest.Iface test = thriftTest(instances, config);
             assertEquals("first", test.testString("first"));
             breakSendingSide(pool);
             TransportFailedException e = assertThrows(TransportFailedException.class, () -> test.testString("second"));
@@ -86,28 +102,21 @@ class UnsentRequestRetryTest {
     @Test
     void anUnsentAsyncRequestIsRetriedOnANewConnection() throws Exception {
         ClientConfig config = config(1);
-        try (TcpRelay relay = new TcpRelay(server.port(), false)) {
-            AsyncChannel<ThriftTest.AsyncIface> channel = new AsyncChannel<>(
-                new Connector(new StaticEndpoints(List.of(Endpoint.parse(relay.address()))), config), ThriftTest.AsyncClient::new);
-            AsyncInvoker<ThriftTest.AsyncIface> invoker = new AsyncInvoker<>(ThriftTest.AsyncIface.class, List.of(channel), config);
-            ThriftTest.AsyncIface test = ThriftTest.AsyncIface.class.cast(Proxy.newProxyInstance(
-                ThriftTest.AsyncIface.class.getClassLoader(), new Class<?>[] {ThriftTest.AsyncIface.class}, invoker));
-            try {
-                assertEquals("first", test.testString("first").get(30, TimeUnit.SECONDS));
-                channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
-                assertEquals("second", test.testString("second").get(30, TimeUnit.SECONDS));
-                assertEquals(2, relay.accepted(), "the broken connection was replaced");
+        try (TcpRelay relay = new TcpRelay(server.port(), false);
+             InstanceSet instances = single(relay.address(), config);
+             AsyncChannels<ThriftTest.AsyncIface> channels = new AsyncChannels<>(ThriftTest.AsyncClient::new, 1)) {
+            AsyncChannel<ThriftTest.AsyncIface> channel = channels.channel(instances.backends().get(0));
+            ThriftTest.AsyncIface test = asyncThriftTest(channels, instances, config);
+            assertEquals("first", test.testString("first").get(30, TimeUnit.SECONDS));
+            channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
+            assertEquals("second", test.testString("second").get(30, TimeUnit.SECONDS));
+            assertEquals(2, relay.accepted(), "the broken connection was replaced");
 
-                channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
-                AsyncInvoker<ThriftTest.AsyncIface> noRetries = new AsyncInvoker<>(ThriftTest.AsyncIface.class, List.of(channel), config(0));
-                ThriftTest.AsyncIface once = ThriftTest.AsyncIface.class.cast(Proxy.newProxyInstance(
-                    ThriftTest.AsyncIface.class.getClassLoader(), new Class<?>[] {ThriftTest.AsyncIface.class}, noRetries));
-                ExecutionException e = assertThrows(ExecutionException.class, () -> once.testString("third").get(30, TimeUnit.SECONDS));
-                TransportFailedException failed = assertInstanceOf(TransportFailedException.class, e.getCause());
-                assertFalse(failed.requestSent(), failed.getMessage());
-            } finally {
-                invoker.close();
-            }
+            channel.session(Deadline.after(Duration.ofSeconds(5))).connection().socket().shutdownOutput();
+            ThriftTest.AsyncIface once = asyncThriftTest(channels, instances, config(0));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> once.testString("third").get(30, TimeUnit.SECONDS));
+            TransportFailedException failed = assertInstanceOf(TransportFailedException.class, e.getCause());
+            assertFalse(failed.requestSent(), failed.getMessage());
         }
     }
 }

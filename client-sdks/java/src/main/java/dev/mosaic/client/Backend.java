@@ -1,0 +1,135 @@
+package dev.mosaic.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One instance of a service as the client uses it: its connections, its health and its
+ * counters. Lives while the instance is listed; {@link #retire()} closes it when it leaves.
+ */
+final class Backend {
+    /** What an attempt on this instance came to, for its health and counters. */
+    enum Outcome {
+        /** The server answered (a result, or an error the service declares). */
+        ANSWERED,
+        /** The attempt failed, but the instance may be fine (a broken pooled connection, Overloaded). */
+        FAILED,
+        /** The instance could not be reached or did not answer in time: eject it for a while. */
+        UNREACHABLE,
+        /** Nothing was learned (the caller's deadline ran out before the attempt began). */
+        NONE
+    }
+
+    private final Endpoint endpoint;
+    private final Connector connector;
+    private final ConnectionPool pool;
+    private final HealthTracker health = new HealthTracker();
+    private final AtomicLong calls = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final List<Runnable> onRetire = new ArrayList<>();
+    private volatile int weight;
+    private volatile String zone;
+    private volatile boolean retired;
+    /** Smooth round robin's running weight; guarded by the {@link RoundRobinPicker}'s lock. */
+    long roundRobinCurrent;
+
+    Backend(ServiceInstance instance, ClientConfig config) {
+        this.endpoint = instance.endpoint();
+        this.weight = instance.weight();
+        this.zone = instance.zone();
+        this.connector = new Connector(new StaticEndpoints(List.of(endpoint)), config);
+        this.pool = new ConnectionPool(connector, config.poolSize());
+    }
+
+    Endpoint endpoint() {
+        return endpoint;
+    }
+
+    Connector connector() {
+        return connector;
+    }
+
+    ConnectionPool pool() {
+        return pool;
+    }
+
+    int weight() {
+        return weight;
+    }
+
+    int outstanding() {
+        return outstanding.get();
+    }
+
+    boolean isEjected(long now) {
+        return health.isEjected(now);
+    }
+
+    boolean isRetired() {
+        return retired;
+    }
+
+    /** Takes the registry's newer word on weight and zone. */
+    void update(ServiceInstance instance) {
+        weight = instance.weight();
+        zone = instance.zone();
+    }
+
+    /** An attempt starts: counted, and outstanding until {@link #end}. */
+    void begin() {
+        calls.incrementAndGet();
+        outstanding.incrementAndGet();
+    }
+
+    /** The attempt {@link #begin} counted is over. */
+    void end(Outcome outcome) {
+        outstanding.decrementAndGet();
+        switch (outcome) {
+            case ANSWERED -> health.answered();
+            case FAILED -> errors.incrementAndGet();
+            case UNREACHABLE -> {
+                errors.incrementAndGet();
+                health.failed(System.nanoTime());
+            }
+            case NONE -> {
+                // Nothing to learn.
+            }
+        }
+    }
+
+    /** Runs {@code action} when this instance leaves the list (at once if it has left). */
+    void onRetire(Runnable action) {
+        synchronized (onRetire) {
+            if (!retired) {
+                onRetire.add(action);
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /** The instance left the list: idle connections close now, busy ones when their call ends. */
+    void retire() {
+        List<Runnable> actions;
+        synchronized (onRetire) {
+            retired = true;
+            actions = new ArrayList<>(onRetire);
+            onRetire.clear();
+        }
+        pool.close();
+        actions.forEach(Runnable::run);
+    }
+
+    InstanceStats stats() {
+        return new InstanceStats(endpoint.toString(), weight, zone, calls.get(), errors.get(), outstanding.get(),
+            health.isEjected(System.nanoTime()));
+    }
+
+    @Override
+    public String toString() {
+        return endpoint.toString();
+    }
+}

@@ -1,0 +1,219 @@
+package dev.mosaic.client;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The instances a client balances over, and the choice of one for each attempt.
+ *
+ * <p>The list comes from a static address list once, or from the registry whenever it
+ * changes ({@link #update}); instances that stay keep their connections and counters, those
+ * that leave are retired. Picking reads an immutable snapshot, so it never waits for an
+ * update, except before the first list has arrived.
+ */
+final class InstanceSet implements AutoCloseable {
+    /** The instances at one moment, with the ring built for them. */
+    private record Snapshot(List<Backend> all, List<Backend> accepting, HashRing ring) {}
+
+    private final String source;
+    private final ClientConfig config;
+    private final Balancer balancer;
+    private final Picker picker;
+    private final P2cPicker unkeyed = new P2cPicker();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition listed = lock.newCondition();
+    private volatile Snapshot snapshot;
+    private Throwable discoveryError;
+    private boolean closed;
+
+    /**
+     * @param source what the list comes from, for messages: the addresses, or the service and
+     *     its registries
+     */
+    InstanceSet(String source, ClientConfig config, Balancer balancer) {
+        this.source = source;
+        this.config = config;
+        this.balancer = balancer;
+        this.picker = balancer == Balancer.ROUND_ROBIN ? new RoundRobinPicker() : new P2cPicker();
+    }
+
+    Balancer balancer() {
+        return balancer;
+    }
+
+    /** Makes {@code instances} the list (the first of equal addresses counts). */
+    void update(List<ServiceInstance> instances) {
+        List<Backend> retired = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            Map<Endpoint, Backend> previous = new LinkedHashMap<>();
+            if (snapshot != null) {
+                snapshot.all().forEach(backend -> previous.put(backend.endpoint(), backend));
+            }
+            Map<Endpoint, Backend> next = new LinkedHashMap<>();
+            for (ServiceInstance instance : instances) {
+                if (next.containsKey(instance.endpoint())) {
+                    continue;
+                }
+                Backend backend = previous.remove(instance.endpoint());
+                if (backend == null) {
+                    backend = new Backend(instance, config);
+                } else {
+                    backend.update(instance);
+                }
+                next.put(instance.endpoint(), backend);
+            }
+            retired.addAll(previous.values());
+            List<Backend> all = List.copyOf(next.values());
+            List<Backend> accepting = all.stream().filter(backend -> backend.weight() > 0).toList();
+            snapshot = new Snapshot(all, accepting, balancer == Balancer.HASH ? new HashRing(accepting) : null);
+            discoveryError = null;
+            listed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        retired.forEach(Backend::retire);
+    }
+
+    /**
+     * No list could be had; calls waiting for the first one fail with {@code error}. Once a
+     * list has arrived the client keeps using it, and this changes nothing.
+     */
+    void discoveryFailed(Throwable error) {
+        lock.lock();
+        try {
+            if (snapshot == null) {
+                discoveryError = error;
+                listed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The instance for the next attempt of a call. Among instances of positive weight it
+     * prefers those neither ejected nor {@code tried} by this call; when every one is ejected
+     * it still tries one not tried yet (the service may be back), and when every one was
+     * tried it may pick one again.
+     *
+     * @param key the call's hashing key, or {@code null}
+     * @param tried the instances this call already tried
+     * @throws NoInstanceException when no instance takes calls, or none is known yet
+     * @throws ClientClosedException when the client is closed
+     */
+    Backend pick(String key, Set<Backend> tried, Deadline deadline) throws MosaicException {
+        Snapshot current = awaitSnapshot(deadline);
+        List<Backend> accepting = current.accepting();
+        if (accepting.isEmpty()) {
+            throw new NoInstanceException(current.all().isEmpty()
+                ? "no instance of " + source + " is listed"
+                : "every instance of " + source + " has weight 0 " + current.all(), null);
+        }
+        long now = System.nanoTime();
+        List<Backend> candidates = filter(accepting, backend -> !backend.isEjected(now) && !tried.contains(backend));
+        if (candidates.isEmpty()) {
+            candidates = filter(accepting, backend -> !tried.contains(backend));
+        }
+        if (candidates.isEmpty()) {
+            candidates = accepting;
+        }
+        if (key != null && current.ring() != null) {
+            List<Backend> usable = candidates;
+            Backend owner = current.ring().pick(key, usable::contains);
+            if (owner != null) {
+                return owner;
+            }
+        }
+        return (balancer == Balancer.HASH ? unkeyed : picker).pick(candidates);
+    }
+
+    /** Whether {@link #close()} was called. */
+    boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The instances listed now, in the order of the list. */
+    List<Backend> backends() {
+        Snapshot current = snapshot;
+        return current == null ? List.of() : current.all();
+    }
+
+    /** Retires every instance and fails calls waiting for a list. */
+    @Override
+    public void close() {
+        List<Backend> all;
+        lock.lock();
+        try {
+            closed = true;
+            all = snapshot == null ? List.of() : snapshot.all();
+            listed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        all.forEach(Backend::retire);
+    }
+
+    @Override
+    public String toString() {
+        return source;
+    }
+
+    private Snapshot awaitSnapshot(Deadline deadline) throws MosaicException {
+        Snapshot current = snapshot;
+        if (current != null && !closed) {
+            return current;
+        }
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new ClientClosedException();
+                }
+                if (snapshot != null) {
+                    return snapshot;
+                }
+                if (discoveryError != null) {
+                    throw new NoInstanceException("no list of the instances of " + source + " yet: "
+                        + discoveryError.getMessage(), discoveryError);
+                }
+                long nanos = deadline.remainingNanos();
+                if (nanos <= 0) {
+                    throw new CallTimeoutException("no list of the instances of " + source + " within " + deadline.budget());
+                }
+                try {
+                    listed.await(nanos, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MosaicException("interrupted while waiting for the instances of " + source, e);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static List<Backend> filter(List<Backend> backends, java.util.function.Predicate<Backend> keep) {
+        List<Backend> kept = new ArrayList<>(backends.size());
+        for (Backend backend : backends) {
+            if (keep.test(backend)) {
+                kept.add(backend);
+            }
+        }
+        return kept;
+    }
+}
