@@ -93,6 +93,21 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
 }
 
 impl AnnounceArgs {
+    /// The host clients should use, or why there is none: checked before binding, so a
+    /// server that could not be registered never starts listening.
+    pub fn advertised_host(&self, bound_host: &str) -> Result<String, String> {
+        if let Some(host) = &self.advertise_host {
+            return Ok(host.clone());
+        }
+        match bound_host.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => Err(format!(
+                "--host {bound_host} listens everywhere; say which address clients should use \
+                 with --advertise-host"
+            )),
+            _ => Ok(bound_host.to_string()),
+        }
+    }
+
     /// The registration of `service` listening on `port`, or why it cannot be made.
     pub fn registration(
         &self,
@@ -100,21 +115,9 @@ impl AnnounceArgs {
         bound_host: &str,
         port: u16,
     ) -> Result<Registration, String> {
-        let host = match &self.advertise_host {
-            Some(h) => h.clone(),
-            None => match bound_host.parse::<std::net::IpAddr>() {
-                Ok(ip) if ip.is_unspecified() => {
-                    return Err(format!(
-                        "--host {bound_host} listens everywhere; say which address clients \
-                         should use with --advertise-host"
-                    ))
-                }
-                _ => bound_host.to_string(),
-            },
-        };
         Ok(Registration {
             service_name: service.to_string(),
-            host,
+            host: self.advertised_host(bound_host)?,
             port: port.into(),
             weight: Some(self.weight),
             zone: self.zone.clone(),
@@ -235,6 +238,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 async fn serve(args: ServeArgs) -> ExitCode {
     let delay = Duration::from_millis(args.delay_ms);
+    if !args.announce.registry.is_empty() {
+        if let Err(e) = args.announce.advertised_host(&args.host) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let addr = format!("{}:{}", args.host, args.port);
     let server = match builder(args.service, &args.image, delay)
         .bind(addr.as_str())
