@@ -229,6 +229,11 @@ public final class MosaicClient implements AutoCloseable {
         toClose.forEach(AsyncChannels::close);
     }
 
+    /** Whether a registry watch thread runs (for tests of {@link #close()}). */
+    boolean watching() {
+        return watcher != null && watcher.isRunning();
+    }
+
     /** The blocking connections open now to every instance, idle or in use. */
     public int openConnections() {
         return instances.backends().stream().mapToInt(backend -> backend.pool().size()).sum();

@@ -41,6 +41,22 @@ final class ServerProcess implements AutoCloseable {
         return start(command);
     }
 
+    /** {@code mosaic registry} on a port the system picks. */
+    static ServerProcess registry(Path mosaic) throws IOException {
+        return start(List.of(mosaic.toString(), "registry", "--port", "0"));
+    }
+
+    /**
+     * {@code mosaic serve image} on a port the system picks, registered with the registry at
+     * {@code registry} under a lease of {@code ttlMillis}, with more {@code options}.
+     */
+    static ServerProcess registeredImageServer(Path mosaic, String registry, int ttlMillis, String... options) throws IOException {
+        List<String> command = new ArrayList<>(List.of(mosaic.toString(), "serve", "image", "--port", "0",
+            "--registry", registry, "--ttl-ms", Integer.toString(ttlMillis)));
+        command.addAll(List.of(options));
+        return start(command);
+    }
+
     /** Starts {@code command} and waits (at most 30 seconds) for the line naming its port. */
     static ServerProcess start(List<String> command) throws IOException {
         Path logs = Path.of("target", "server-logs");
@@ -78,6 +94,11 @@ final class ServerProcess implements AutoCloseable {
 
     String address() {
         return "127.0.0.1:" + port;
+    }
+
+    /** Kills the server with SIGKILL (no deregistering, no draining) and waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
     /** Stops the server and waits (at most 10 seconds) until it is gone. */
