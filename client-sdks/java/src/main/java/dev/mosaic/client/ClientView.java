@@ -57,6 +57,11 @@ public final class ClientView {
         return client.imageAsync(options);
     }
 
+    /** The image service's typed conveniences ({@link ImageClient}) with this view's options. */
+    public ImageClient imageClient() {
+        return new ImageClient(image(), imageAsync());
+    }
+
     /** Any service, blocking, with this view's options; see {@link MosaicClient#service}. */
     public <I> I service(Class<I> iface, Function<? super TProtocol, ? extends I> clientFactory) {
         return client.service(iface, clientFactory, options);

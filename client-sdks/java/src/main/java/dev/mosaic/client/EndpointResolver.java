@@ -3,8 +3,9 @@ package dev.mosaic.client;
 import java.util.List;
 
 /**
- * Where a client's connections go. The client asks before every new connection, so a
- * resolver may change its answer over time (a registry-backed one will).
+ * Where a connector's connections go; asked before every new connection. Each instance a
+ * client balances over has its own connector with that one address; which instance a call
+ * goes to is the {@link InstanceSet}'s choice.
  */
 interface EndpointResolver {
     /** The endpoints to connect to; never empty. */

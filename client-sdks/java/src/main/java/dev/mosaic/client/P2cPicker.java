@@ -11,34 +11,43 @@ import java.util.concurrent.ThreadLocalRandom;
 final class P2cPicker implements Picker {
     @Override
     public Backend pick(List<Backend> candidates) {
-        if (candidates.size() == 1) {
+        int size = candidates.size();
+        if (size == 1) {
             return candidates.get(0);
         }
-        Backend first = drawByWeight(candidates, null);
-        Backend second = drawByWeight(candidates, first);
-        // first.outstanding / first.weight <= second.outstanding / second.weight, without division.
-        long a = (long) first.outstanding() * second.weight();
-        long b = (long) second.outstanding() * first.weight();
-        return a <= b ? first : second;
+        // Weights are read once: the registry may change them while this pick runs.
+        int[] weights = new int[size];
+        for (int i = 0; i < size; i++) {
+            weights[i] = Math.max(1, candidates.get(i).weight());
+        }
+        int first = draw(weights, -1);
+        int second = draw(weights, first);
+        Backend a = candidates.get(first);
+        Backend b = candidates.get(second);
+        // a.outstanding / a.weight <= b.outstanding / b.weight, without division.
+        return (long) a.outstanding() * weights[second] <= (long) b.outstanding() * weights[first] ? a : b;
     }
 
-    private static Backend drawByWeight(List<Backend> candidates, Backend skip) {
+    /** An index drawn with probability proportional to its weight, never {@code skip}. */
+    private static int draw(int[] weights, int skip) {
         long total = 0;
-        for (Backend backend : candidates) {
-            if (backend != skip) {
-                total += backend.weight();
+        for (int i = 0; i < weights.length; i++) {
+            if (i != skip) {
+                total += weights[i];
             }
         }
         long point = ThreadLocalRandom.current().nextLong(total);
-        for (Backend backend : candidates) {
-            if (backend == skip) {
+        int last = -1;
+        for (int i = 0; i < weights.length; i++) {
+            if (i == skip) {
                 continue;
             }
-            point -= backend.weight();
+            last = i;
+            point -= weights[i];
             if (point < 0) {
-                return backend;
+                return i;
             }
         }
-        throw new IllegalStateException("weights changed while drawing");
+        return last;
     }
 }

@@ -13,8 +13,9 @@ final class RoundRobinPicker implements Picker {
         Backend best = null;
         long total = 0;
         for (Backend backend : candidates) {
-            backend.roundRobinCurrent += backend.weight();
-            total += backend.weight();
+            int weight = Math.max(1, backend.weight());
+            backend.roundRobinCurrent += weight;
+            total += weight;
             if (best == null || backend.roundRobinCurrent > best.roundRobinCurrent) {
                 best = backend;
             }
