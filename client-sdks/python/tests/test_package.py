@@ -66,7 +66,7 @@ def _signature_without_call_options(function: object) -> list[tuple[str, object]
     return [
         (p.name, p.annotation)
         for p in parameters
-        if p.name not in ("self", "timeout", "idempotent")
+        if p.name not in ("self", "timeout", "idempotent", "key")
     ]
 
 
@@ -80,7 +80,7 @@ def test_image_client_protocol_matches_the_generated_iface() -> None:
     typed = {
         name: member
         for name, member in inspect.getmembers(mosaic_rpc.ImageClient, inspect.isfunction)
-        if not name.startswith("_") and name not in ("close", "call", "pool_stats")
+        if not name.startswith("_") and name not in ("close", "call", "pool_stats", "instances")
     }
     # The SDK's own additions; `transform` also takes numpy, Pillow and files, and its last
     # overload is the IDL's call on the wire `Image`.
@@ -96,6 +96,7 @@ def test_image_client_protocol_matches_the_generated_iface() -> None:
         options = inspect.signature(typed[name]).parameters
         assert options["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
         assert options["idempotent"].kind is inspect.Parameter.KEYWORD_ONLY
+        assert options["key"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 TYPED_USE = """

@@ -6,6 +6,10 @@
     with mosaic_rpc.connect("image", "127.0.0.1:9090") as client:
         info = client.info(images.to_image("photo.jpg"), timeout=5.0)
 
+``connect("image", registry="127.0.0.1:7070")`` finds the servers through Mosaic's
+registry instead and follows them as they come and go; calls are balanced across instances
+(``balancer="p2c"``, ``"round_robin"`` or ``"hash"`` with ``key=`` per call).
+
 `connect` also drives the generated stubs of any Thrift service (``mosaic gen --lang
 python`` or ``thrift --gen py`` output). Types of Mosaic's services are in
 `mosaic_rpc.image` and `mosaic_rpc.common`; numpy/Pillow conversions in `mosaic_rpc.images`.
@@ -13,7 +17,7 @@ The image client's ``transform`` and ``transform_many`` also take numpy arrays, 
 images, paths and file bytes, and return the same kind.
 """
 
-from . import common, image
+from . import common, image, registry
 from ._client import Client
 from ._connect import connect
 from ._errors import (
@@ -25,6 +29,7 @@ from ._errors import (
     Timeout,
     TransportError,
 )
+from ._instances import InstanceStats
 from ._pool import PoolStats
 from ._resolve import Endpoint
 from ._typed import HealthClient, ImageClient, ServiceClient
@@ -38,6 +43,7 @@ __all__ = [
     "Endpoint",
     "HealthClient",
     "ImageClient",
+    "InstanceStats",
     "MosaicError",
     "PoolStats",
     "ProtocolError",
@@ -49,4 +55,5 @@ __all__ = [
     "common",
     "connect",
     "image",
+    "registry",
 ]

@@ -1,8 +1,11 @@
 # mypy: disable-error-code="import-untyped"
-"""The client: a service's methods as blocking calls over a connection pool.
+"""The client: a service's methods as blocking calls, balanced over a service's instances.
 
-One call = take a connection, run the generated ``send_x`` then ``recv_x`` on it under one
-deadline, give the connection back (or close it if anything went wrong). Splitting send from
+One call = pick an instance (`Cluster`), take a connection from its pool, run the generated
+``send_x`` then ``recv_x`` on it under one deadline, give the connection back (or close it
+if anything went wrong). An instance that refuses the connection is passed over for the
+next one at once; a retry goes to an instance the call has not tried yet, when there is
+one. Splitting send from
 receive is what tells a safe retry from an unsafe one: a call that failed before its request
 was fully written cannot have run on the server; one that failed later may have. A server
 that answers "overloaded" also says it did not start the call, so that is retried as well.
@@ -14,6 +17,7 @@ import random
 import struct
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -21,11 +25,13 @@ from thrift.protocol.TProtocol import TProtocolException
 from thrift.Thrift import TApplicationException, TException
 from thrift.transport.TTransport import TTransportException
 
-from ._connection import Connection, ConnectionOptions, open_connection
+from ._balance import Balancer
+from ._connection import Connection, ConnectionOptions, ConnectTimeout, open_connection
 from ._errors import ClosedError, ConnectError, ProtocolError, RemoteError, Timeout, TransportError
 from ._gen.mosaic.common.ttypes import Overloaded
-from ._pool import ConnectionPool, PoolStats
-from ._resolve import Resolver
+from ._instances import Cluster, InstanceStats, Member
+from ._pool import PoolStats
+from ._resolve import Endpoint, Membership
 from ._services import Method, ServiceSpec
 
 __all__ = ["Client"]
@@ -78,7 +84,7 @@ def _backoff(retry: int) -> float:
 
 
 class _BoundMethod:
-    """``client.method(*args, timeout=None, idempotent=False, **kwargs)``."""
+    """``client.method(*args, timeout=None, idempotent=False, key=None, **kwargs)``."""
 
     def __init__(self, client: Client, method: Method) -> None:
         self._client = client
@@ -87,9 +93,14 @@ class _BoundMethod:
         self.__doc__ = method.doc
 
     def __call__(
-        self, *args: Any, timeout: float | None = None, idempotent: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
+        **kwargs: Any,
     ) -> Any:
-        return self._client._call(self._method, args, kwargs, timeout, idempotent)
+        return self._client._call(self._method, args, kwargs, timeout, idempotent, key)
 
     def __repr__(self) -> str:
         return f"<method {self._method.name} of {self._client!r}>"
@@ -98,42 +109,47 @@ class _BoundMethod:
 class Client:
     """A pooled, thread-safe client of one service; make it with `mosaic_rpc.connect`.
 
-    Each method of the service is an attribute taking the method's arguments plus two
+    Each method of the service is an attribute taking the method's arguments plus three
     keywords (pass any IDL argument that has one of these names positionally):
 
     * ``timeout``: seconds for this call (waiting for a connection, connecting, sending and
       receiving); the client's ``timeout`` when None;
     * ``idempotent``: True if running the call twice is harmless, which lets the client
-      retry it after a failure that may have happened once the server had the request.
+      retry it after a failure that may have happened once the server had the request;
+    * ``key``: for ``balancer="hash"``, what the call is about (e.g. a model's name): calls
+      with the same key go to the same instance while it is listed and healthy.
 
     A method whose name collides with the client's own attributes (``close``, ``call``,
-    ``pool_stats``, ``closed``) is reached with ``client.call("close", ...)``.
+    ``pool_stats``, ``instances``, ``closed``) is reached with ``client.call("close", ...)``.
     """
 
     def __init__(
         self,
         spec: ServiceSpec,
-        resolver: Resolver,
+        membership: Membership,
         options: ConnectionOptions,
         *,
         timeout: float,
         retries: int,
         pool_size: int,
+        balancer: Balancer,
+        zone: str | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if retries < 0:
             raise ValueError("retries must be 0 or more")
         self._spec = spec
-        self._resolver = resolver
+        self._membership = membership
         self._options = options
         self._timeout = timeout
         self._retries = retries
-        self._pool = ConnectionPool(self._open, pool_size)
+        self._cluster = Cluster(self._open, pool_size, balancer, zone, membership.describe)
         self._close_lock = threading.Lock()
         for method in spec.methods.values():
             if not hasattr(type(self), method.name):
                 self.__dict__[method.name] = _BoundMethod(self, method)
+        membership.start(self._cluster.update)
 
     # ---- the public surface -------------------------------------------------------------
 
@@ -143,26 +159,33 @@ class Client:
         *args: Any,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         **kwargs: Any,
     ) -> Any:
         """Calls METHOD by name, as ``client.METHOD(*args, **kwargs)`` would."""
         found = self._spec.methods.get(method)
         if found is None:
             raise AttributeError(f"service {self._spec.name} has no method {method!r}")
-        return self._call(found, args, kwargs, timeout, idempotent)
+        return self._call(found, args, kwargs, timeout, idempotent, key)
 
     def close(self) -> None:
-        """Closes every connection; calls made afterwards raise `ClosedError`. Idempotent."""
+        """Stops following the registry and closes every connection (those in use as their
+        calls end); calls made afterwards raise `ClosedError`. Idempotent."""
         with self._close_lock:
-            self._pool.close()
+            self._membership.close()
+            self._cluster.close()
 
     @property
     def closed(self) -> bool:
-        return self._pool.closed
+        return self._cluster.closed
 
     def pool_stats(self) -> PoolStats:
-        """The connection pool's counters."""
-        return self._pool.stats()
+        """The connection pools' counters, summed over the instances."""
+        return self._cluster.pool_stats()
+
+    def instances(self) -> tuple[InstanceStats, ...]:
+        """Each instance listed now, with this client's counters for it."""
+        return self._cluster.stats()
 
     def __enter__(self) -> Client:
         return self
@@ -189,20 +212,14 @@ class Client:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"<mosaic_rpc.Client {self._spec.name} at {self._resolver.describe()} ({state})>"
+        return f"<mosaic_rpc.Client {self._spec.name} at {self._membership.describe()} ({state})>"
 
     # ---- the call path --------------------------------------------------------------------
 
-    def _open(self, deadline: float) -> Connection:
-        conn = open_connection(
-            self._resolver.endpoints(),
-            self._spec.client_class,
-            self._options,
-            deadline,
-            self._resolver.describe(),
+    def _open(self, endpoint: Endpoint, deadline: float) -> Connection:
+        return open_connection(
+            [endpoint], self._spec.client_class, self._options, deadline, str(endpoint)
         )
-        self._resolver.connected(conn.endpoint)
-        return conn
 
     def _call(
         self,
@@ -211,25 +228,37 @@ class Client:
         kwargs: dict[str, Any],
         timeout: float | None,
         idempotent: bool,
+        key: str | bytes | None,
     ) -> Any:
-        if self._pool.closed:
+        if self._cluster.closed:
             raise ClosedError(f"{method.name}: the client is closed")
         budget = self._timeout if timeout is None else timeout
         if budget <= 0:
             raise ValueError("timeout must be positive")
+        if isinstance(key, str):
+            key = key.encode()
+        elif key is not None and not isinstance(key, bytes):
+            raise TypeError(f"key must be str or bytes, not {type(key).__name__}")
         deadline = time.monotonic() + budget
+        tried: set[str] = set()
         retry = 0
         while True:
             try:
-                return self._attempt(method, args, kwargs, deadline, budget)
+                return self._attempt(method, args, kwargs, deadline, budget, key, tried)
             except _Failed as caught:
                 failed = caught
             # Out of the except block, so what is raised is not chained to _Failed.
             may_retry = retry < self._retries and (idempotent or not failed.sent)
-            pause = max(_backoff(retry), failed.wait)
+            # Another instance goes at once; the same one again after a pause (and after at
+            # least what it asked for, if it was overloaded).
+            elsewhere = self._cluster.has_untried(tried)
+            pause = 0.0 if elsewhere else max(_backoff(retry), failed.wait)
             if not may_retry or time.monotonic() + pause >= deadline:
                 self._raise_final(failed.error, retry + 1)
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
+            if not elsewhere:
+                tried.clear()
             retry += 1
 
     @staticmethod
@@ -241,6 +270,35 @@ class Client:
             error.__cause__
         )
 
+    def _connect(
+        self, key: bytes | None, tried: set[str], deadline: float
+    ) -> tuple[Member, Connection]:
+        """A connection for one attempt: an instance that refuses is passed over for the
+        next untried one at once (the list of addresses, tried in turn)."""
+        refused: list[ConnectError] = []
+        while True:
+            member = self._cluster.pick(key, tried)
+            tried.add(member.name)
+            try:
+                return member, member.pool.acquire(deadline)
+            except ConnectError as err:
+                self._cluster.finish(member, error=True, answered=False)
+                refused.append(err)
+                if not self._cluster.has_untried(tried):
+                    raise _Failed(_joined(refused), sent=False) from err
+            except ClosedError:
+                # Its pool closed under us: the instance left the list. Not the client's
+                # closing (pick raises that): pick again.
+                self._cluster.finish(member, error=False, answered=None)
+            except Timeout as err:
+                self._cluster.finish(
+                    member, error=True, answered=False if isinstance(err, ConnectTimeout) else None
+                )
+                raise
+            except BaseException:
+                self._cluster.finish(member, error=True, answered=None)
+                raise
+
     def _attempt(
         self,
         method: Method,
@@ -248,18 +306,21 @@ class Client:
         kwargs: dict[str, Any],
         deadline: float,
         budget: float,
+        key: bytes | None,
+        tried: set[str],
     ) -> Any:
-        try:
-            conn = self._pool.acquire(deadline)
-        except ConnectError as err:
-            raise _Failed(err, sent=False) from err
+        member, conn = self._connect(key, tried, deadline)
         reusable = False
+        # What the attempt says of the instance (see Cluster.finish); changed as it goes.
+        error = True
+        answered: bool | None = None
         try:
             conn.set_deadline(deadline)
             where = f"{self._spec.name}.{method.name} to {conn.endpoint}"
             try:
                 getattr(conn.stub, f"send_{method.name}")(*args, **kwargs)
             except TTransportException as err:
+                answered = False
                 if err.type == TTransportException.TIMED_OUT:
                     raise Timeout(f"{where}: deadline of {budget:g} s passed sending") from err
                 # The request did not get out whole, so the server cannot have run it.
@@ -267,14 +328,17 @@ class Client:
                 raise _Failed(lost, sent=False) from err
             if method.oneway:
                 reusable = True
+                error, answered = False, None
                 return None
             try:
                 result = getattr(conn.stub, f"recv_{method.name}")()
             except TTransportException as err:
                 if err.type == TTransportException.TIMED_OUT:
+                    answered = False
                     raise Timeout(f"{where}: no reply within {budget:g} s") from err
                 if err.type in (TTransportException.SIZE_LIMIT, TTransportException.NEGATIVE_SIZE):
                     raise ProtocolError(f"{where}: {err}") from err
+                answered = False
                 lost = TransportError(
                     f"{where}: connection lost waiting for the reply "
                     f"(the server may have run the call): {err}",
@@ -282,9 +346,11 @@ class Client:
                 )
                 raise _Failed(lost, sent=True) from err
             except EOFError as err:
+                answered = False
                 lost = TransportError(f"{where}: connection closed mid-reply", str(conn.endpoint))
                 raise _Failed(lost, sent=True) from err
             except TApplicationException as err:
+                answered = True
                 reusable = err.type not in _FATAL_APPLICATION_ERRORS
                 type_name = _APPLICATION_ERROR_NAMES.get(err.type, "UNKNOWN")
                 if err.type == _OVERLOADED:
@@ -299,14 +365,29 @@ class Client:
             except TException as err:
                 # Declared by the IDL: the reply was read whole, the connection is fine.
                 reusable = True
+                answered = True
                 wait = _overloaded_wait(err)
                 if wait is not None:
                     raise _Failed(err, sent=False, wait=wait) from None
+                error = False
                 raise
             except (ValueError, TypeError, OverflowError, struct.error) as err:
                 raise ProtocolError(f"{where}: bad reply: {err!r}") from err
             reusable = True
+            error, answered = False, True
             return result
         finally:
             conn.set_deadline(None)
-            self._pool.release(conn, reusable)
+            member.pool.release(conn, reusable)
+            self._cluster.finish(member, error=error, answered=answered)
+
+
+def _joined(refused: Sequence[ConnectError]) -> ConnectError:
+    """One `ConnectError` for the instances that refused one attempt."""
+    if len(refused) == 1:
+        return refused[0]
+    error = ConnectError(
+        "; ".join(str(err) for err in refused), ", ".join(err.address for err in refused)
+    )
+    error.__cause__ = refused[-1].__cause__
+    return error

@@ -24,11 +24,16 @@ from thrift.transport.TTransport import TTransportException
 from ._errors import ConnectError, Timeout
 from ._resolve import Endpoint
 
-__all__ = ["Connection", "ConnectionOptions", "open_connection"]
+__all__ = ["ConnectTimeout", "Connection", "ConnectionOptions", "open_connection"]
 
 PROTOCOLS = ("binary", "compact")
 TRANSPORTS = ("framed", "buffered")
 _READ_BUFFER = 64 * 1024
+
+
+class ConnectTimeout(Timeout):
+    """The call's deadline passed while connecting (a `Timeout` to the caller; to passive
+    health, a server that does not accept)."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,13 @@ class Connection:
         except (OSError, ValueError):
             return False
 
+    def abort(self) -> None:
+        """Shuts the socket down from another thread: a call blocked on it fails at once."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def close(self) -> None:
         try:
             self._transport.close()
@@ -212,13 +224,13 @@ def open_connection(
     for endpoint in endpoints:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise Timeout(f"deadline passed while connecting to {describe}")
+            raise ConnectTimeout(f"deadline passed while connecting to {describe}")
         limit = min(options.connect_timeout, remaining)
         try:
             sock = socket.create_connection((endpoint.host, endpoint.port), timeout=limit)
         except TimeoutError:
             if limit < options.connect_timeout:
-                raise Timeout(f"deadline passed while connecting to {endpoint}") from None
+                raise ConnectTimeout(f"deadline passed while connecting to {endpoint}") from None
             failures.append(f"{endpoint}: " * several + f"timed out after {limit:g} s")
             continue
         except OSError as err:

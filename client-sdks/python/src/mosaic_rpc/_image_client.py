@@ -78,6 +78,7 @@ class ImageServiceClient(Client):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> ImageResult:
         """Runs OPS on IMAGE; see `mosaic_rpc.ImageClient.transform`."""
         kind = _kind(image)
@@ -86,12 +87,12 @@ class ImageServiceClient(Client):
             method = self._spec.methods["transform"]
             wire_ops = ops if isinstance(ops, list) else _ops_list(ops)
             args = (images.to_image(image), wire_ops, output)
-            return self._call(method, args, {}, timeout, idempotent)
+            return self._call(method, args, {}, timeout, idempotent, key)
         if output is None and kind == "numpy":
             output = Output(raw=Raw())
         method = self._spec.methods["transform"]
         args = (images.to_image(image), _ops_list(ops), output)
-        out = self._call(method, args, {}, timeout, idempotent)
+        out = self._call(method, args, {}, timeout, idempotent, key)
         return convert_result(kind, out)
 
     def transform_many(
@@ -104,17 +105,18 @@ class ImageServiceClient(Client):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise", "return"] = "raise",
     ) -> Generator[Any, None, None]:
         """`transform` over ITEMS, streamed; see `mosaic_rpc.ImageClient.transform_many`."""
         if errors not in ("raise", "return"):
             raise ValueError(f'errors must be "raise" or "return", not {errors!r}')
-        workers = self._pool.stats().max_size if concurrency is None else concurrency
+        workers = self.pool_stats().max_size if concurrency is None else concurrency
         if workers < 1:
             raise ValueError("concurrency must be at least 1")
         op_list = _ops_list(ops)  # checked once, before any call
         return self._stream(
-            items, op_list, output, workers, progress, timeout, idempotent, errors == "raise"
+            items, op_list, output, workers, progress, timeout, idempotent, key, errors == "raise"
         )
 
     def _stream(
@@ -126,6 +128,7 @@ class ImageServiceClient(Client):
         progress: bool,
         timeout: float | None,
         idempotent: bool,
+        key: str | bytes | None,
         raise_errors: bool,
     ) -> Generator[Any, None, None]:
         bar = _progress_bar(items) if progress else None
@@ -134,7 +137,9 @@ class ImageServiceClient(Client):
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mosaic-image")
 
         def one(item: ImageInput) -> Any:
-            return self.transform(item, ops, output, timeout=timeout, idempotent=idempotent)
+            return self.transform(
+                item, ops, output, timeout=timeout, idempotent=idempotent, key=key
+            )
 
         def refill() -> None:
             while len(window) < workers:

@@ -1,18 +1,25 @@
-"""Where a client's connections go: endpoints, and the resolvers that list them.
+"""Where a client's calls go: endpoints, and the sources that list a service's instances.
 
-The pool asks its resolver for endpoints each time it opens a connection, never caching
-them itself, so a resolver backed by a service registry can change the answer between
-connections without the call path knowing.
+A source (`Membership`) fills the client's list of instances when the client is made and
+may keep it current afterwards: `StaticMembership` holds a fixed list of addresses, the
+registry's (`mosaic_rpc._discovery`) follows what the registry reports.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
-__all__ = ["Address", "Endpoint", "Resolver", "StaticResolver", "parse_endpoint"]
+__all__ = [
+    "Address",
+    "Endpoint",
+    "InstanceInfo",
+    "Membership",
+    "StaticMembership",
+    "parse_addresses",
+    "parse_endpoint",
+]
 
 
 @dataclass(frozen=True)
@@ -27,21 +34,39 @@ class Endpoint:
 
 
 #: What callers may pass as an address: ``"host:port"``, ``"[::1]:port"``, ``(host, port)``,
-#: an `Endpoint`, or a list of those (tried in turn, starting after the last one that worked).
+#: an `Endpoint`, or a list of those (a client balances calls across them).
 Address: TypeAlias = "str | tuple[str, int] | Endpoint | Sequence[str | tuple[str, int] | Endpoint]"
 
 
-class Resolver(Protocol):
-    """Lists the endpoints to try, in order, for the next connection."""
+@dataclass(frozen=True)
+class InstanceInfo:
+    """One instance of a service as listed (by the registry, or as a static address)."""
 
-    def endpoints(self) -> Sequence[Endpoint]: ...
+    endpoint: Endpoint
+    weight: int = 100
+    zone: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    #: The registry's id of it (its lease), None for a static address.
+    id: int | None = None
 
-    def describe(self) -> str:
-        """The addresses, for error messages."""
+
+#: Receives the whole list of instances each time it changes.
+Update: TypeAlias = Callable[[Sequence[InstanceInfo]], None]
+
+
+class Membership(Protocol):
+    """Where a client's list of instances comes from."""
+
+    def start(self, update: Update) -> None:
+        """Calls UPDATE with the list before returning, and again whenever it changes."""
         ...
 
-    def connected(self, endpoint: Endpoint) -> None:
-        """Hears that a connection to ENDPOINT opened (a resolver may ignore it)."""
+    def describe(self) -> str:
+        """Where the list comes from, for messages."""
+        ...
+
+    def close(self) -> None:
+        """Stops updating (promptly; idempotent)."""
         ...
 
 
@@ -71,30 +96,31 @@ def _checked(host: str, port: int, shown: str) -> Endpoint:
     return Endpoint(host, port)
 
 
-class StaticResolver:
-    """A fixed list of endpoints, rotated so the one that last connected is tried first."""
+def parse_addresses(address: Address, what: str = "address") -> list[Endpoint]:
+    """ADDRESS (one address or a list of them) as endpoints; never empty."""
+    items: Sequence[str | tuple[str, int] | Endpoint]
+    if isinstance(address, (str, tuple, Endpoint)):
+        items = [address]  # a (host, port) tuple is one address
+    else:
+        items = list(address)
+    if not items:
+        raise ValueError(f"{what}: no endpoints given")
+    return [parse_endpoint(item) for item in items]
+
+
+class StaticMembership:
+    """A fixed list of addresses, each an instance of weight 100."""
 
     def __init__(self, address: Address) -> None:
-        items: Sequence[str | tuple[str, int] | Endpoint]
-        if isinstance(address, (str, tuple, Endpoint)):
-            items = [address]  # a (host, port) tuple is one address
-        else:
-            items = list(address)
-        if not items:
-            raise ValueError("address: no endpoints given")
-        self._endpoints = [parse_endpoint(item) for item in items]
-        self._first = 0
-        self._lock = threading.Lock()
+        endpoints = parse_addresses(address)
+        # The same address twice is one instance.
+        self._endpoints = list(dict.fromkeys(endpoints))
 
-    def endpoints(self) -> Sequence[Endpoint]:
-        with self._lock:
-            first = self._first
-        return self._endpoints[first:] + self._endpoints[:first]
-
-    def connected(self, endpoint: Endpoint) -> None:
-        """Remembers that ENDPOINT worked, so the next connection tries it first."""
-        with self._lock:
-            self._first = self._endpoints.index(endpoint)
+    def start(self, update: Update) -> None:
+        update([InstanceInfo(endpoint) for endpoint in self._endpoints])
 
     def describe(self) -> str:
         return ", ".join(str(endpoint) for endpoint in self._endpoints)
+
+    def close(self) -> None:
+        pass

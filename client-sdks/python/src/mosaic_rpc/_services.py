@@ -20,6 +20,7 @@ __all__ = ["KNOWN_SERVICES", "Method", "ServiceSpec", "service_spec"]
 #: Mosaic's services by name: the module of their generated stubs.
 KNOWN_SERVICES = {
     "image": "mosaic_rpc._gen.mosaic.image.ImageService",
+    "registry": "mosaic_rpc._gen.mosaic.registry.Registry",
 }
 
 

@@ -1,9 +1,9 @@
 """Static types of clients: what `mosaic_rpc.connect` returns, for type checkers.
 
 At run time every client is a `mosaic_rpc.Client`; these protocols describe it with the
-service's own signatures (from the generated ``Iface``) plus the ``timeout`` and
-``idempotent`` keywords. A test checks `ImageClient` against the generated ``Iface``, so it
-cannot drift from the IDL unnoticed.
+service's own signatures (from the generated ``Iface``) plus the ``timeout``,
+``idempotent`` and ``key`` keywords. A test checks `ImageClient` against the generated
+``Iface``, so it cannot drift from the IDL unnoticed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ._gen.mosaic.image.ttypes import (
     Segmentation,
     SegmentOptions,
 )
+from ._instances import InstanceStats
 from ._pool import PoolStats
 
 if TYPE_CHECKING:
@@ -57,12 +58,15 @@ class ServiceClient(Protocol):
 
     def pool_stats(self) -> PoolStats: ...
 
+    def instances(self) -> tuple[InstanceStats, ...]: ...
+
     def call(
         self,
         method: str,
         *args: Any,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         **kwargs: Any,
     ) -> Any: ...
 
@@ -79,11 +83,23 @@ class ServiceClient(Protocol):
 class HealthClient(ServiceClient, Protocol):
     """A client of ``common.Health``, which every Mosaic service extends."""
 
-    def ping(self, *, timeout: float | None = None, idempotent: bool = False) -> None:
+    def ping(
+        self,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
+    ) -> None:
         """Answers at once; a client's cheapest round trip."""
         ...
 
-    def status(self, *, timeout: float | None = None, idempotent: bool = False) -> ServerStatus:
+    def status(
+        self,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
+    ) -> ServerStatus:
         """The server's name, version, uptime and load."""
         ...
 
@@ -92,7 +108,12 @@ class ImageClient(HealthClient, Protocol):
     """A client of ``ImageService`` (see ``idl/image.thrift`` for each method's contract)."""
 
     def info(
-        self, image: Image, *, timeout: float | None = None, idempotent: bool = False
+        self,
+        image: Image,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> ImageInfo:
         """Size, format and orientation; reads only the header where the format allows."""
         ...
@@ -106,6 +127,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> _Array: ...
     @overload
     def transform(
@@ -116,6 +138,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> _Picture: ...
     @overload
     def transform(
@@ -126,6 +149,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> bytes: ...
     @overload
     def transform(
@@ -136,6 +160,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Image: ...
     @overload
     def transform(
@@ -146,6 +171,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Image: ...
     def transform(
         self,
@@ -155,6 +181,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Any:
         """Decode once, run ``ops`` in order, return the result as ``output`` says.
 
@@ -183,6 +210,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise"] = "raise",
     ) -> Generator[_Array, None, None]: ...
     @overload
@@ -196,6 +224,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["return"],
     ) -> Generator[_Array | Exception, None, None]: ...
     @overload
@@ -209,6 +238,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise"] = "raise",
     ) -> Generator[_Picture, None, None]: ...
     @overload
@@ -222,6 +252,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["return"],
     ) -> Generator[_Picture | Exception, None, None]: ...
     @overload
@@ -235,6 +266,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise"] = "raise",
     ) -> Generator[bytes, None, None]: ...
     @overload
@@ -248,6 +280,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["return"],
     ) -> Generator[bytes | Exception, None, None]: ...
     @overload
@@ -261,6 +294,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise"] = "raise",
     ) -> Generator[Image, None, None]: ...
     @overload
@@ -274,6 +308,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["return"],
     ) -> Generator[Image | Exception, None, None]: ...
     @overload
@@ -287,6 +322,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise"] = "raise",
     ) -> Generator[Any, None, None]: ...
     @overload
@@ -300,6 +336,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["return"],
     ) -> Generator[Any, None, None]: ...
     def transform_many(
@@ -312,6 +349,7 @@ class ImageClient(HealthClient, Protocol):
         progress: bool = False,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
         errors: Literal["raise", "return"] = "raise",
     ) -> Generator[Any, None, None]:
         """`transform` of each of ITEMS, streamed: results are yielded in input order.
@@ -336,18 +374,30 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> list[BatchItem]:
         """``transform`` for each image, in parallel on the server; one outcome per image."""
         ...
 
     def histogram(
-        self, image: Image, bins: int, *, timeout: float | None = None, idempotent: bool = False
+        self,
+        image: Image,
+        bins: int,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Histogram:
         """Per-channel histograms with ``bins`` bins (256 when 0)."""
         ...
 
     def stats(
-        self, image: Image, *, timeout: float | None = None, idempotent: bool = False
+        self,
+        image: Image,
+        *,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> ImageStats:
         """Per-channel mean, standard deviation, minimum and maximum."""
         ...
@@ -359,6 +409,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Segmentation:
         """Threshold, then connected components."""
         ...
@@ -370,6 +421,7 @@ class ImageClient(HealthClient, Protocol):
         *,
         timeout: float | None = None,
         idempotent: bool = False,
+        key: str | bytes | None = None,
     ) -> Features:
         """Corners and descriptors."""
         ...
