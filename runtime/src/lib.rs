@@ -6,7 +6,8 @@
 //!   (and which protocol) a peer speaks from its first bytes;
 //! - [`server`]: an async server where one port serves every protocol and transport, several
 //!   services (multiplexed), and calls on one connection run concurrently;
-//! - [`client`]: a pooled, pipelining client with per-call deadlines;
+//! - [`client`]: a pipelining client with per-call deadlines, balancing calls across a set
+//!   of endpoints (one address, a fixed list, or a list discovery keeps current);
 //! - [`cpu`]: a bounded pool for CPU-heavy handler work that answers overload instead of
 //!   queueing without end.
 //!
@@ -21,7 +22,7 @@ pub mod server;
 pub mod transport;
 mod types;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Balancer, Client, ClientBuilder, Endpoint, EndpointStats};
 pub use error::{
     ApplicationException, ApplicationExceptionKind, Error, ProtocolError, ProtocolErrorKind,
 };

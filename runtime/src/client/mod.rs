@@ -1,25 +1,49 @@
-//! The async client: a pool of connections to one address, calls pipelined on each connection
-//! and matched to replies by sequence id, a deadline per call, and typed errors.
+//! The async client: calls balanced across a set of endpoints, each with its own pool of
+//! connections; calls pipelined on each connection and matched to replies by sequence id; a
+//! deadline per call; typed errors.
+//!
+//! The set is one address ([`Client::builder`]), a fixed list ([`Client::builder_static`]) or a
+//! list that changes ([`Client::builder_watch`]: a `watch` channel that discovery, such as
+//! `mosaic-client`'s registry watcher, keeps current). The runtime knows nothing of where a
+//! list comes from. How calls spread is the [`Balancer`]'s business (`balance.rs`); which
+//! endpoints are healthy enough to get calls is passive health's (`health.rs`); the set and
+//! what each endpoint keeps across updates is `endpoints.rs`.
 //!
 //! Generated clients (`ThriftTestClient::new(client)`) wrap a [`Client`]; one `Client` can be
-//! shared (it is cheap to clone) by every generated client talking to that address.
+//! shared (it is cheap to clone) by every generated client talking to those endpoints, and
+//! [`Client::with_key`] makes a clone whose calls stick to one endpoint by a key.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), mosaic_runtime::Error> {
 //! use std::time::Duration;
-//! let client = mosaic_runtime::Client::builder("127.0.0.1:9090")
+//! use mosaic_runtime::client::{Balancer, Client, Endpoint};
+//! let one = Client::builder("127.0.0.1:9090")
 //!     .timeout(Duration::from_secs(5))
 //!     .build();
+//! let three = Client::builder_static([
+//!     Endpoint::from("10.0.0.1:9090"),
+//!     Endpoint::from("10.0.0.2:9090"),
+//!     Endpoint::from("10.0.0.3:9090").with_weight(200),
+//! ])
+//! .balancer(Balancer::ConsistentHash)
+//! .build();
+//! let sticky = three.with_key("resnet50");
 //! # Ok(()) }
 //! ```
 
+mod balance;
 mod connection;
+mod endpoints;
+mod health;
 
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::error::{ApplicationException, ApplicationExceptionKind, Error, ProtocolError};
 use crate::protocol::{
@@ -27,12 +51,17 @@ use crate::protocol::{
     ProtocolRead, ProtocolWrite, Struct,
 };
 use crate::transport::{Encoded, Encoding, Framing};
-use connection::{Connection, Expect};
+pub use balance::Balancer;
+use connection::Expect;
+use endpoints::{Current, EndpointState, Outcome, Set, Source};
+pub use endpoints::{Endpoint, EndpointStats};
 
 /// Configures a [`Client`].
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
-    addr: String,
+    name: String,
+    source: Source,
+    balancer: Balancer,
     encoding: Encoding,
     timeout: Option<Duration>,
     connect_timeout: Duration,
@@ -67,7 +96,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Most connections to open to the address. Calls are pipelined on each connection; a new
+    /// How calls spread across the endpoints. Default: [`Balancer::PowerOfTwoChoices`].
+    pub fn balancer(mut self, balancer: Balancer) -> Self {
+        self.balancer = balancer;
+        self
+    }
+
+    /// Most connections to open to each endpoint. Calls are pipelined on each connection; a new
     /// connection opens only while every open one has a call in flight. Default: 4.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
@@ -75,8 +110,9 @@ impl ClientBuilder {
     }
 
     /// How many times a call is sent again after a failure that certainly happened before any
-    /// handler saw it (connection refused, server overloaded: [`Error::is_retry_safe`]), with
-    /// a short growing pause between attempts, all within the call's deadline. Default: 2.
+    /// handler saw it (connection refused, server overloaded: [`Error::is_retry_safe`]), all
+    /// within the call's deadline. A retry goes to another endpoint when there is one, at
+    /// once; to the same one after a short growing pause otherwise. Default: 2.
     pub fn retries(mut self, n: u32) -> Self {
         self.retries = n;
         self
@@ -93,32 +129,76 @@ impl ClientBuilder {
     pub fn build(self) -> Client {
         Client {
             inner: Arc::new(Inner {
+                set: Set::new(self.source.clone(), self.balancer),
                 config: self,
-                pool: Mutex::new(Vec::new()),
                 seqid: AtomicI32::new(0),
+                next: AtomicUsize::new(0),
             }),
+            key: None,
         }
     }
 }
 
-/// A connection pool to one Thrift server. Cheap to clone; clones share the pool.
-#[derive(Clone, Debug)]
+/// A client of a set of Thrift servers: a connection pool per endpoint, calls balanced across
+/// them. Cheap to clone; clones share the pools.
+#[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The hash of the key calls stick by ([`Client::with_key`]).
+    key: Option<u64>,
 }
 
-#[derive(Debug)]
 struct Inner {
     config: ClientBuilder,
-    pool: Mutex<Vec<Arc<Connection>>>,
+    set: Set,
     seqid: AtomicI32,
+    /// Round robin's position.
+    next: AtomicUsize,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoints", &self.inner.config.name)
+            .field("balancer", &self.inner.config.balancer)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// A builder for a client of `addr` (`host:port`).
     pub fn builder(addr: impl Into<String>) -> ClientBuilder {
+        let addr = addr.into();
+        Self::configure(addr.clone(), Source::Fixed(vec![Endpoint::from(addr)]))
+    }
+
+    /// A builder for a client of a fixed set of endpoints (`Endpoint::from("host:port")`).
+    pub fn builder_static<E: Into<Endpoint>>(
+        endpoints: impl IntoIterator<Item = E>,
+    ) -> ClientBuilder {
+        let list: Vec<Endpoint> = endpoints.into_iter().map(Into::into).collect();
+        let name = list
+            .iter()
+            .map(Endpoint::addr)
+            .collect::<Vec<_>>()
+            .join(",");
+        Self::configure(name, Source::Fixed(list))
+    }
+
+    /// A builder for a client of a set that changes: every call uses the newest list sent on
+    /// the channel; when the sender is gone, the last list stays. Endpoints that stay across
+    /// lists (same `host:port`) keep their connections and health. While the list is empty,
+    /// a call waits for one until its deadline (or the connect timeout, if it has none).
+    pub fn builder_watch(source: watch::Receiver<Arc<[Endpoint]>>) -> ClientBuilder {
+        Self::configure("watched endpoints".into(), Source::Watch(source))
+    }
+
+    fn configure(name: String, source: Source) -> ClientBuilder {
         ClientBuilder {
-            addr: addr.into(),
+            name,
+            source,
+            balancer: Balancer::default(),
             encoding: Encoding {
                 protocol: Protocol::Binary,
                 framing: Framing::Framed,
@@ -135,9 +215,27 @@ impl Client {
         }
     }
 
-    /// The address this client talks to.
+    /// The address this client was built for; for a fixed set, the addresses joined by
+    /// commas.
     pub fn addr(&self) -> &str {
-        &self.inner.config.addr
+        &self.inner.config.name
+    }
+
+    /// A clone whose calls carry `key`: under [`Balancer::ConsistentHash`] every call with the
+    /// same key goes to the same endpoint while it is in the set and healthy (e.g. the
+    /// instance that has a model loaded); other balancers ignore keys. Cheap: the key is
+    /// hashed here, once. Generated clients wrap it like any client:
+    /// `ImageServiceClient::new(client.with_key("resnet50"))`.
+    pub fn with_key(&self, key: impl AsRef<[u8]>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            key: Some(balance::hash_key(key.as_ref())),
+        }
+    }
+
+    /// What this client has seen of each endpoint in its current set.
+    pub fn stats(&self) -> Vec<EndpointStats> {
+        self.inner.set.current().stats()
     }
 
     /// Calls `method` with the argument struct `args` and returns the decoded result struct.
@@ -149,37 +247,37 @@ impl Client {
         method: &str,
         args: &A,
     ) -> Result<R, Error> {
-        let work = async {
-            let mut attempt = 0;
-            loop {
-                match self.call_once(service, method, args).await {
-                    Err(e) if attempt < self.inner.config.retries && e.is_retry_safe() => {
-                        attempt += 1;
-                        tokio::time::sleep(retry_pause(attempt)).await;
+        let config = &self.inner.config;
+        let deadline = config.timeout.map(|t| Instant::now() + t);
+        let current = self.current(deadline).await;
+        let mut avoid: Option<&EndpointState> = None;
+        let mut attempt = 0;
+        loop {
+            let seqid = self.next_seqid();
+            let message = self.encode(service, method, MessageType::Call, seqid, args)?;
+            let state = self.pick(&current, avoid)?;
+            let result = self
+                .attempt(state, deadline, async {
+                    let conn = state
+                        .connection(config)
+                        .await
+                        .map_err(AttemptError::Unreachable)?;
+                    let reply = conn.send(message, Expect::Reply(seqid)).await?;
+                    Ok(self.decode_reply(reply, method, seqid)?)
+                })
+                .await;
+            match result {
+                Err(e) if attempt < config.retries && e.is_retry_safe() => {
+                    attempt += 1;
+                    // Another endpoint at once if there is one; the same one after a pause.
+                    if !balance::has_other(&current, state) {
+                        self.pause(retry_pause(attempt), deadline).await?;
                     }
-                    result => return result,
+                    avoid = Some(state);
                 }
+                result => return result,
             }
-        };
-        match self.inner.config.timeout {
-            Some(t) => tokio::time::timeout(t, work)
-                .await
-                .unwrap_or(Err(Error::Timeout(t))),
-            None => work.await,
         }
-    }
-
-    async fn call_once<A: Struct, R: Struct>(
-        &self,
-        service: Option<&str>,
-        method: &str,
-        args: &A,
-    ) -> Result<R, Error> {
-        let seqid = self.next_seqid();
-        let message = self.encode(service, method, MessageType::Call, seqid, args)?;
-        let conn = self.connection().await?;
-        let reply = conn.send(message, Expect::Reply(seqid)).await?;
-        self.decode_reply(reply, method, seqid)
     }
 
     /// Sends a oneway call: returns once the message is written; no reply comes.
@@ -189,17 +287,101 @@ impl Client {
         method: &str,
         args: &A,
     ) -> Result<(), Error> {
-        let work = async {
-            let seqid = self.next_seqid();
-            let message = self.encode(service, method, MessageType::Oneway, seqid, args)?;
-            let conn = self.connection().await?;
-            conn.send(message, Expect::Written).await.map(drop)
-        };
-        match self.inner.config.timeout {
-            Some(t) => tokio::time::timeout(t, work)
+        let config = &self.inner.config;
+        let deadline = config.timeout.map(|t| Instant::now() + t);
+        let current = self.current(deadline).await;
+        let seqid = self.next_seqid();
+        let message = self.encode(service, method, MessageType::Oneway, seqid, args)?;
+        let state = self.pick(&current, None)?;
+        self.attempt(state, deadline, async {
+            let conn = state
+                .connection(config)
                 .await
-                .unwrap_or(Err(Error::Timeout(t))),
-            None => work.await,
+                .map_err(AttemptError::Unreachable)?;
+            conn.send(message, Expect::Written).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The current snapshot of the set (waiting for a first list if a watched one is empty).
+    async fn current(&self, deadline: Option<Instant>) -> Current<'_> {
+        let current = self.inner.set.current();
+        if !current.members.is_empty() {
+            return current;
+        }
+        let limit = deadline.unwrap_or_else(|| Instant::now() + self.inner.config.connect_timeout);
+        self.inner.set.current_or_wait(limit).await
+    }
+
+    #[inline]
+    fn pick<'s>(
+        &self,
+        current: &'s Current<'_>,
+        avoid: Option<&EndpointState>,
+    ) -> Result<&'s EndpointState, Error> {
+        let config = &self.inner.config;
+        match balance::pick(current, config.balancer, self.key, avoid, &self.inner.next) {
+            Some(i) => Ok(&current.members[i].state),
+            None => Err(Error::Transport(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no endpoint of {} takes calls", config.name),
+            ))),
+        }
+    }
+
+    /// Runs one attempt on `state` within the deadline, counting it and telling passive
+    /// health how it went.
+    #[inline]
+    async fn attempt<T>(
+        &self,
+        state: &EndpointState,
+        deadline: Option<Instant>,
+        work: impl std::future::Future<Output = Result<T, AttemptError>>,
+    ) -> Result<T, Error> {
+        let attempt = state.begin();
+        let result = match (deadline, self.inner.config.timeout) {
+            (Some(d), Some(t)) => tokio::time::timeout_at(d, work)
+                .await
+                .unwrap_or(Err(AttemptError::TimedOut(t))),
+            _ => work.await,
+        };
+        match result {
+            Ok(v) => {
+                attempt.finish(Outcome::Answered);
+                Ok(v)
+            }
+            Err(AttemptError::Unreachable(e)) => {
+                attempt.finish(Outcome::Unreachable);
+                Err(e)
+            }
+            Err(AttemptError::TimedOut(t)) => {
+                attempt.finish(Outcome::Unreachable);
+                Err(Error::Timeout(t))
+            }
+            Err(AttemptError::Failed(e)) => {
+                attempt.finish(match e {
+                    // The server answered: it is up, whatever it said.
+                    Error::Application(_) | Error::Overloaded(_) => Outcome::Answered,
+                    _ => Outcome::Failed,
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits before a retry; the deadline ends the call if it comes first.
+    async fn pause(&self, pause: Duration, deadline: Option<Instant>) -> Result<(), Error> {
+        let until = Instant::now() + pause;
+        match (deadline, self.inner.config.timeout) {
+            (Some(d), Some(t)) if d <= until => {
+                tokio::time::sleep_until(d).await;
+                Err(Error::Timeout(t))
+            }
+            _ => {
+                tokio::time::sleep_until(until).await;
+                Ok(())
+            }
         }
     }
 
@@ -275,37 +457,27 @@ impl Client {
             Protocol::Compact => read_reply(CompactReader::new(reply, limits), method, seqid),
         }
     }
+}
 
-    /// The least busy open connection, or a new one while the pool has room and every open
-    /// connection is busy.
-    async fn connection(&self) -> Result<Arc<Connection>, Error> {
-        let config = &self.inner.config;
-        {
-            let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
-            pool.retain(|c| !c.is_closed());
-            let best = pool.iter().min_by_key(|c| c.in_flight()).cloned();
-            match best {
-                Some(c) if c.in_flight() == 0 || pool.len() >= config.max_connections => {
-                    return Ok(c)
-                }
-                _ => {}
-            }
-        }
-        let conn = Arc::new(
-            Connection::open(
-                &config.addr,
-                config.connect_timeout,
-                config.encoding,
-                config.max_message_size,
-                config.decode_limits,
-            )
-            .await?,
-        );
-        let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < config.max_connections {
-            pool.push(conn.clone());
-        }
-        Ok(conn)
+/// How an attempt failed, as passive health needs to know it.
+enum AttemptError {
+    /// No connection could be opened.
+    Unreachable(Error),
+    /// The deadline passed.
+    TimedOut(Duration),
+    /// Anything else.
+    Failed(Error),
+}
+
+impl From<Error> for AttemptError {
+    fn from(e: Error) -> Self {
+        AttemptError::Failed(e)
+    }
+}
+
+impl From<ProtocolError> for AttemptError {
+    fn from(e: ProtocolError) -> Self {
+        AttemptError::Failed(Error::Protocol(e))
     }
 }
 
