@@ -35,9 +35,19 @@ impl ServerProcess {
     ///
     /// The binary cannot be started, exits, or prints no address within 30 s.
     pub fn spawn(binary: &Path) -> Result<Self> {
+        Self::spawn_args(binary, &["--port", "0"])
+    }
+
+    /// Starts `binary ARGS...` (which must make it pick a port and print it, as `--port 0`
+    /// does) and waits for its `listening on` line.
+    ///
+    /// # Errors
+    ///
+    /// As [`ServerProcess::spawn`].
+    pub fn spawn_args(binary: &Path, args: &[&str]) -> Result<Self> {
         let mut command = Command::new(binary);
         command
-            .args(["--port", "0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -104,6 +114,12 @@ impl ServerProcess {
     /// The server's process id, for `/proc`.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the process with SIGKILL (no chance to say goodbye) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Whether the process is still running.
