@@ -59,17 +59,20 @@ final class AsyncChannel<A> {
     }
 
     private void discardLocked() {
-        if (session == null) {
+        Session<A> dropped = session;
+        if (dropped == null) {
             return;
         }
-        if (session.client() instanceof AutoCloseable) {
+        // Cleared first: closing the client fails its calls, and their callbacks may discard
+        // this session again on this thread.
+        session = null;
+        if (dropped.client() instanceof AutoCloseable) {
             try {
-                ((AutoCloseable) session.client()).close();
+                ((AutoCloseable) dropped.client()).close();
             } catch (Exception ignored) {
                 // The connection is closed below either way.
             }
         }
-        session.connection().close();
-        session = null;
+        dropped.connection().close();
     }
 }

@@ -1,0 +1,69 @@
+package dev.mosaic.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mosaic.common.Overloaded;
+import dev.mosaic.image.Image;
+import dev.mosaic.image.ImageService;
+import dev.mosaic.image.Op;
+import dev.mosaic.image.PixelFormat;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A server whose CPU pool and queue are full answers {@code common.Overloaded} before it
+ * starts the call, so the client sends the call to another instance. The pool is filled for
+ * real: one client floods one server with slow transforms.
+ */
+class OverloadedRetryTest {
+    /** A transform that keeps a CPU thread of a debug build busy for a while: a wide blur. */
+    private static final List<Op> SLOW = List.of(Ops.blur(15));
+
+    @Test
+    void anOverloadedInstanceSendsTheCallElsewhere() throws Exception {
+        Path mosaic = ImageServiceTest.imageServerBinary();
+        Image picture = Images.raw(256, 256, PixelFormat.RGB8, new byte[256 * 256 * 3]);
+        try (ServerProcess busy = ServerProcess.imageServer(mosaic);
+             ServerProcess idle = ServerProcess.imageServer(mosaic);
+             MosaicClient flood = MosaicClient.builder(busy.address()).retries(0).asyncConnections(4)
+                 .timeout(Duration.ofSeconds(120)).build();
+             MosaicClient client = MosaicClient.builder(List.of(busy.address(), idle.address()))
+                 .balancer(Balancer.ROUND_ROBIN).build()) {
+            // Far more than the server admits (a thread per core, 64 queued per core).
+            int floodCalls = Runtime.getRuntime().availableProcessors() * 65 + 200;
+            List<CompletableFuture<Image>> flooding = new ArrayList<>();
+            for (int i = 0; i < floodCalls; i++) {
+                flooding.add(flood.imageAsync().transform(picture, SLOW, Outputs.raw()));
+            }
+            // The flood sees refusals once the server is full.
+            long refused = 0;
+            for (CompletableFuture<Image> call : flooding.subList(flooding.size() - 50, flooding.size())) {
+                try {
+                    call.get(120, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Overloaded) {
+                        refused++;
+                    }
+                }
+            }
+            assertTrue(refused > 0, "the flood never filled the server");
+            ImageService.Iface image = client.image();
+            for (int i = 0; i < 10; i++) {
+                image.transform(picture, List.of(Ops.grayscale()), Outputs.raw());   // none may fail
+            }
+            InstanceStats full = BalancingTest.stats(client).get(busy.address());
+            assertTrue(full.errors() >= 1, "no call met the full server: " + client.instances());
+            assertEquals(full.calls(), full.errors(), "the full server answered a call: " + full);
+            assertEquals(10, BalancingTest.calls(client, idle));
+            System.out.println("overload: " + full.errors() + " calls refused as Overloaded went to the other instance");
+            busy.kill();   // rather than wait for the flood to drain
+        }
+    }
+}
