@@ -11,7 +11,7 @@ import importlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -116,3 +116,57 @@ def image_server(mosaic_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     yield server
     server.stop()
+
+
+def _require_subcommand(binary: Path, subcommand: str) -> None:
+    helped = subprocess.run(
+        [str(binary), subcommand, "--help"], capture_output=True, text=True, timeout=60
+    )
+    if helped.returncode != 0:
+        message = (
+            f"{binary} has no `{subcommand}` subcommand: rebuild with `cargo build -p mosaic-cli`"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+StartImage = Callable[..., Server]
+
+
+@pytest.fixture
+def start_image(mosaic_bin: Path, start: StartServer) -> StartImage:
+    """``start_image(*flags, registry=None)``: a `mosaic serve image --port 0` of its own,
+    stopped when the test ends; with REGISTRY, registered there before it returns."""
+    _require_subcommand(mosaic_bin, "serve")
+
+    def run(*flags: str, registry: Server | None = None) -> Server:
+        argv = [str(mosaic_bin), "serve", "image", "--port", "0", *flags]
+        if registry is not None:
+            argv += ["--registry", registry.address]
+        server = start(argv)
+        if registry is not None:
+            server.wait_for_line("registered")
+        return server
+
+    return run
+
+
+@pytest.fixture
+def registry(mosaic_bin: Path, start: StartServer) -> Server:
+    """A `mosaic registry` (memory store) of the test's own."""
+    _require_subcommand(mosaic_bin, "registry")
+    return start([str(mosaic_bin), "registry", "--port", "0"])
+
+
+@pytest.fixture(scope="module")
+def trio(mosaic_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sequence[Server]]:
+    """Three plain image servers shared by a module (tests must not stop them)."""
+    _require_subcommand(mosaic_bin, "serve")
+    logs = tmp_path_factory.mktemp("trio-logs")
+    servers = [
+        start_server([str(mosaic_bin), "serve", "image", "--port", "0"], logs) for _ in range(3)
+    ]
+    yield servers
+    for server in servers:
+        server.stop()

@@ -55,10 +55,37 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     stderr_path: Path
+    #: Stdout read past the lines handed out so far.
+    pending: bytes = b""
 
     @property
     def address(self) -> str:
         return f"{HOST}:{self.port}"
+
+    def wait_for_line(self, prefix: str, timeout: float = 30.0) -> str:
+        """Reads stdout until a line starting with PREFIX (at most TIMEOUT s); returns it."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            line, self.pending = _read_line(
+                self.process.stdout.fileno(), self.pending, deadline - time.monotonic()
+            )
+            if line is None:
+                break
+            if line.startswith(prefix):
+                return line
+            seen.append(line)
+        raise RuntimeError(
+            f"{' '.join(self.argv)} printed no line starting {prefix!r} within {timeout:g} s "
+            f"(lines: {seen!r}); stderr:\n{self.stderr_path.read_text(errors='replace')[-4000:]}"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no deregistration."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after TIMEOUT seconds."""
@@ -82,7 +109,8 @@ def start_server(argv: list[str], log_dir: Path, startup_timeout: float = 30.0) 
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, cwd=REPO_ROOT
         )
     assert process.stdout is not None
-    line = _first_line(process.stdout.fileno(), startup_timeout)
+    first, rest = _read_line(process.stdout.fileno(), b"", startup_timeout)
+    line = first or ""
     if not line.startswith(_LISTENING):
         process.kill()
         process.wait(10)
@@ -94,21 +122,23 @@ def start_server(argv: list[str], log_dir: Path, startup_timeout: float = 30.0) 
         )
     host, _, port = line[len(_LISTENING) :].strip().rpartition(":")
     assert host == HOST and port.isdigit(), f"unexpected address in {line!r}"
-    return Server(argv, process, int(port), stderr_path)
+    return Server(argv, process, int(port), stderr_path, rest)
 
 
-def _first_line(fd: int, timeout: float) -> str:
+def _read_line(fd: int, buf: bytes, timeout: float) -> tuple[str | None, bytes]:
+    """The next line of FD (after what BUF holds) and what was read past it; the line is
+    None if none ended within TIMEOUT seconds or the stream ended."""
     deadline = time.monotonic() + timeout
-    buf = b""
     while b"\n" not in buf:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            break
+            return None, buf
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
         chunk = os.read(fd, 4096)
         if not chunk:
-            break
+            return None, buf
         buf += chunk
-    return buf.split(b"\n", 1)[0].decode(errors="replace")
+    line, rest = buf.split(b"\n", 1)
+    return line.decode(errors="replace"), rest

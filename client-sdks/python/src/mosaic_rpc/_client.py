@@ -274,7 +274,7 @@ class Client:
         self, key: bytes | None, tried: set[str], deadline: float
     ) -> tuple[Member, Connection]:
         """A connection for one attempt: an instance that refuses is passed over for the
-        next untried one at once (the list of addresses, tried in turn)."""
+        next untried one at once, healthy ones first, then the ejected ones."""
         refused: list[ConnectError] = []
         while True:
             member = self._cluster.pick(key, tried)
@@ -284,7 +284,7 @@ class Client:
             except ConnectError as err:
                 self._cluster.finish(member, error=True, answered=False)
                 refused.append(err)
-                if not self._cluster.has_untried(tried):
+                if not self._cluster.has_untried(tried, ejected_too=True):
                     raise _Failed(_joined(refused), sent=False) from err
             except ClosedError:
                 # Its pool closed under us: the instance left the list. Not the client's

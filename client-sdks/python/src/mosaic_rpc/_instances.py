@@ -161,12 +161,13 @@ class Cluster:
             chosen.calls += 1
             return chosen
 
-    def has_untried(self, tried: Collection[str]) -> bool:
-        """True if an instance that takes calls and is not ejected is not in TRIED."""
+    def has_untried(self, tried: Collection[str], *, ejected_too: bool = False) -> bool:
+        """True if an instance that takes calls and is not ejected (or is, with
+        EJECTED_TOO) is not in TRIED."""
         now = time.monotonic()
         with self._lock:
             return any(
-                m.weight > 0 and m.name not in tried and m.health.available(now)
+                m.weight > 0 and m.name not in tried and (ejected_too or m.health.available(now))
                 for m in self._members.values()
             )
 
