@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mosaic.image.ImageService;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +90,68 @@ class DiscoveryTest {
             assertTrue(await(() -> client.instances().isEmpty(), 5), client.instances().toString());
             assertThrows(NoInstanceException.class, image::ping);
         }
+    }
+
+    @Test
+    void weightsComeFromTheRegistry() throws Exception {
+        try (ServerProcess heavy = ServerProcess.registeredImageServer(mosaic, registry.address(), TTL_MILLIS, "--weight", "300");
+             ServerProcess light = ServerProcess.registeredImageServer(mosaic, registry.address(), TTL_MILLIS, "--weight", "100");
+             MosaicClient client = MosaicClient.discover("image").registry(registry.address())
+                 .balancer(Balancer.ROUND_ROBIN).build()) {
+            assertTrue(await(() -> lists(client, heavy) && lists(client, light), 5), client.instances().toString());
+            for (int i = 0; i < 40; i++) {
+                client.image().ping();
+            }
+            assertEquals(30, BalancingTest.calls(client, heavy), client.instances().toString());
+            assertEquals(10, BalancingTest.calls(client, light), client.instances().toString());
+        }
+    }
+
+    /** Keys stay on their instances when another instance leaves; only the leaver's keys move. */
+    @Test
+    void keysStayPutWhenAnotherInstanceLeaves() throws Exception {
+        List<ServerProcess> servers = new ArrayList<>();
+        try (MosaicClient client = MosaicClient.discover("image").registry(registry.address())
+                .balancer(Balancer.HASH).build()) {
+            for (int i = 0; i < 3; i++) {
+                servers.add(ServerProcess.registeredImageServer(mosaic, registry.address(), TTL_MILLIS));
+            }
+            assertTrue(await(() -> client.instances().size() == 3, 5), client.instances().toString());
+            Map<String, String> owners = new HashMap<>();
+            for (int key = 0; key < 20; key++) {
+                owners.put("k" + key, ownerOf(client, "k" + key));
+            }
+            ServerProcess leaving = servers.remove(0);
+            leaving.close();
+            assertTrue(await(() -> client.instances().size() == 2, 5), client.instances().toString());
+            int moved = 0;
+            for (Map.Entry<String, String> entry : owners.entrySet()) {
+                String now = ownerOf(client, entry.getKey());
+                if (entry.getValue().equals(leaving.address())) {
+                    moved++;
+                } else {
+                    assertEquals(entry.getValue(), now, "key " + entry.getKey() + " moved although its instance stayed");
+                }
+            }
+            System.out.println("discovery: " + moved + " of 20 keys moved with the instance that left");
+        } finally {
+            for (ServerProcess server : servers) {
+                server.close();
+            }
+        }
+    }
+
+    /** The instance one call with {@code key} goes to. */
+    private static String ownerOf(MosaicClient client, String key) throws Exception {
+        Map<String, Long> before = new HashMap<>();
+        client.instances().forEach(s -> before.put(s.address(), s.calls()));
+        client.withKey(key).image().ping();
+        for (InstanceStats after : client.instances()) {
+            if (after.calls() != before.getOrDefault(after.address(), 0L)) {
+                return after.address();
+            }
+        }
+        throw new AssertionError("the call with key " + key + " went nowhere");
     }
 
     @Test
