@@ -42,6 +42,16 @@ class HashRingTest {
         }
     }
 
+    /** The values Mosaic's Rust runtime computes (runtime/src/client/balance.rs), so both place keys alike. */
+    @Test
+    void hashesMatchTheRustRuntime() {
+        assertEquals(0x72eccf8123a05068L, HashRing.hash("resnet50"));
+        assertEquals(0xf52a15e9a9b5e89bL, HashRing.hash(""));
+        long base = HashRing.hash("127.0.0.1:9090");
+        assertEquals(0x172e0be8f3227e33L, HashRing.mix(base ^ HashRing.mix(1)));
+        assertEquals(0xa9cc262e11ddc080L, HashRing.mix(base ^ HashRing.mix(160)));
+    }
+
     @Test
     void weightsSetTheShareOfKeys() {
         Backend heavy = backend(1001, 300);
