@@ -51,6 +51,11 @@ import org.apache.thrift.protocol.TProtocol;
  * <p>Create one client per service and share it; close it when done.
  */
 public final class MosaicClient implements AutoCloseable {
+    /** What the registry accepts as a service name. */
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    /** How long one registry long poll waits for a change before it is renewed. */
+    private static final Duration WATCH_TIMEOUT = Duration.ofSeconds(30);
+
     private final ClientConfig config;
     private final InstanceSet instances;
     private final RegistryWatcher watcher;
@@ -105,8 +110,6 @@ public final class MosaicClient implements AutoCloseable {
         }
         return new Builder(List.of(), service);
     }
-
-    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
     /**
      * A thread-safe {@code iface} whose calls run on this client's pooled connections, through
@@ -271,7 +274,6 @@ public final class MosaicClient implements AutoCloseable {
         private List<Endpoint> registries = List.of();
         private Balancer balancer = Balancer.P2C;
         private boolean idempotent;
-        private Duration watchTimeout = Duration.ofSeconds(30);
         private Duration timeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private int poolSize = 8;
@@ -335,12 +337,6 @@ public final class MosaicClient implements AutoCloseable {
          */
         public Builder idempotent(boolean idempotent) {
             this.idempotent = idempotent;
-            return this;
-        }
-
-        /** How long one registry long poll may wait for a change before it is renewed. Default 30 s. */
-        Builder watchTimeout(Duration watchTimeout) {
-            this.watchTimeout = positive(watchTimeout, "watchTimeout");
             return this;
         }
 
@@ -431,7 +427,7 @@ public final class MosaicClient implements AutoCloseable {
             }
             InstanceSet instances = new InstanceSet(service + " (registry " + String.join(", ",
                 registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer);
-            RegistryWatcher watcher = new RegistryWatcher(service, registries, instances, config, watchTimeout);
+            RegistryWatcher watcher = new RegistryWatcher(service, registries, instances, config, WATCH_TIMEOUT);
             watcher.start();
             return new MosaicClient(config, instances, watcher, defaults);
         }

@@ -130,8 +130,6 @@ class FailoverTest {
                             && ((TransportFailedException) error).requestSent(), "a retryable call failed: " + error);
                         assertTrue(((TransportFailedException) error).address().equals(victim.address()), error.toString());
                     }
-                    assertTrue(plainLoad.errors.size() <= THREADS_PER_CLIENT, "more failures than calls in flight: "
-                        + plainLoad.errors);
                 } finally {
                     plainLoad.stop();
                     idempotentLoad.stop();
