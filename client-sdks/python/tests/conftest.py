@@ -73,7 +73,8 @@ def thrift_test(mosaic_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[StartServer]:
-    """Starts server processes (``start(argv)``) and stops them when the test ends."""
+    """Starts server processes (``start(argv)``) and stops them, newest first, when the
+    test ends (servers deregister from a registry started before them)."""
     started: list[Server] = []
 
     def run(argv: list[str]) -> Server:
@@ -82,7 +83,7 @@ def start(tmp_path: Path) -> Iterator[StartServer]:
         return server
 
     yield run
-    for server in started:
+    for server in reversed(started):
         server.stop()
 
 

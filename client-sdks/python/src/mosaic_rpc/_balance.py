@@ -4,7 +4,8 @@ A balancer sees candidates (the instances a call may go to now: weight above 0, 
 not already tried by this call) and picks one. Weights are honoured by all three:
 
 * ``p2c``: power of two choices. Two candidates drawn at random in proportion to their
-  weights; the one with fewer outstanding calls per unit of weight wins.
+  weights; the one with fewer outstanding calls per unit of weight wins, the first drawn
+  on a tie (so idle instances share calls by weight).
 * ``round_robin``: smooth weighted round robin (equal weights: strict rotation).
 * ``hash``: consistent hashing of the call's ``key`` on a ring of virtual nodes, as many per
   instance as its weight (at most `MAX_VNODES`), so an instance that comes or goes moves only
@@ -75,7 +76,7 @@ def _weighted_choice(candidates: Sequence[Candidate], rng: random.Random) -> int
 
 
 class PowerOfTwo:
-    """Two weighted random candidates; the less loaded one (outstanding / weight) wins."""
+    """Two weighted random candidates; the less loaded (outstanding / weight) wins."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
@@ -89,13 +90,11 @@ class PowerOfTwo:
         first = _weighted_choice(candidates, self._rng)
         rest = [c for i, c in enumerate(candidates) if i != first]
         a, b = candidates[first], rest[_weighted_choice(rest, self._rng)]
-        # Compare (outstanding + 1) / weight without division: the +1 is the call itself,
-        # so an idle heavy instance beats an idle light one.
-        load_a = (a.outstanding + 1) * b.weight
-        load_b = (b.outstanding + 1) * a.weight
-        if load_a == load_b:
-            return a if self._rng.random() < 0.5 else b
-        return a if load_a < load_b else b
+        # Fewer outstanding calls per unit of weight wins (compared without division);
+        # a tie (e.g. both idle) goes to the first draw, which was weighted.
+        load_a = a.outstanding * b.weight
+        load_b = b.outstanding * a.weight
+        return b if load_b < load_a else a
 
 
 class RoundRobin:
