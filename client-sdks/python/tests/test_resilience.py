@@ -195,6 +195,7 @@ def test_closed_port_is_a_connect_error_after_retries(thrift_test: SimpleNamespa
     assert f"{HOST}:{port}" in str(error)
     assert "after 3 attempts" in str(error)
     assert error.address == f"{HOST}:{port}"
+    assert not error.may_have_run
     assert isinstance(error.__cause__, ConnectionRefusedError) or error.__cause__ is None
 
     client = mosaic_rpc.connect(thrift_test.ThriftTest, (HOST, port), retries=0)
@@ -223,6 +224,7 @@ def test_lost_reply_is_retried_only_when_idempotent(
         with pytest.raises(mosaic_rpc.TransportError, match="may have run") as caught:
             client.testString("once")
         assert not isinstance(caught.value, mosaic_rpc.ConnectError)
+        assert caught.value.may_have_run
         assert proxy.accepted == 1  # not retried: the server might have run it
 
         with pytest.raises(mosaic_rpc.TransportError, match="after 3 attempts"):

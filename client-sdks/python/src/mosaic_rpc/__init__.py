@@ -18,6 +18,7 @@ images, paths and file bytes, and return the same kind.
 """
 
 from . import common, image, registry
+from ._balance import BalancerName
 from ._client import Client
 from ._connect import connect
 from ._errors import (
@@ -37,6 +38,7 @@ from ._typed import HealthClient, ImageClient, ServiceClient
 __version__ = "0.1.0"
 
 __all__ = [
+    "BalancerName",
     "Client",
     "ClosedError",
     "ConnectError",

@@ -266,9 +266,13 @@ class Client:
         if attempts == 1 or not isinstance(error, TransportError):
             raise error
         # Same class and address, with the count of attempts; the first cause kept.
-        raise type(error)(f"{error} (after {attempts} attempts)", error.address) from (
-            error.__cause__
+        message = f"{error} (after {attempts} attempts)"
+        final = (
+            ConnectError(message, error.address)
+            if isinstance(error, ConnectError)
+            else TransportError(message, error.address, may_have_run=error.may_have_run)
         )
+        raise final from error.__cause__
 
     def _connect(
         self, key: bytes | None, tried: set[str], deadline: float
@@ -324,7 +328,7 @@ class Client:
                 if err.type == TTransportException.TIMED_OUT:
                     raise Timeout(f"{where}: deadline of {budget:g} s passed sending") from err
                 # The request did not get out whole, so the server cannot have run it.
-                lost = TransportError(f"{where}: {err}", str(conn.endpoint))
+                lost = TransportError(f"{where}: {err}", str(conn.endpoint), may_have_run=False)
                 raise _Failed(lost, sent=False) from err
             if method.oneway:
                 reusable = True

@@ -24,17 +24,22 @@ class MosaicError(Exception):
 class TransportError(MosaicError):
     """The connection to ``address`` failed during a call.
 
-    Raised as is when the connection was lost after the request was sent (the server may
-    have run the call), which is retried only for calls made with ``idempotent=True``.
+    ``may_have_run`` is True when the connection was lost after the request was sent (the
+    server may have run the call): such a call is retried only with ``idempotent=True``.
+    False means the request never got out whole, so the server cannot have run it.
     """
 
-    def __init__(self, message: str, address: str) -> None:
+    def __init__(self, message: str, address: str, *, may_have_run: bool = True) -> None:
         super().__init__(message)
         self.address = address
+        self.may_have_run = may_have_run
 
 
 class ConnectError(TransportError):
     """No connection could be opened to ``address``: the request was never sent."""
+
+    def __init__(self, message: str, address: str) -> None:
+        super().__init__(message, address, may_have_run=False)
 
 
 class Timeout(MosaicError, TimeoutError):
