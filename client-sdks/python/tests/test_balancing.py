@@ -18,7 +18,7 @@ import pytest
 import mosaic_rpc
 from mosaic_rpc import images
 from mosaic_rpc._balance import HashRing
-from mosaic_rpc.image import EncodedImage, Image
+from mosaic_rpc.image import EncodedImage, Flip, FlipAxis, Image, Op
 
 from balance_support import ServedCounter, calls_by_address, picked
 from conftest import StartImage, StartServer
@@ -102,9 +102,13 @@ def test_hash_sends_each_key_to_one_instance(trio: Sequence[Server]) -> None:
         assert len(used) == 3  # 30 keys land on every instance
         # Bytes keys hash like their text; calls without a key are still balanced.
         assert picked(client, lambda: client.ping(key=b"model-7")) in homes["model-7"]
+        mirror = Op(flip=Flip(axis=FlipAxis.HORIZONTAL))
+        pixels = numpy.arange(6, dtype=numpy.uint8).reshape(2, 3)
+        where = picked(client, lambda: client.transform(pixels, mirror, key="model-7"))
+        assert where in homes["model-7"]  # the image client's own methods take keys too
         keyless = {picked(client, client.ping) for _ in range(40)}
         assert len(keyless) >= 2
-    assert sum(counter.delta()) == 4 * 30 + 1 + 40
+    assert sum(counter.delta()) == 4 * 30 + 2 + 40
 
 
 @dataclass(frozen=True)
