@@ -110,9 +110,10 @@ impl ClientBuilder {
     }
 
     /// How many times a call is sent again after a failure that certainly happened before any
-    /// handler saw it (connection refused, server overloaded: [`Error::is_retry_safe`]), all
-    /// within the call's deadline. A retry goes to another endpoint when there is one, at
-    /// once; to the same one after a short growing pause otherwise. Default: 2.
+    /// handler saw it (no connection could be made, or [`Error::is_retry_safe`]: connection
+    /// refused, server overloaded), all within the call's deadline. A retry goes to another
+    /// endpoint when there is one, at once; to the same one after a short growing pause
+    /// otherwise. Default: 2.
     pub fn retries(mut self, n: u32) -> Self {
         self.retries = n;
         self
@@ -267,7 +268,9 @@ impl Client {
                 })
                 .await;
             match result {
-                Err(e) if attempt < config.retries && e.is_retry_safe() => {
+                // Sent again only if it certainly never reached a handler: no connection was
+                // made, or the error says so.
+                Err((e, unsent)) if attempt < config.retries && (unsent || e.is_retry_safe()) => {
                     attempt += 1;
                     // Another endpoint at once if there is one; the same one after a pause.
                     if !balance::has_other(&current, state) {
@@ -275,7 +278,7 @@ impl Client {
                     }
                     avoid = Some(state);
                 }
-                result => return result,
+                result => return result.map_err(|(e, _)| e),
             }
         }
     }
@@ -302,6 +305,7 @@ impl Client {
             Ok(())
         })
         .await
+        .map_err(|(e, _)| e)
     }
 
     /// The current snapshot of the set (waiting for a first list if a watched one is empty).
@@ -331,14 +335,15 @@ impl Client {
     }
 
     /// Runs one attempt on `state` within the deadline, counting it and telling passive
-    /// health how it went.
+    /// health how it went. A failure says whether the message certainly was not sent (no
+    /// connection could be made).
     #[inline]
     async fn attempt<T>(
         &self,
         state: &EndpointState,
         deadline: Option<Instant>,
         work: impl std::future::Future<Output = Result<T, AttemptError>>,
-    ) -> Result<T, Error> {
+    ) -> Result<T, (Error, bool)> {
         let attempt = state.begin();
         let result = match (deadline, self.inner.config.timeout) {
             (Some(d), Some(t)) => tokio::time::timeout_at(d, work)
@@ -353,11 +358,11 @@ impl Client {
             }
             Err(AttemptError::Unreachable(e)) => {
                 attempt.finish(Outcome::Unreachable);
-                Err(e)
+                Err((e, true))
             }
             Err(AttemptError::TimedOut(t)) => {
                 attempt.finish(Outcome::Unreachable);
-                Err(Error::Timeout(t))
+                Err((Error::Timeout(t), false))
             }
             Err(AttemptError::Failed(e)) => {
                 attempt.finish(match e {
@@ -365,7 +370,7 @@ impl Client {
                     Error::Application(_) | Error::Overloaded(_) => Outcome::Answered,
                     _ => Outcome::Failed,
                 });
-                Err(e)
+                Err((e, false))
             }
         }
     }
