@@ -216,3 +216,49 @@ async fn discovery_ends_when_the_last_clone_of_its_client_is_dropped() {
     );
     second.ping().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_client_sticks_to_one_instance_while_others_come_and_go() {
+    let (registry, _serving) = registry_on("127.0.0.1:0", 64).await;
+    let mut ports_and_leases = Vec::new();
+    for _ in 0..3 {
+        let port = image_server().await;
+        ports_and_leases.push((port, register(&registry, port).await));
+    }
+    let client = mosaic_client::discover("image")
+        .registry(registry.clone())
+        .balancer(Balancer::ConsistentHash)
+        .timeout(Duration::from_secs(5))
+        .client();
+    wait_for(&client, ports_and_leases.iter().map(|p| p.0).collect()).await;
+    // A generated client wraps the keyed clone as it is.
+    let resnet = mosaic_client::image::ImageServiceClient::new(client.with_key("resnet50"));
+    let busy = |client: &Client| -> Vec<u16> {
+        client
+            .stats()
+            .iter()
+            .filter(|s| s.calls > 0)
+            .map(|s| s.endpoint.port)
+            .collect()
+    };
+    for _ in 0..10 {
+        resnet.ping().await.unwrap();
+    }
+    let home = busy(&client);
+    assert_eq!(home.len(), 1, "{:?}", client.stats());
+    let home = home[0];
+
+    // Another instance leaves: the key stays where it was.
+    let (other, lease) = *ports_and_leases.iter().find(|p| p.0 != home).unwrap();
+    deregister(&registry, lease).await;
+    let remaining: Vec<u16> = ports_and_leases
+        .iter()
+        .map(|p| p.0)
+        .filter(|&p| p != other)
+        .collect();
+    wait_for(&client, remaining).await;
+    for _ in 0..10 {
+        resnet.ping().await.unwrap();
+    }
+    assert_eq!(busy(&client), [home]);
+}

@@ -198,9 +198,10 @@ pub(super) fn pick(
     next: &AtomicUsize,
 ) -> Option<usize> {
     let members = &snapshot.members;
-    // One endpoint (a client of one address): nothing to choose.
-    if members.len() == 1 && usable(&members[0], avoid) {
-        return Some(0);
+    // One endpoint (a client of one address): nothing to choose, and nowhere else to go
+    // while it is ejected.
+    if members.len() == 1 {
+        return (members[0].endpoint.weight > 0).then_some(0);
     }
     let chosen = match (balancer, key) {
         (Balancer::ConsistentHash, Some(key)) => by_ring(snapshot, key, avoid),

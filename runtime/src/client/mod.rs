@@ -127,10 +127,11 @@ impl ClientBuilder {
     }
 
     /// Builds the client. Connections open on first use.
-    pub fn build(self) -> Client {
+    pub fn build(mut self) -> Client {
+        let source = std::mem::replace(&mut self.source, Source::Fixed(Vec::new()));
         Client {
             inner: Arc::new(Inner {
-                set: Set::new(self.source.clone(), self.balancer),
+                set: Set::new(source, self.balancer),
                 config: self,
                 seqid: AtomicI32::new(0),
                 next: AtomicUsize::new(0),
