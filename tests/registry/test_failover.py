@@ -52,6 +52,12 @@ def test_kill_9_of_a_server_under_load_loses_no_call_that_could_be_retried(
             before = load.snapshot()
             victim.kill()
             killed_at = time.monotonic()
+            ejected_after = _wait(
+                lambda: victim.address in {s.address for s in client.instances() if s.ejected},
+                1.0,
+                "passive health ejects the killed server",
+            )
+            victim_stats = {s.address: s for s in client.instances()}[victim.address]
             left_lookup = _wait(
                 lambda: victim.port not in listed_ports(registry),
                 TTL_MS / 1000 + 5,
@@ -73,9 +79,13 @@ def test_kill_9_of_a_server_under_load_loses_no_call_that_could_be_retried(
         f"(TTL {TTL_MS / 1000:g} s) and the client's list {left_client:.2f} s after"
     )
     print(
-        "client's per-instance errors: "
+        f"passive health ejected the killed server {ejected_after * 1000:.0f} ms after "
+        f"SIGKILL; the client counted {victim_stats.errors} errors on it by then"
+    )
+    print(
+        "client's errors per surviving instance (errors/calls): "
         + ", ".join(f"{s.address} {s.errors}/{s.calls}" for s in stats)
-        + f"; the killed one's counters went with it ({result.failed} failed calls in all)"
+        + f"; failed calls seen by the load: {result.failed}"
     )
     if result.samples:
         print("failures:", *result.samples, sep="\n  ")
@@ -86,6 +96,7 @@ def test_kill_9_of_a_server_under_load_loses_no_call_that_could_be_retried(
     assert result.maybe_ran <= (0 if idempotent else THREADS)
     assert result.ok - before.ok >= 200  # the survivors carried on
     assert left_lookup <= TTL_MS / 1000 + EXPIRY_MARGIN
+    assert victim_stats.errors >= 1 and victim_stats.ejections >= 1
     assert {s.address for s in stats} == {servers[1].address, servers[2].address}
     assert all(s.errors == 0 and not s.ejected for s in stats)
 
