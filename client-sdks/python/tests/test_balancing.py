@@ -22,6 +22,7 @@ from mosaic_rpc.image import EncodedImage, Flip, FlipAxis, Image, Op
 
 from balance_support import ServedCounter, calls_by_address, picked
 from conftest import StartImage, StartServer
+from proxy import Proxy
 from servers import HOST, Server, free_port
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -245,3 +246,19 @@ def test_connect_takes_exactly_one_of_address_and_registry() -> None:
     with mosaic_rpc.connect("image", "127.0.0.1:1") as client:
         with pytest.raises(TypeError, match="key must be str or bytes"):
             client.ping(key=7)  # type: ignore[arg-type]
+
+
+def test_a_call_that_times_out_ejects_its_instance(trio: Sequence[Server]) -> None:
+    stalled = Proxy((HOST, trio[0].port), mode="stall")  # accepts, never answers
+    try:
+        addresses = [stalled.address, trio[1].address]
+        with mosaic_rpc.connect("image", addresses, balancer="round_robin") as client:
+            with pytest.raises(mosaic_rpc.Timeout):
+                client.ping(timeout=0.3)  # round robin starts with the stalled one
+            stats = {s.address: s for s in client.instances()}
+            assert stats[stalled.address].ejected and stats[stalled.address].errors == 1
+            for _ in range(20):
+                client.ping(timeout=5)  # all on the live one while the other is out
+            assert calls_by_address(client) == {stalled.address: 1, trio[1].address: 20}
+    finally:
+        stalled.close()

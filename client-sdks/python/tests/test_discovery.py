@@ -171,3 +171,19 @@ def test_close_stops_the_watch_at_once(registry: Server, start_image: StartImage
     assert _watchers() == []
     with pytest.raises(mosaic_rpc.ClosedError):
         client.ping()
+
+
+def test_the_watch_moves_to_the_next_registry_when_one_dies(
+    registry: Server, start_image: StartImage, start: StartServer, mosaic_bin: Path
+) -> None:
+    other = start([str(mosaic_bin), "registry", "--port", "0"])
+    on_first = start_image(registry=registry)
+    on_other = start_image(registry=other)
+    with mosaic_rpc.connect("image", registry=[registry.address, other.address]) as client:
+        assert addresses(client) == {on_first.address}  # the first registry answered
+        registry.kill()
+        took = wait_until(
+            lambda: addresses(client) == {on_other.address}, 10, "the second registry's list"
+        )
+        print(f"the watch moved to the second registry in {took:.2f} s")
+        client.ping()
