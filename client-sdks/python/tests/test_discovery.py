@@ -4,6 +4,7 @@ registries tried in turn, a registry that dies, and closing the client."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import Counter
@@ -187,3 +188,13 @@ def test_the_watch_moves_to_the_next_registry_when_one_dies(
         )
         print(f"the watch moved to the second registry in {took:.2f} s")
         client.ping()
+
+
+def test_a_dropped_client_stops_its_watch(registry: Server, start_image: StartImage) -> None:
+    start_image(registry=registry)
+    client = mosaic_rpc.connect("image", registry=registry.address)
+    client.ping()
+    assert len(_watchers()) == 1
+    del client
+    gc.collect()
+    wait_until(lambda: _watchers() == [], 2, "the watch thread ends")

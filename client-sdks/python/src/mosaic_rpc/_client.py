@@ -13,10 +13,12 @@ that answers "overloaded" also says it did not start the call, so that is retrie
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, NoReturn
@@ -144,12 +146,16 @@ class Client:
         self._options = options
         self._timeout = timeout
         self._retries = retries
-        self._cluster = Cluster(self._open, pool_size, balancer, zone, membership.describe)
+        # The opener holds no reference to the client, so a dropped client can be collected.
+        opener = functools.partial(_open, spec.client_class, options)
+        self._cluster = Cluster(opener, pool_size, balancer, zone, membership.describe)
         self._close_lock = threading.Lock()
         for method in spec.methods.values():
             if not hasattr(type(self), method.name):
                 self.__dict__[method.name] = _BoundMethod(self, method)
         membership.start(self._cluster.update)
+        # A client dropped without close() still stops its watch thread and its pools.
+        weakref.finalize(self, _close_all, membership, self._cluster)
 
     # ---- the public surface -------------------------------------------------------------
 
@@ -215,11 +221,6 @@ class Client:
         return f"<mosaic_rpc.Client {self._spec.name} at {self._membership.describe()} ({state})>"
 
     # ---- the call path --------------------------------------------------------------------
-
-    def _open(self, endpoint: Endpoint, deadline: float) -> Connection:
-        return open_connection(
-            [endpoint], self._spec.client_class, self._options, deadline, str(endpoint)
-        )
 
     def _call(
         self,
@@ -384,6 +385,17 @@ class Client:
             conn.set_deadline(None)
             member.pool.release(conn, reusable)
             self._cluster.finish(member, error=error, answered=answered)
+
+
+def _open(
+    client_class: Any, options: ConnectionOptions, endpoint: Endpoint, deadline: float
+) -> Connection:
+    return open_connection([endpoint], client_class, options, deadline, str(endpoint))
+
+
+def _close_all(membership: Membership, cluster: Cluster) -> None:
+    membership.close()
+    cluster.close()
 
 
 def _joined(refused: Sequence[ConnectError]) -> ConnectError:

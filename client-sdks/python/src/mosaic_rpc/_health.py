@@ -42,7 +42,7 @@ class Health:
         """True if a call may go to it now (healthy, or its backoff ran out)."""
         return not self.ejected(now)
 
-    def picked(self, now: float) -> None:
+    def picked(self) -> None:
         """A call goes to it: if it is ejected, that call is its trial."""
         with self._lock:
             if self._ejected_until is not None:

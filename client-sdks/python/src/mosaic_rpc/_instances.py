@@ -153,7 +153,7 @@ class Cluster:
                 local = [m for m in healthy if m.info.zone == self._zone] if self._zone else []
                 chosen = self._balancer.pick(local or healthy, key)
                 assert isinstance(chosen, Member)
-                chosen.health.picked(now)
+                chosen.health.picked()
             else:
                 # Every one is ejected: rather than fail, try the one that failed longest ago.
                 chosen = min(untried, key=lambda m: m.health.last_failure or 0.0)
