@@ -7,15 +7,16 @@ not already tried by this call) and picks one. Weights are honoured by all three
   weights; the one with fewer outstanding calls per unit of weight wins, the first drawn
   on a tie (so idle instances share calls by weight).
 * ``round_robin``: smooth weighted round robin (equal weights: strict rotation).
-* ``hash``: consistent hashing of the call's ``key`` on a ring of virtual nodes, as many per
-  instance as its weight (at most `MAX_VNODES`), so an instance that comes or goes moves only
-  the keys of its own share. A call without a key is balanced by ``p2c``.
+* ``hash``: consistent hashing of the call's ``key`` on a ring of virtual nodes, 160 per 100 of
+  weight (at most `MAX_VNODES`), so an instance that comes or goes moves only the keys of its
+  own share. A call without a key is balanced by ``p2c``. The ring is the one Mosaic's Rust
+  runtime and Java SDK build (FNV-1a and SplitMix64's finaliser over ``host:port``), so a
+  key goes to the same instance from every language.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import random
 import threading
 from collections.abc import Sequence
@@ -34,8 +35,10 @@ __all__ = [
 
 BalancerName: TypeAlias = Literal["p2c", "round_robin", "hash"]
 BALANCERS: tuple[BalancerName, ...] = ("p2c", "round_robin", "hash")
-#: Virtual nodes per instance on the hash ring: its weight, capped here.
-MAX_VNODES = 1000
+#: Virtual nodes per 100 of weight on the hash ring, and the most one instance gets.
+VNODES_PER_100 = 160
+MAX_VNODES = 4000
+_MASK = (1 << 64) - 1
 
 
 class Candidate(Protocol):
@@ -125,8 +128,26 @@ class RoundRobin:
             return best
 
 
+def _mix(z: int) -> int:
+    """SplitMix64's finaliser."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
 def _point(data: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+    """FNV-1a, then `_mix`: the hash Mosaic's Rust runtime and Java SDK use for ring keys."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & _MASK
+    return _mix(h)
+
+
+def _vnodes(name: str, weight: int) -> list[int]:
+    """The ring points of instance NAME (``host:port``) with WEIGHT."""
+    count = min(max(-(-weight * VNODES_PER_100 // 100), 1), MAX_VNODES)
+    base = _point(name.encode())
+    return [_mix(base ^ _mix(vnode + 1)) for vnode in range(count)]
 
 
 class HashRing:
@@ -141,8 +162,8 @@ class HashRing:
     def rebuild(self, members: Sequence[Candidate]) -> None:
         ring: list[tuple[int, str]] = []
         for member in members:
-            for vnode in range(min(member.weight, MAX_VNODES)):
-                ring.append((_point(f"{member.name}#{vnode}".encode()), member.name))
+            if member.weight > 0:
+                ring.extend((point, member.name) for point in _vnodes(member.name, member.weight))
         ring.sort()
         with self._lock:
             self._points = [point for point, _ in ring]
