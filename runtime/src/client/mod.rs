@@ -53,7 +53,7 @@ use crate::protocol::{
 use crate::transport::{Encoded, Encoding, Framing};
 pub use balance::Balancer;
 use connection::Expect;
-use endpoints::{Current, EndpointState, Outcome, Set, Source};
+use endpoints::{Attempt, Current, EndpointState, Outcome, Set, Source};
 pub use endpoints::{Endpoint, EndpointStats};
 
 /// Configures a [`Client`].
@@ -258,16 +258,22 @@ impl Client {
             let seqid = self.next_seqid();
             let message = self.encode(service, method, MessageType::Call, seqid, args)?;
             let state = self.pick(&current, avoid)?;
-            let result = self
-                .attempt(state, deadline, async {
-                    let conn = state
-                        .connection(config)
-                        .await
-                        .map_err(AttemptError::Unreachable)?;
-                    let reply = conn.send(message, Expect::Reply(seqid)).await?;
-                    Ok(self.decode_reply(reply, method, seqid)?)
-                })
-                .await;
+            let guard = state.begin();
+            let work = async {
+                let conn = state
+                    .connection(config)
+                    .await
+                    .map_err(AttemptError::Unreachable)?;
+                let reply = conn.send(message, Expect::Reply(seqid)).await?;
+                Ok(self.decode_reply(reply, method, seqid)?)
+            };
+            let result = match deadline {
+                Some(d) => tokio::time::timeout_at(d, work)
+                    .await
+                    .unwrap_or(Err(AttemptError::TimedOut)),
+                None => work.await,
+            };
+            let result = self.settle(guard, result);
             match result {
                 // Sent again only if it certainly never reached a handler: no connection was
                 // made, or the error says so.
@@ -297,16 +303,22 @@ impl Client {
         let seqid = self.next_seqid();
         let message = self.encode(service, method, MessageType::Oneway, seqid, args)?;
         let state = self.pick(&current, None)?;
-        self.attempt(state, deadline, async {
+        let guard = state.begin();
+        let work = async {
             let conn = state
                 .connection(config)
                 .await
                 .map_err(AttemptError::Unreachable)?;
             conn.send(message, Expect::Written).await?;
             Ok(())
-        })
-        .await
-        .map_err(|(e, _)| e)
+        };
+        let result = match deadline {
+            Some(d) => tokio::time::timeout_at(d, work)
+                .await
+                .unwrap_or(Err(AttemptError::TimedOut)),
+            None => work.await,
+        };
+        self.settle(guard, result).map_err(|(e, _)| e)
     }
 
     /// The current snapshot of the set (waiting for a first list if a watched one is empty).
@@ -335,38 +347,30 @@ impl Client {
         }
     }
 
-    /// Runs one attempt on `state` within the deadline, counting it and telling passive
-    /// health how it went. A failure says whether the message certainly was not sent (no
-    /// connection could be made).
+    /// Ends an attempt: counts it and tells passive health how it went. A failure says
+    /// whether the message certainly was not sent (no connection could be made).
     #[inline]
-    async fn attempt<T>(
+    fn settle<T>(
         &self,
-        state: &EndpointState,
-        deadline: Option<Instant>,
-        work: impl std::future::Future<Output = Result<T, AttemptError>>,
+        guard: Attempt<'_>,
+        result: Result<T, AttemptError>,
     ) -> Result<T, (Error, bool)> {
-        let attempt = state.begin();
-        let result = match (deadline, self.inner.config.timeout) {
-            (Some(d), Some(t)) => tokio::time::timeout_at(d, work)
-                .await
-                .unwrap_or(Err(AttemptError::TimedOut(t))),
-            _ => work.await,
-        };
         match result {
             Ok(v) => {
-                attempt.finish(Outcome::Answered);
+                guard.finish(Outcome::Answered);
                 Ok(v)
             }
             Err(AttemptError::Unreachable(e)) => {
-                attempt.finish(Outcome::Unreachable);
+                guard.finish(Outcome::Unreachable);
                 Err((e, true))
             }
-            Err(AttemptError::TimedOut(t)) => {
-                attempt.finish(Outcome::Unreachable);
+            Err(AttemptError::TimedOut) => {
+                guard.finish(Outcome::Unreachable);
+                let t = self.inner.config.timeout.unwrap_or_default();
                 Err((Error::Timeout(t), false))
             }
             Err(AttemptError::Failed(e)) => {
-                attempt.finish(match e {
+                guard.finish(match e {
                     // The server answered: it is up, whatever it said.
                     Error::Application(_) | Error::Overloaded(_) => Outcome::Answered,
                     _ => Outcome::Failed,
@@ -470,7 +474,7 @@ enum AttemptError {
     /// No connection could be opened.
     Unreachable(Error),
     /// The deadline passed.
-    TimedOut(Duration),
+    TimedOut,
     /// Anything else.
     Failed(Error),
 }
