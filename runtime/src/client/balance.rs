@@ -323,4 +323,15 @@ mod tests {
         assert_eq!(hash_key(b"resnet50"), hash_key(b"resnet50"));
         assert_ne!(hash_key(b"resnet50"), hash_key(b"resnet51"));
     }
+
+    /// The Python and Java SDKs assert the same values (test_hash_ring.py, HashRingTest), so a
+    /// key reaches the same instance from every language.
+    #[test]
+    fn ring_hashes_are_the_other_sdks_hashes() {
+        assert_eq!(hash_key(b"resnet50"), 0x72ec_cf81_23a0_5068);
+        assert_eq!(hash_key(b""), 0xf52a_15e9_a9b5_e89b);
+        let base = hash_key(b"127.0.0.1:9090");
+        assert_eq!(mix(base ^ mix(1)), 0x172e_0be8_f322_7e33);
+        assert_eq!(mix(base ^ mix(160)), 0xa9cc_262e_11dd_c080);
+    }
 }
