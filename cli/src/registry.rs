@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use mosaic_registry::idl::registry::RegistryService;
-use mosaic_registry::{MemoryStore, RegistryHandler, RegistryLimits, Store};
+use mosaic_registry::{
+    EtcdOptions, EtcdStore, MemoryStore, RegistryHandler, RegistryLimits, Store,
+};
 use mosaic_runtime::Server;
 
 use crate::process;
@@ -89,9 +91,17 @@ async fn serve(args: RegistryArgs) -> ExitCode {
     let bound = match args.store {
         StoreKind::Memory => bind(MemoryStore::new(), limits, &addr).await,
         StoreKind::Etcd => {
-            let _ = (&args.etcd, &args.etcd_prefix);
-            eprintln!("error: this build of mosaic has no etcd store");
-            return ExitCode::FAILURE;
+            let options = EtcdOptions {
+                prefix: args.etcd_prefix.clone(),
+                ..EtcdOptions::default()
+            };
+            match EtcdStore::connect(&args.etcd, options).await {
+                Ok(store) => bind(store, limits, &addr).await,
+                Err(e) => {
+                    eprintln!("error: cannot use etcd at {}: {e}", args.etcd.join(","));
+                    return ExitCode::FAILURE;
+                }
+            }
         }
     };
     let server = match bound {

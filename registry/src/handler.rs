@@ -240,7 +240,9 @@ impl<S: Store> Registry for RegistryHandler<S> {
                 tracing::info!(service, host, port, lease = id, ttl_ms = ?ttl.as_millis(), "registered");
                 Ok(self.lease(id, ttl))
             }
-            Err(e) => Err(unavailable(e.to_string()).into()),
+            Err(StoreError::Unavailable(why)) => Err(unavailable(why).into()),
+            // A store never refuses a new lease as expired; say so rather than hide it.
+            Err(e @ StoreError::LeaseExpired(_)) => Err(unavailable(e.to_string()).into()),
         }
     }
 

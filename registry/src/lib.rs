@@ -35,4 +35,6 @@ pub mod store;
 pub use announce::{first_lease, Announcer};
 pub use catalog::Catalog;
 pub use handler::{RegistryHandler, RegistryLimits};
+#[cfg(feature = "etcd")]
+pub use store::{EtcdOptions, EtcdStore};
 pub use store::{MemoryStore, NewInstance, Store, StoreError};

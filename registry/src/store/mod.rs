@@ -2,12 +2,16 @@
 //! of the instances they hold current; the handler validates requests and reads the
 //! catalog, so the two stores differ only in how leases are kept.
 
+#[cfg(feature = "etcd")]
+mod etcd;
 mod memory;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+#[cfg(feature = "etcd")]
+pub use etcd::{EtcdOptions, EtcdStore};
 pub use memory::MemoryStore;
 
 use crate::catalog::Catalog;
