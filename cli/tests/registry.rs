@@ -276,3 +276,121 @@ fn ls_explains_an_unreachable_registry_and_serve_refuses_an_unusable_address() {
     let err = String::from_utf8_lossy(&serve.stderr);
     assert!(err.contains("--advertise-host"), "{err}");
 }
+
+/// An etcd on free loopback ports (Debian's `etcd-server`; MOSAIC_SKIP_ETCD=1 skips).
+struct Etcd {
+    child: Child,
+    url: String,
+    dir: std::path::PathBuf,
+}
+
+impl Etcd {
+    fn start() -> Option<Etcd> {
+        if std::env::var("MOSAIC_SKIP_ETCD").as_deref() == Ok("1") {
+            return None;
+        }
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (client, peer) = (port(), port());
+        let url = format!("http://127.0.0.1:{client}");
+        let peer = format!("http://127.0.0.1:{peer}");
+        let dir = std::env::temp_dir().join(format!("mosaic-cli-etcd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let child = Command::new("etcd")
+            .args([
+                "--name=cli",
+                &format!("--data-dir={}", dir.display()),
+                &format!("--listen-client-urls={url}"),
+                &format!("--advertise-client-urls={url}"),
+                &format!("--listen-peer-urls={peer}"),
+                &format!("--initial-advertise-peer-urls={peer}"),
+                &format!("--initial-cluster=cli={peer}"),
+                "--log-level=error",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd runs (scripts/setup installs etcd-server; MOSAIC_SKIP_ETCD=1 skips)");
+        Some(Etcd { child, url, dir })
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn registries_sharing_etcd_survive_the_death_of_one() {
+    let Some(etcd) = Etcd::start() else { return };
+    let store = [
+        "--store",
+        "etcd",
+        "--etcd",
+        &etcd.url,
+        "--etcd-prefix",
+        "/cli-test",
+    ];
+    let start_registry = || {
+        // etcd may still be starting: a registry that cannot reach it exits, so retry.
+        for _ in 0..100 {
+            let mut args = vec!["registry", "--port", "0"];
+            args.extend_from_slice(&store);
+            let p = Proc::start(&args);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(line) = p.lines.recv_timeout(Duration::from_millis(100)) {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        return (p, addr.to_string());
+                    }
+                }
+                if Instant::now() > deadline {
+                    break;
+                }
+            }
+        }
+        panic!("mosaic registry --store etcd did not start");
+    };
+    let (mut a, a_addr) = start_registry();
+    let (_b, b_addr) = start_registry();
+    let both = format!("{a_addr},{b_addr}");
+    let server = Proc::start(&[
+        "serve",
+        "image",
+        "--port",
+        "0",
+        "--registry",
+        &both,
+        "--ttl-ms",
+        "2000",
+    ]);
+    let addr = server.listening();
+    server.line_with("registered image");
+    until(&b_addr, Duration::from_secs(5), |s| {
+        ports(s) == [port_of(&addr)]
+    });
+
+    // Registry A dies; the server's heartbeats move to B and keep the same etcd lease.
+    let lease = lookup(&b_addr, "image").instances[0].id;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let listed = lookup(&b_addr, "image");
+    assert_eq!(
+        ports(&listed),
+        [port_of(&addr)],
+        "still listed after 2.5 TTLs"
+    );
+    assert_eq!(
+        listed.instances[0].id, lease,
+        "the same lease, renewed through B"
+    );
+}
