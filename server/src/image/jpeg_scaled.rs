@@ -12,7 +12,7 @@
 use image::{DynamicImage, GrayImage, RgbImage};
 
 /// Natural (row-major) index of the k-th coefficient in zigzag order.
-const ZIGZAG: [u8; 64] = [
+pub(super) const ZIGZAG: [u8; 64] = [
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
     13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
@@ -560,8 +560,14 @@ impl<'a> Decoder<'a> {
                         let (x, y) = (mx * bw + bx, my * bh + by);
                         for row in 0..ny {
                             let start = (y * ny + row) * stride + x * nx;
-                            c.plane[start..start + nx]
-                                .copy_from_slice(&block[row * nx..row * nx + nx]);
+                            // Byte by byte: a few bytes each, where a memcpy call would
+                            // cost more than the copy.
+                            for (o, &b) in c.plane[start..start + nx]
+                                .iter_mut()
+                                .zip(&block[row * nx..row * nx + nx])
+                            {
+                                *o = b;
+                            }
                         }
                     }
                 }
@@ -753,6 +759,7 @@ fn reduced_idct(coefficients: &[(u8, i32)], quant: &[i32; 64], c: &Component, ou
     }
 }
 
+#[inline(always)]
 fn sum_basis<const K: usize>(
     coefficients: &[(u8, i32)],
     quant: &[i32; 64],
@@ -795,7 +802,7 @@ mod tests {
     use super::*;
 
     /// A colour test card with edges, `w x h` (at most 390 x 390), as JPEG with 4:2:0
-    /// chroma and restart markers.
+    /// chroma (restart markers are covered by tests/image, with Pillow's encoder).
     fn card(w: u16, h: u16) -> (Vec<u8>, RgbImage) {
         let image = RgbImage::from_fn(u32::from(w), u32::from(h), |x, y| {
             // Sharp edges in brightness, smooth colour (as in photos; and the full decoder
@@ -807,13 +814,7 @@ mod tests {
                 ((x + y) / 4 + edge) as u8,
             ])
         });
-        let mut out = Vec::new();
-        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
-        encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-        encoder.set_restart_interval(5);
-        encoder
-            .encode(image.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
-            .unwrap();
+        let out = super::super::jpeg_encode::encode(image.as_raw(), w.into(), h.into(), true, 90);
         (out, image)
     }
 
