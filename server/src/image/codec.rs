@@ -168,11 +168,8 @@ fn decode_encoded(
         _ => None,
     };
     if let Some(d) = denominator {
-        let reduced = jpeg_scaled::decode(&encoded.data, d)
-            // The header read above and the reduced decoder must agree on the frame.
-            .filter(|image| {
-                (image.width(), image.height()) == (width.div_ceil(d), height.div_ceil(d))
-            });
+        // Only a frame of the size read (and budgeted) above is decoded.
+        let reduced = jpeg_scaled::decode(&encoded.data, d, (width, height));
         if let Some(image) = reduced {
             return Ok(Decoded {
                 image,

@@ -23,8 +23,9 @@ const LOOKUP_BITS: u32 = 10;
 
 /// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 2, 4 or 8): an image of
 /// ceil(width / denom) x ceil(height / denom), or `None` when the stream is not one this
-/// decoder handles.
-pub fn decode(data: &[u8], denom: u32) -> Option<DynamicImage> {
+/// decoder handles. `size` is the frame's size as the caller read (and budgeted) it from the
+/// header; a frame of any other size is declined before anything is allocated.
+pub fn decode(data: &[u8], denom: u32, size: (u32, u32)) -> Option<DynamicImage> {
     let n = match denom {
         2 => 4,
         4 => 2,
@@ -34,17 +35,17 @@ pub fn decode(data: &[u8], denom: u32) -> Option<DynamicImage> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("bmi2") {
         // SAFETY: the CPU has BMI2, checked just above.
-        return unsafe { decode_bmi2(data, n) };
+        return unsafe { decode_bmi2(data, n, size) };
     }
-    Decoder::new(data, n).run()
+    Decoder::new(data, n, size).run()
 }
 
 /// The same decoder compiled with BMI2: its flag-free variable shifts (`shlx`, `shrx`)
 /// shorten the Huffman loop's chain from one code to the next.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi2")]
-unsafe fn decode_bmi2(data: &[u8], n: usize) -> Option<DynamicImage> {
-    Decoder::new(data, n).run()
+unsafe fn decode_bmi2(data: &[u8], n: usize, size: (u32, u32)) -> Option<DynamicImage> {
+    Decoder::new(data, n, size).run()
 }
 
 struct Huffman {
@@ -271,6 +272,8 @@ struct Decoder<'a> {
     pos: usize,
     /// Output samples per block side: 1, 2 or 4.
     n: usize,
+    /// The frame size the caller expects (see `decode`).
+    expected: (usize, usize),
     width: usize,
     height: usize,
     components: Vec<Component>,
@@ -282,11 +285,12 @@ struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(data: &'a [u8], n: usize) -> Self {
+    fn new(data: &'a [u8], n: usize, size: (u32, u32)) -> Self {
         Decoder {
             data,
             pos: 0,
             n,
+            expected: (size.0 as usize, size.1 as usize),
             width: 0,
             height: 0,
             components: Vec::new(),
@@ -367,7 +371,10 @@ impl<'a> Decoder<'a> {
         self.height = usize::from(u16::from_be_bytes([body[1], body[2]]));
         self.width = usize::from(u16::from_be_bytes([body[3], body[4]]));
         let count = usize::from(body[5]);
-        if self.width == 0 || self.height == 0 || !(count == 1 || count == 3) {
+        if self.width == 0
+            || (self.width, self.height) != self.expected
+            || !(count == 1 || count == 3)
+        {
             return None;
         }
         let specs = body.get(6..6 + 3 * count)?;
@@ -823,7 +830,9 @@ mod tests {
         let (data, _) = card(203, 117);
         let full = image::load_from_memory(&data).unwrap().to_rgb8();
         for denom in [2u32, 4, 8] {
-            let reduced = decode(&data, denom).expect("a baseline JPEG").to_rgb8();
+            let reduced = decode(&data, denom, (203, 117))
+                .expect("a baseline JPEG")
+                .to_rgb8();
             assert_eq!(
                 reduced.dimensions(),
                 (203u32.div_ceil(denom), 117u32.div_ceil(denom))
@@ -857,7 +866,7 @@ mod tests {
     fn corrupt_streams_do_not_panic() {
         let (data, _) = card(64, 48);
         for cut in (0..data.len()).step_by(7) {
-            let _ = decode(&data[..cut], 4);
+            let _ = decode(&data[..cut], 4, (64, 48));
         }
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
@@ -869,8 +878,8 @@ mod tests {
                 let at = (state % bad.len() as u64) as usize;
                 bad[at] = (state >> 32) as u8;
             }
-            let _ = decode(&bad, 8);
-            let _ = decode(&bad, 2);
+            let _ = decode(&bad, 8, (64, 48));
+            let _ = decode(&bad, 2, (64, 48));
         }
     }
 
@@ -879,6 +888,6 @@ mod tests {
         let (mut data, _) = card(32, 32);
         let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         data[sof + 1] = 0xC2;
-        assert!(decode(&data, 2).is_none());
+        assert!(decode(&data, 2, (32, 32)).is_none());
     }
 }
