@@ -557,14 +557,25 @@ impl<'a> Decoder<'a> {
                 let ac = self.ac[c.ac].as_ref()?;
                 let (nx, ny) = (c.nx, c.ny);
                 let stride = c.blocks_w * nx;
-                // A 1x1 output needs only the DC term; anything larger, every coefficient.
-                let needed: u64 = if nx * ny == 1 { 1 } else { u64::MAX };
                 for by in 0..bh {
                     for bx in 0..bw {
-                        let count =
-                            decode_block(&mut bits, dc, ac, needed, prediction, &mut coefficients)?;
-                        reduced_idct(&coefficients[..count], quant, c, &mut block);
                         let (x, y) = (mx * bw + bx, my * bh + by);
+                        if nx * ny == 1 {
+                            // A 1x1 output needs only the DC term.
+                            decode_block::<true>(&mut bits, dc, ac, prediction, &mut coefficients)?;
+                            let dc = coefficients[0].1 * quant[0];
+                            // The DC term over 8 is the block's mean (libjpeg's 1x1 IDCT).
+                            c.plane[y * stride + x] = (((dc + 4) >> 3) + 128).clamp(0, 255) as u8;
+                            continue;
+                        }
+                        let count = decode_block::<false>(
+                            &mut bits,
+                            dc,
+                            ac,
+                            prediction,
+                            &mut coefficients,
+                        )?;
+                        reduced_idct(&coefficients[..count], quant, c, &mut block);
                         for row in 0..ny {
                             let start = (y * ny + row) * stride + x * nx;
                             // Byte by byte: a few bytes each, where a memcpy call would
@@ -639,15 +650,14 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Huffman-decodes one block, keeping the coefficients whose zigzag positions are set in
-/// `needed` as (natural position, value not yet dequantised) in `out`; returns how many
-/// (the DC term always first).
+/// Huffman-decodes one block, keeping its coefficients (only the DC term if `DC_ONLY`) as
+/// (natural position, value not yet dequantised) in `out`; returns how many (the DC term
+/// always first).
 #[inline(always)]
-fn decode_block(
+fn decode_block<const DC_ONLY: bool>(
     bits: &mut Bits,
     dc: &Huffman,
     ac: &Huffman,
-    needed: u64,
     prediction: &mut i32,
     out: &mut [(u8, i32); 64],
 ) -> Option<usize> {
@@ -685,7 +695,7 @@ fn decode_block(
             if k > 64 {
                 return None;
             }
-            if advance != 16 && needed & (1 << (k - 1)) != 0 {
+            if !DC_ONLY && advance != 16 {
                 out[count] = (ZIGZAG[k - 1], fast >> 16);
                 count += 1;
             }
@@ -708,7 +718,7 @@ fn decode_block(
             return None;
         }
         let v = bits.value(size);
-        if needed & (1 << k) != 0 {
+        if !DC_ONLY {
             out[count] = (ZIGZAG[k], v);
             count += 1;
         }
@@ -752,11 +762,6 @@ fn box_idct(k: usize) -> Vec<f32> {
 #[inline(always)]
 fn reduced_idct(coefficients: &[(u8, i32)], quant: &[i32; 64], c: &Component, out: &mut [u8; 64]) {
     match c.nx * c.ny {
-        1 => {
-            // The DC term over 8 is the block's mean (libjpeg's 1x1 IDCT, same rounding).
-            let dc = coefficients[0].1 * quant[0];
-            out[0] = (((dc + 4) >> 3) + 128).clamp(0, 255) as u8;
-        }
         2 => sum_basis::<2>(coefficients, quant, &c.basis, out),
         4 => sum_basis::<4>(coefficients, quant, &c.basis, out),
         8 => sum_basis::<8>(coefficients, quant, &c.basis, out),
