@@ -173,12 +173,9 @@ struct Encoder {
     height: usize,
     rgb: bool,
     quant: [[u16; 64]; 2],
-    /// 1 / (8 x 8 DCT normalisation x quantiser), natural order, per table.
+    /// Per table, indexed by `horizontal * 8 + vertical` frequency (`fdct`'s transposed
+    /// output): 1 / (quantiser x the AAN DCT's scale), as libjpeg's float DCT divides.
     reciprocal: [[f32; 64]; 2],
-    /// `dct[u][x]` = C(u)/2 cos((2x + 1) u pi / 16), and its transpose (so that both
-    /// passes read 8 contiguous weights).
-    dct: [[f32; 8]; 8],
-    dct_t: [[f32; 8]; 8],
     dc: [Codes; 2],
     ac: [Codes; 2],
 }
@@ -186,27 +183,30 @@ struct Encoder {
 impl Encoder {
     fn new(width: usize, height: usize, rgb: bool, quality: u8) -> Encoder {
         let quant = [scaled(&LUMA_QUANT, quality), scaled(&CHROMA_QUANT, quality)];
-        let reciprocal = quant.map(|table| table.map(|q| 1.0 / f32::from(q)));
-        let mut dct = [[0f32; 8]; 8];
-        for (u, row) in dct.iter_mut().enumerate() {
-            for (x, value) in row.iter_mut().enumerate() {
-                let c = if u == 0 {
-                    std::f64::consts::FRAC_1_SQRT_2
-                } else {
-                    1.0
-                };
-                let angle = (2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / 16.0;
-                *value = (c / 2.0 * angle.cos()) as f32;
-            }
-        }
+        // The AAN DCT leaves frequency u scaled by AAN_SCALE[u] and the whole by 8.
+        const AAN_SCALE: [f64; 8] = [
+            1.0,
+            1.387_039_845,
+            1.306_562_965,
+            1.175_875_602,
+            1.0,
+            0.785_694_958,
+            0.541_196_100,
+            0.275_899_379,
+        ];
+        let reciprocal = quant.map(|table| {
+            std::array::from_fn(|i| {
+                let (horizontal, vertical) = (i / 8, i % 8);
+                let q = f64::from(table[vertical * 8 + horizontal]);
+                (1.0 / (q * AAN_SCALE[vertical] * AAN_SCALE[horizontal] * 8.0)) as f32
+            })
+        });
         Encoder {
             width,
             height,
             rgb,
             quant,
             reciprocal,
-            dct_t: std::array::from_fn(|x| std::array::from_fn(|u| dct[u][x])),
-            dct,
             dc: [Codes::new(&DC_LUMA), Codes::new(&DC_CHROMA)],
             ac: [Codes::new(&AC_LUMA), Codes::new(&AC_CHROMA)],
         }
@@ -392,36 +392,24 @@ impl Encoder {
         prediction: &mut i32,
         out: &mut BitWriter,
     ) {
-        // Rows: tmp[y][u] = sum_x block[y][x] dct[u][x]; then columns.
-        let mut tmp = [[0f32; 8]; 8];
-        for (t, row) in tmp.iter_mut().zip(block) {
-            for (&v, weights) in row.iter().zip(&self.dct_t) {
-                for (t, w) in t.iter_mut().zip(weights) {
-                    *t += v * w;
-                }
-            }
-        }
-        let mut coefficients = [0i32; 64];
+        // Vertically (8 columns at once), transpose, again: frequencies transposed.
+        let mut rows = *block;
+        fdct_pass(&mut rows);
+        let mut transposed: [[f32; 8]; 8] =
+            std::array::from_fn(|i| std::array::from_fn(|j| rows[j][i]));
+        fdct_pass(&mut transposed);
         let reciprocal = &self.reciprocal[table];
-        for v in 0..8 {
-            let mut column = [0f32; 8];
-            for (y, t) in tmp.iter().enumerate() {
-                let weight = self.dct[v][y];
-                for (c, &t) in column.iter_mut().zip(t) {
-                    *c += weight * t;
-                }
-            }
-            for u in 0..8 {
-                // Baseline codes at most 10 bits of AC magnitude (11 of DC).
-                coefficients[v * 8 + u] = ((column[u] * reciprocal[v * 8 + u]).round_ties_even()
-                    as i32)
-                    .clamp(-1023, 1023);
-            }
+        let mut coefficients = [0i32; 64];
+        for (i, (c, r)) in coefficients.iter_mut().zip(reciprocal).enumerate() {
+            // Baseline codes at most 10 bits of AC magnitude (11 of DC).
+            *c = ((transposed[i / 8][i % 8] * r).round_ties_even() as i32).clamp(-1023, 1023);
         }
         let mut zigzag = [0i32; 64];
         let mut nonzero = 0u64;
         for (k, (z, &natural)) in zigzag.iter_mut().zip(&ZIGZAG).enumerate() {
-            *z = coefficients[usize::from(natural)];
+            // `coefficients` is transposed: natural row r, column c is at c * 8 + r.
+            let natural = usize::from(natural);
+            *z = coefficients[natural % 8 * 8 + natural / 8];
             nonzero |= u64::from(*z != 0) << k;
         }
         let (dc, ac) = (&self.dc[table].0, &self.ac[table].0);
@@ -457,6 +445,49 @@ impl Encoder {
             let (code, len) = ac[0x00];
             out.put(u32::from(code), u32::from(len));
         }
+    }
+}
+
+/// One pass of the AAN forward DCT (libjpeg's `jfdctflt.c`) down the rows of `d`, for all 8
+/// columns at once (the compiler makes each line one vector operation). Output row u is
+/// frequency u, scaled as `Encoder::reciprocal` undoes.
+#[inline(always)]
+// One column index across eight rows reads as the 1-D transform it is.
+#[allow(clippy::needless_range_loop)]
+fn fdct_pass(d: &mut [[f32; 8]; 8]) {
+    for j in 0..8 {
+        let tmp0 = d[0][j] + d[7][j];
+        let tmp7 = d[0][j] - d[7][j];
+        let tmp1 = d[1][j] + d[6][j];
+        let tmp6 = d[1][j] - d[6][j];
+        let tmp2 = d[2][j] + d[5][j];
+        let tmp5 = d[2][j] - d[5][j];
+        let tmp3 = d[3][j] + d[4][j];
+        let tmp4 = d[3][j] - d[4][j];
+        // Even part.
+        let tmp10 = tmp0 + tmp3;
+        let tmp13 = tmp0 - tmp3;
+        let tmp11 = tmp1 + tmp2;
+        let tmp12 = tmp1 - tmp2;
+        d[0][j] = tmp10 + tmp11;
+        d[4][j] = tmp10 - tmp11;
+        let z1 = (tmp12 + tmp13) * 0.707_106_77;
+        d[2][j] = tmp13 + z1;
+        d[6][j] = tmp13 - z1;
+        // Odd part.
+        let tmp10 = tmp4 + tmp5;
+        let tmp11 = tmp5 + tmp6;
+        let tmp12 = tmp6 + tmp7;
+        let z5 = (tmp10 - tmp12) * 0.382_683_43;
+        let z2 = 0.541_196_1 * tmp10 + z5;
+        let z4 = 1.306_563 * tmp12 + z5;
+        let z3 = tmp11 * 0.707_106_77;
+        let z11 = tmp7 + z3;
+        let z13 = tmp7 - z3;
+        d[5][j] = z13 + z2;
+        d[3][j] = z13 - z2;
+        d[1][j] = z11 + z4;
+        d[7][j] = z11 - z4;
     }
 }
 
