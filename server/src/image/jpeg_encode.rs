@@ -3,8 +3,8 @@
 //! IJG way, 4:2:0 chroma averaged over 2x2 pixels, the standard Huffman tables.
 //!
 //! Written for speed: colour conversion and chroma averaging in one pass over the pixels,
-//! a separable matrix DCT on 8-wide rows that the compiler vectorises (built for AVX2+FMA
-//! when the CPU has them), and Huffman coding that walks only the nonzero coefficients.
+//! libjpeg's float AAN DCT on whole 8-wide rows that the compiler vectorises (built for AVX2
+//! when the CPU has it), and Huffman coding that walks only the nonzero coefficients.
 
 use super::jpeg_scaled::ZIGZAG;
 
@@ -69,17 +69,17 @@ const AC_CHROMA: HuffmanSpec = (
 /// Both sides must be 1..=65535.
 pub fn encode(pixels: &[u8], width: usize, height: usize, rgb: bool, quality: u8) -> Vec<u8> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
         return unsafe { encode_avx2(pixels, width, height, rgb, quality) };
     }
     Encoder::new(width, height, rgb, quality).run(pixels)
 }
 
-/// The same encoder compiled for AVX2 and FMA: the DCT's 8-wide rows become single
-/// vector instructions.
+/// The same encoder compiled for AVX2: the DCT's 8-wide rows become single vector
+/// instructions.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 unsafe fn encode_avx2(
     pixels: &[u8],
     width: usize,
