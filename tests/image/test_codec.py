@@ -4,6 +4,7 @@ against Pillow, EXIF orientation."""
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import numpy as np
@@ -247,7 +248,7 @@ def test_without_auto_orient_pixels_stay_as_stored(client: Client) -> None:
 
 def _psnr(a: Array, b: Array) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 10 * np.log10(255.0**2 / mse)
+    return 10 * math.log10(255.0**2 / mse)
 
 
 @pytest.mark.parametrize("name", COLOUR_PHOTOS)
