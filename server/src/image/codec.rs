@@ -63,8 +63,9 @@ pub fn decode(image: &Image, limits: &ImageLimits) -> Result<Decoded, ServiceErr
 
 /// Decodes `image` under `limits` for a pipeline whose first step makes a `width x height`
 /// image `shrink(width, height)` in size (`None`: it does not shrink). A baseline JPEG is
-/// then decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that is still at least that
-/// large, in a fraction of the time a full decode takes; `full_size` tells the pipeline.
+/// then decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps it at least 1.5x
+/// that size (see `jpeg_denominator`), in a fraction of the time a full decode takes;
+/// `full_size` tells the pipeline (`ops::run_decoded`).
 pub fn decode_for(
     image: &Image,
     limits: &ImageLimits,
