@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import tempfile
@@ -29,7 +30,13 @@ from PIL import Image, ImageFilter
 from skimage import data
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGE_OPS = ROOT / "bench" / "target" / "release" / "image-ops"
+
+
+
+def default_image_ops() -> Path:
+    """Where cargo puts `image-ops`: under $CARGO_TARGET_DIR when set, else bench/target."""
+    target = os.environ.get("CARGO_TARGET_DIR")
+    return (Path(target) if target else ROOT / "bench" / "target") / "release" / "image-ops"
 
 
 def median_ms(iters: int, setup: Callable[[], Any], work: Callable[[Any], object]) -> float:
@@ -142,10 +149,10 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
     }
 
 
-def mosaic_times(paths: dict[str, Path], iters: int) -> dict[str, float]:
+def mosaic_times(image_ops: Path, paths: dict[str, Path], iters: int) -> dict[str, float]:
     out = subprocess.run(
         [
-            str(IMAGE_OPS),
+            str(image_ops),
             "--photo",
             str(paths["photo"]),
             "--photo-jpeg",
@@ -176,10 +183,16 @@ def main() -> None:
     )
     parser.add_argument("--iters", type=int, default=15)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--image-ops",
+        type=Path,
+        default=default_image_ops(),
+        help="the image-ops binary (default: $CARGO_TARGET_DIR or bench/target, release)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = prepare(Path(tmp))
-        mosaic = mosaic_times(paths, args.iters)
+        mosaic = mosaic_times(args.image_ops, paths, args.iters)
         references = reference_times(paths, args.iters)
     lines = [
         f"Single thread, medians of {args.iters} runs; OpenCV {cv2.__version__}, Pillow {Image.__version__}.",

@@ -4,11 +4,13 @@ against Pillow, EXIF orientation."""
 from __future__ import annotations
 
 import io
+import math
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from PIL import ImageOps
+from PIL import ImageOps, JpegImagePlugin
 
 from mosaic_rpc.image import (
     AutoOrient,
@@ -18,6 +20,9 @@ from mosaic_rpc.image import (
     Output,
     PixelFormat,
     Raw,
+    Resize,
+    ResizeMode,
+    Thumbnail,
     WindowLevel,
 )
 from support import (
@@ -236,3 +241,112 @@ def test_without_auto_orient_pixels_stay_as_stored(client: Client) -> None:
     pixels = np.ascontiguousarray(photo("astronaut.jpg")[:, :300])
     out = transform(client, images.to_image(_jpeg_with_orientation(pixels, 6)), [])
     assert out.shape == (512, 300, 3)
+
+
+# ---- JPEG encoding against Pillow -----------------------------------------------------------
+
+
+def _psnr(a: Array, b: Array) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * math.log10(255.0**2 / mse)
+
+
+@pytest.mark.parametrize("name", COLOUR_PHOTOS)
+def test_jpeg_q85_matches_pillow(client: Client, name: str) -> None:
+    """Quality 85 as Pillow (libjpeg) encodes it: 4:2:0 chroma, about the same size, and at
+    most 0.3 dB less PSNR against the source."""
+    pixels = photo(name)
+    out = client.transform(
+        images.to_image(pixels), [], Output(encode=Encode(format=ImageFormat.JPEG, quality=85))
+    )
+    assert out.encoded is not None
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="JPEG", quality=85)
+    with PILImage.open(io.BytesIO(out.encoded.data)) as ours:
+        assert JpegImagePlugin.get_sampling(ours) == 2  # 4:2:0
+        ours_psnr = _psnr(np.asarray(ours.convert("RGB")), pixels)
+    pillow_psnr = _psnr(np.asarray(PILImage.open(buffer).convert("RGB")), pixels)
+    assert ours_psnr >= pillow_psnr - 0.3
+    assert 0.85 <= len(out.encoded.data) / len(buffer.getvalue()) <= 1.15
+
+
+# ---- reduced (DCT-scaled) JPEG decoding -----------------------------------------------------
+
+#: A thumbnail from a JPEG decoded at 1/2, 1/4 or 1/8 scale against the same thumbnail of
+#: the fully decoded pixels. The reduced decode is the exact box average of the full one
+#: (within 0.02 of libjpeg's scaled decode, Pillow's draft mode), and the server keeps it at
+#: least 1.5x the target so that the resize's own filter still does the last step; what
+#: differs is a box prefilter, up to ~2.6 grey levels on average on these small photos
+#: (Pillow's draft mode differs from its own full path by up to ~2.2).
+REDUCED_MAD = 3.0
+#: Against Pillow's draft mode plus a bilinear resize to the same size.
+REDUCED_PILLOW_MAD = 3.0
+
+
+def _thumbnail(side: int) -> list[Op]:
+    return [Op(thumbnail=Thumbnail(max_width=side, max_height=side))]
+
+
+def _jpeg(pixels: Array, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def _pillow_draft_resize(data: bytes, shape: tuple[int, ...]) -> Array:
+    """What Pillow's `thumbnail` does: draft mode at twice the size, then a resize."""
+    height, width = shape[:2]
+    with PILImage.open(io.BytesIO(data)) as im:
+        im.draft(im.mode, (2 * width, 2 * height))
+        return np.asarray(im.resize((width, height), PILImage.Resampling.BILINEAR))
+
+
+@pytest.mark.parametrize("name", COLOUR_PHOTOS)
+@pytest.mark.parametrize("side", [200, 128, 64, 40])
+def test_reduced_jpeg_thumbnail_close_to_full_decode(client: Client, name: str, side: int) -> None:
+    data = photo_bytes(name)
+    reduced = transform(client, images.to_image(data), _thumbnail(side))
+    full = transform(client, photo(name), _thumbnail(side))
+    assert reduced.shape == full.shape
+    assert mad(reduced, full) <= REDUCED_MAD
+    assert mad(reduced, _pillow_draft_resize(data, reduced.shape)) <= REDUCED_PILLOW_MAD
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90},
+        {"quality": 90, "subsampling": 0},  # 4:4:4
+        {"quality": 90, "subsampling": 1},  # 4:2:2
+        {"quality": 90, "restart_marker_blocks": 7},
+        {"quality": 90, "progressive": True},  # not reduced: decoded in full
+    ],
+    ids=["420", "444", "422", "restarts", "progressive"],
+)
+@pytest.mark.parametrize("op", ["thumbnail", "fit", "exact"])
+def test_reduced_jpeg_layouts_and_sizes(client: Client, options: dict[str, Any], op: str) -> None:
+    """Odd sizes (partial MCUs at the edges), every chroma layout, restart intervals, and a
+    resize whose size must be the one computed from the full image."""
+    pixels = photo("coffee.jpg")[3:400, 5:600]  # 595 x 397
+    data = _jpeg(pixels, **options)
+    ops = {
+        "thumbnail": _thumbnail(70),
+        "fit": [Op(resize=Resize(width=141, height=141, mode=ResizeMode.FIT))],
+        "exact": [Op(resize=Resize(width=133, height=61, mode=ResizeMode.EXACT))],
+    }[op]
+    with PILImage.open(io.BytesIO(data)) as im:
+        decoded = np.asarray(im)
+    reduced = transform(client, images.to_image(data), ops)
+    full = transform(client, decoded, ops)
+    assert reduced.shape == full.shape
+    assert mad(reduced, full) <= REDUCED_MAD
+
+
+def test_reduced_gray_jpeg(client: Client) -> None:
+    pixels = photo("camera.png")
+    data = _jpeg(pixels, quality=90)
+    reduced = transform(client, images.to_image(data), _thumbnail(60))
+    with PILImage.open(io.BytesIO(data)) as im:
+        full = transform(client, np.asarray(im), _thumbnail(60))
+    assert reduced.ndim == 2 and reduced.shape == full.shape
+    assert mad(reduced, full) <= REDUCED_MAD

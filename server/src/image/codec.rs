@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::error::ServiceError;
 use crate::idl::image::{EncodedImage, Image, ImageFormat, ImageInfo, PixelFormat};
-use crate::image::pixels;
+use crate::image::{jpeg_encode, jpeg_scaled, pixels};
 
 /// Per-request limits that protect the server from decompression bombs and huge payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,18 +51,50 @@ pub struct Decoded {
     pub format: Option<ImageFormat>,
     /// The EXIF orientation tag, when the image carries one.
     pub orientation: Option<image::metadata::Orientation>,
+    /// The image's size as encoded: larger than `image` when the decoder reduced it for a
+    /// shrinking pipeline (see `decode_for`).
+    pub full_size: (u32, u32),
 }
 
-/// Decodes `image` under `limits`.
+/// Decodes `image` under `limits`, in full.
 pub fn decode(image: &Image, limits: &ImageLimits) -> Result<Decoded, ServiceError> {
+    decode_for(image, limits, |_, _| None)
+}
+
+/// Decodes `image` under `limits` for a pipeline whose first step makes a `width x height`
+/// image `shrink(width, height)` in size (`None`: it does not shrink). A baseline JPEG is
+/// then decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps it at least 1.5x
+/// that size (see `jpeg_denominator`), in a fraction of the time a full decode takes;
+/// `full_size` tells the pipeline (`ops::run_decoded`).
+pub fn decode_for(
+    image: &Image,
+    limits: &ImageLimits,
+    shrink: impl FnOnce(u32, u32) -> Option<(u32, u32)>,
+) -> Result<Decoded, ServiceError> {
     match image {
-        Image::Encoded(encoded) => decode_encoded(encoded, limits),
-        Image::Raw(raw) => Ok(Decoded {
-            image: pixels::from_raw(raw, limits)?,
-            format: None,
-            orientation: None,
-        }),
+        Image::Encoded(encoded) => decode_encoded(encoded, limits, shrink),
+        Image::Raw(raw) => {
+            let image = pixels::from_raw(raw, limits)?;
+            Ok(Decoded {
+                full_size: (image.width(), image.height()),
+                image,
+                format: None,
+                orientation: None,
+            })
+        }
     }
+}
+
+/// The largest JPEG scale denominator that keeps `width x height` at least 1.5 times
+/// `target`. The DCT's block average is a box filter: with the resize after it shrinking
+/// by 1.5x or more, the result stays close to what the resize's own filter makes of the
+/// full image (at a ratio near 1 it would barely filter, and the box would show), while a
+/// 12 MP photo still makes a 256-pixel thumbnail from its 1/8 scale.
+fn jpeg_denominator(width: u32, height: u32, target: (u32, u32)) -> Option<u32> {
+    let at_least = |side: u32, target: u32| u64::from(side) * 2 >= u64::from(target) * 3;
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| at_least(width.div_ceil(d), target.0) && at_least(height.div_ceil(d), target.1))
 }
 
 /// The request's image, or the error for a missing one.
@@ -113,7 +145,11 @@ fn reader(encoded: &EncodedImage) -> Result<(Reader<'_>, ImageFormat), ServiceEr
 /// for the codec's own buffers.
 const DECODER_MEMORY: u64 = 64 * 1024 * 1024 * 16 + 64 * 1024 * 1024;
 
-fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decoded, ServiceError> {
+fn decode_encoded(
+    encoded: &EncodedImage,
+    limits: &ImageLimits,
+    shrink: impl FnOnce(u32, u32) -> Option<(u32, u32)>,
+) -> Result<Decoded, ServiceError> {
     let (mut decoding, format) = reader(encoded)?;
     if format == ImageFormat::JPEG && !jpeg_is_complete(&encoded.data) {
         return Err(ServiceError::InvalidImage(format!(
@@ -125,8 +161,28 @@ fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decode
     // TooLarge with what it asked for, before the decoder plans any allocation. The header
     // is read again below with the memory limit, because PNG's decoder takes its limits
     // only when it is made (`ImageDecoder::set_limits` afterwards would not reach it).
-    let (width, height) = header(encoded)?.0.dimensions();
+    let (mut head, _) = header(encoded)?;
+    let (width, height) = head.dimensions();
     limits.check(width, height)?;
+    let denominator = match (format, shrink(width, height)) {
+        (ImageFormat::JPEG, Some(target)) => jpeg_denominator(width, height, target),
+        _ => None,
+    };
+    if let Some(d) = denominator {
+        // Only a frame of the size read (and budgeted) above is decoded.
+        let reduced = jpeg_scaled::decode(&encoded.data, d, (width, height));
+        if let Some(image) = reduced {
+            return Ok(Decoded {
+                image,
+                format: Some(format),
+                orientation: exif_orientation(&mut head),
+                full_size: (width, height),
+            });
+        }
+        // Anything the reduced decoder does not take (or finds malformed) is decoded in
+        // full below, which also reports errors as usual.
+    }
+    drop(head);
     let mut codec_limits = image::Limits::default();
     codec_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).min(DECODER_MEMORY));
     decoding.limits(codec_limits);
@@ -137,6 +193,7 @@ fn decode_encoded(encoded: &EncodedImage, limits: &ImageLimits) -> Result<Decode
         image,
         format: Some(format),
         orientation,
+        full_size: (width, height),
     })
 }
 
@@ -284,8 +341,8 @@ pub fn encode(
                 | DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
                 other => DynamicImage::ImageRgb8(other.to_rgb8()),
             };
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-            image.write_with_encoder(encoder)
+            encode_jpeg(&image, quality, &mut out)?;
+            Ok(())
         }
         ImageFormat::PNG => {
             let image = match image {
@@ -323,6 +380,27 @@ pub fn encode(
         data: Bytes::from(out),
         format: Some(format),
     }))
+}
+
+/// Baseline JPEG of an 8-bit gray or RGB image (see `jpeg_encode`: libjpeg's defaults,
+/// 4:2:0 chroma, several times faster than the `image` crate's encoder).
+fn encode_jpeg(image: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), ServiceError> {
+    let (width, height) = (image.width(), image.height());
+    if width > 65535 || height > 65535 {
+        return Err(ServiceError::unsupported(
+            "JPEG size",
+            format!("a JPEG image is at most 65535 pixels a side, not {width}x{height}"),
+        ));
+    }
+    let rgb = !matches!(image, DynamicImage::ImageLuma8(_));
+    *out = jpeg_encode::encode(
+        image.as_bytes(),
+        width as usize,
+        height as usize,
+        rgb,
+        quality,
+    );
+    Ok(())
 }
 
 /// Formats the server can encode; input in any other format comes back as PNG by default.

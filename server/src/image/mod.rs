@@ -12,6 +12,8 @@ pub mod codec;
 mod fast;
 mod gradients;
 mod gray;
+mod jpeg_encode;
+mod jpeg_scaled;
 mod morphology;
 pub mod ops;
 mod pixels;
@@ -118,9 +120,12 @@ fn transform_one(
     plan: OutputPlan,
     limits: &ImageLimits,
 ) -> Result<Image, ServiceError> {
-    let decoded = codec::decode(image, limits)?;
+    // A pipeline that starts by shrinking lets a JPEG decode at a reduced DCT scale.
+    let decoded = codec::decode_for(image, limits, |width, height| {
+        ops::leading_shrink(ops, width, height).map(|r| (r.width as u32, r.height as u32))
+    })?;
     let input_format = decoded.format;
-    let result = ops::run(decoded.image, decoded.orientation, ops, limits)?;
+    let result = ops::run_decoded(decoded, ops, limits)?;
     match plan {
         OutputPlan::Encode(format, quality) => codec::encode(result, format, quality),
         OutputPlan::Raw(pixel_format) => codec::to_raw(result, pixel_format),

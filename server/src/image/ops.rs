@@ -13,7 +13,7 @@ use crate::idl::image::{
     Adjust, Crop, EdgeMethod, Edges, Filter, FlipAxis, MorphologyOp, Op, PixelFormat, Resize,
     ResizeMode, Rotate, Sharpen, Threshold, ThresholdMethod, WindowLevel,
 };
-use crate::image::codec::ImageLimits;
+use crate::image::codec::{Decoded, ImageLimits};
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
 use crate::image::{blur, canny, gradients, gray, morphology, pixels};
 
@@ -282,12 +282,79 @@ fn interpolation(filter: Filter) -> Result<Interpolation, ServiceError> {
 /// Runs validated `ops` in order. `orientation` is the source's EXIF orientation, applied by
 /// `auto_orient`.
 pub fn run(
-    mut image: DynamicImage,
-    mut orientation: Option<Orientation>,
+    image: DynamicImage,
+    orientation: Option<Orientation>,
     ops: &[Op],
     limits: &ImageLimits,
 ) -> Result<DynamicImage, ServiceError> {
-    for (i, op) in ops.iter().enumerate() {
+    run_from(image, orientation, ops, 0, limits)
+}
+
+/// Runs validated `ops` on what `codec::decode_for` made of the input with
+/// `leading_shrink`'s size: when the decoder already reduced the image, the first op is
+/// finished as the resize to the size it gives the full image, so the result has exactly
+/// the size of the full-decode path.
+pub fn run_decoded(
+    decoded: Decoded,
+    ops: &[Op],
+    limits: &ImageLimits,
+) -> Result<DynamicImage, ServiceError> {
+    let (width, height) = decoded.full_size;
+    let image = decoded.image;
+    if (image.width(), image.height()) != (width, height) {
+        if let Some(exact) = leading_shrink(ops, width, height) {
+            let image = resize(&image, &exact, limits)
+                .map_err(|e| e.within(&format!("ops[0].{}", op_name(&ops[0]))))?;
+            return run_from(image, decoded.orientation, ops, 1, limits);
+        }
+    }
+    run_from(image, decoded.orientation, ops, 0, limits)
+}
+
+/// When the pipeline starts by shrinking a `width x height` image (a thumbnail, or a FIT or
+/// EXACT resize that makes it smaller and does not sample the nearest pixel), that step as an
+/// EXACT resize. The decoder may then hand over a reduced image (an average of the source
+/// pixels, which nearest-pixel sampling would not be) for this resize to finish.
+pub fn leading_shrink(ops: &[Op], width: u32, height: u32) -> Option<Resize> {
+    let (target, filter) = match ops.first()? {
+        Op::Thumbnail(t) => {
+            let fit = Resize {
+                width: t.max_width,
+                height: t.max_height,
+                mode: Some(ResizeMode::FIT),
+                filter: Some(Filter::BILINEAR),
+            };
+            (resize_target(width, height, &fit), Filter::BILINEAR)
+        }
+        Op::Resize(r) => {
+            let filter = r.filter.unwrap_or(Filter::LANCZOS3);
+            if filter == Filter::NEAREST {
+                return None;
+            }
+            (resize_target(width, height, r), filter)
+        }
+        _ => return None,
+    };
+    let (nw, nh, fill) = target;
+    if fill || nw > width || nh > height || (nw, nh) == (width, height) {
+        return None;
+    }
+    Some(Resize {
+        width: nw as i32,
+        height: nh as i32,
+        mode: Some(ResizeMode::EXACT),
+        filter: Some(filter),
+    })
+}
+
+fn run_from(
+    mut image: DynamicImage,
+    mut orientation: Option<Orientation>,
+    ops: &[Op],
+    first: usize,
+    limits: &ImageLimits,
+) -> Result<DynamicImage, ServiceError> {
+    for (i, op) in ops.iter().enumerate().skip(first) {
         image = apply(image, &mut orientation, op, limits)
             .map_err(|e| e.within(&format!("ops[{i}].{}", op_name(op))))?;
     }

@@ -1,0 +1,898 @@
+//! Baseline JPEG decoding at 1/2, 1/4 or 1/8 of full size, as libjpeg's `scale_denom`
+//! (Pillow's `draft`, OpenCV's `IMREAD_REDUCED_*`) does it: each 8x8 block goes through an
+//! inverse DCT of only its low-frequency N x N corner, which yields the block's N x N
+//! average directly. Huffman decoding still reads every coefficient, but the full-size image
+//! is never built, transformed or colour-converted.
+//!
+//! Only what thumbnails of photos need is handled: 8-bit baseline or extended Huffman,
+//! gray or YCbCr, chroma at full or half resolution. Anything else (progressive, arithmetic,
+//! CMYK, Adobe RGB, other sampling) and any malformed stream returns `None`: the caller then
+//! decodes in full, and that decoder reports what is wrong in the usual way.
+
+use image::{DynamicImage, GrayImage, RgbImage};
+
+/// Natural (row-major) index of the k-th coefficient in zigzag order.
+pub(super) const ZIGZAG: [u8; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/// Codes up to this long are decoded with one table look-up.
+const LOOKUP_BITS: u32 = 10;
+
+/// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 2, 4 or 8): an image of
+/// ceil(width / denom) x ceil(height / denom), or `None` when the stream is not one this
+/// decoder handles. `size` is the frame's size as the caller read (and budgeted) it from the
+/// header; a frame of any other size is declined before anything is allocated.
+pub fn decode(data: &[u8], denom: u32, size: (u32, u32)) -> Option<DynamicImage> {
+    let n = match denom {
+        2 => 4,
+        4 => 2,
+        8 => 1,
+        _ => return None,
+    };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("bmi2") {
+        // SAFETY: the CPU has BMI2, checked just above.
+        return unsafe { decode_bmi2(data, n, size) };
+    }
+    Decoder::new(data, n, size).run()
+}
+
+/// The same decoder compiled with BMI2: its flag-free variable shifts (`shlx`, `shrx`)
+/// shorten the Huffman loop's chain from one code to the next.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+unsafe fn decode_bmi2(data: &[u8], n: usize, size: (u32, u32)) -> Option<DynamicImage> {
+    Decoder::new(data, n, size).run()
+}
+
+struct Huffman {
+    /// `length << 8 | symbol` for every code of at most `LOOKUP_BITS` bits, indexed by the
+    /// next `LOOKUP_BITS` bits of the stream; 0 for longer codes.
+    lookup: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// Per length: the largest code of that length (-1 for none), and the offset that maps
+    /// a code of that length to its index in `symbols`.
+    max_code: [i32; 17],
+    offset: [i32; 17],
+    symbols: Vec<u8>,
+    /// A code and its value bits together in at most `LOOKUP_BITS`, as
+    /// `value << 16 | advance << 5 | bits`, indexed like `lookup`; 0 for longer ones. The
+    /// advance is how far the coefficient index moves: 1 + the run of zeros, 16 for a run of
+    /// sixteen zeros, 64 for end-of-block. Most symbols of a photo decode with one look-up.
+    fast: Box<[i32; 1 << LOOKUP_BITS]>,
+}
+
+/// `Huffman::fast`'s advance for end-of-block.
+const END_OF_BLOCK: i32 = 64;
+
+impl Huffman {
+    /// Builds the decoder of a DHT table (Annex C), or `None` for counts no prefix code has.
+    fn new(counts: &[u8; 16], symbols: Vec<u8>, ac: bool) -> Option<Huffman> {
+        let mut lookup = Box::new([0u16; 1 << LOOKUP_BITS]);
+        let mut max_code = [-1i32; 17];
+        let mut offset = [0i32; 17];
+        let mut code = 0u32;
+        let mut index = 0usize;
+        for (i, &count) in counts.iter().enumerate() {
+            let len = i as u32 + 1;
+            offset[len as usize] = index as i32 - code as i32;
+            for _ in 0..count {
+                if code >= 1 << len {
+                    return None;
+                }
+                if len <= LOOKUP_BITS {
+                    let shift = LOOKUP_BITS - len;
+                    let first = (code << shift) as usize;
+                    let entry = (len as u16) << 8 | u16::from(*symbols.get(index)?);
+                    lookup[first..first + (1 << shift)].fill(entry);
+                }
+                code += 1;
+                index += 1;
+            }
+            if count > 0 {
+                max_code[len as usize] = code as i32 - 1;
+            }
+            code <<= 1;
+        }
+        let mut fast = Box::new([0i32; 1 << LOOKUP_BITS]);
+        for (index, entry) in fast.iter_mut().enumerate() {
+            let code = lookup[index];
+            let (len, symbol) = (u32::from(code >> 8), code as u8);
+            // A DC symbol is the size of its value; an AC one is run << 4 | size.
+            let (run, size) = if ac {
+                (i32::from(symbol >> 4), u32::from(symbol & 15))
+            } else {
+                (0, u32::from(symbol))
+            };
+            if code == 0 || len + size > LOOKUP_BITS {
+                continue;
+            }
+            let advance = match (ac, symbol) {
+                (true, 0x00) => END_OF_BLOCK,
+                (true, 0xF0) => 16,
+                // Other AC symbols of size 0 are invalid: left to the slow path to reject.
+                (true, _) if size == 0 => continue,
+                _ => run + 1,
+            };
+            let value = if size == 0 {
+                0
+            } else {
+                let raw = ((index >> (LOOKUP_BITS - len - size)) & ((1 << size) - 1)) as i32;
+                if raw < 1 << (size - 1) {
+                    raw - (1 << size) + 1
+                } else {
+                    raw
+                }
+            };
+            *entry = value << 16 | advance << 5 | (len + size) as i32;
+        }
+        Some(Huffman {
+            lookup,
+            max_code,
+            offset,
+            symbols,
+            fast,
+        })
+    }
+}
+
+/// The entropy-coded bits of a scan, most significant first, with stuffed zero bytes removed.
+/// At a marker (or the end of the data) it feeds zeros and counts them, so a scan that reads
+/// past its data is caught afterwards instead of checked per bit.
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    acc: u64,
+    count: u32,
+    /// Zero bytes fed after a marker or the end of the data.
+    padding: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8], pos: usize) -> Self {
+        Bits {
+            data,
+            pos,
+            acc: 0,
+            count: 0,
+            padding: 0,
+        }
+    }
+
+    /// Tops the buffer up to more than 56 bits: enough for one symbol and its value.
+    #[inline(always)]
+    fn fill(&mut self) {
+        if self.count > 32 {
+            return;
+        }
+        // Four bytes at once when none of them is 0xFF (the usual case).
+        if let Some(word) = self.data.get(self.pos..self.pos + 4) {
+            let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+            let inverted = !word;
+            if inverted.wrapping_sub(0x0101_0101) & !inverted & 0x8080_8080 == 0 {
+                self.acc |= u64::from(word) << (32 - self.count);
+                self.count += 32;
+                self.pos += 4;
+            }
+        }
+        while self.count <= 56 {
+            let byte = match self.data.get(self.pos) {
+                Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
+                    self.pos += 2;
+                    0xFF
+                }
+                Some(&0xFF) | None => {
+                    self.padding += 1;
+                    0
+                }
+                Some(&b) => {
+                    self.pos += 1;
+                    b
+                }
+            };
+            self.acc |= u64::from(byte) << (56 - self.count);
+            self.count += 8;
+        }
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, bits: u32) {
+        self.acc <<= bits;
+        self.count -= bits;
+    }
+
+    /// The next Huffman symbol; the buffer must hold at least 16 bits.
+    #[inline(always)]
+    fn symbol(&mut self, table: &Huffman) -> Option<u8> {
+        let entry = table.lookup[(self.acc >> (64 - LOOKUP_BITS)) as usize];
+        if entry != 0 {
+            self.consume(u32::from(entry >> 8));
+            return Some(entry as u8);
+        }
+        for len in LOOKUP_BITS + 1..=16 {
+            let code = (self.acc >> (64 - len)) as i32;
+            if code <= table.max_code[len as usize] {
+                self.consume(len);
+                let index = table.offset[len as usize] + code;
+                return table.symbols.get(usize::try_from(index).ok()?).copied();
+            }
+        }
+        None
+    }
+
+    /// The signed value of the next `size` bits (JPEG's EXTEND), `size` at most 16.
+    #[inline(always)]
+    fn value(&mut self, size: u32) -> i32 {
+        if size == 0 {
+            return 0;
+        }
+        let v = (self.acc >> (64 - size)) as i32;
+        self.consume(size);
+        if v < 1 << (size - 1) {
+            v - (1 << size) + 1
+        } else {
+            v
+        }
+    }
+
+    /// Whether the scan so far read only real data (not the zeros fed past its end).
+    fn in_bounds(&self) -> bool {
+        self.padding * 8 <= self.count
+    }
+}
+
+#[derive(Clone)]
+struct Component {
+    id: u8,
+    h: usize,
+    v: usize,
+    quant: usize,
+    dc: usize,
+    ac: usize,
+    /// Blocks across and down, whole MCUs of the interleaved layout.
+    blocks_w: usize,
+    blocks_h: usize,
+    /// Output samples per block across and down: the image's scale times the component's
+    /// subsampling, so that (as in libjpeg) a subsampled component comes out at the
+    /// output's resolution without upsampling, each sample the average of what it covers.
+    nx: usize,
+    ny: usize,
+    /// `basis[z * nx * ny + o]`: what a coefficient of 1 at natural position z adds to
+    /// output sample o (see `box_idct`).
+    basis: Vec<f32>,
+    /// The reduced samples: `nx` x `ny` per block.
+    plane: Vec<u8>,
+    scanned: bool,
+}
+
+struct Decoder<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Output samples per block side: 1, 2 or 4.
+    n: usize,
+    /// The frame size the caller expects (see `decode`).
+    expected: (usize, usize),
+    width: usize,
+    height: usize,
+    components: Vec<Component>,
+    quant: [Option<[i32; 64]>; 4],
+    dc: [Option<Huffman>; 4],
+    ac: [Option<Huffman>; 4],
+    restart: usize,
+    adobe_rgb: bool,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(data: &'a [u8], n: usize, size: (u32, u32)) -> Self {
+        Decoder {
+            data,
+            pos: 0,
+            n,
+            expected: (size.0 as usize, size.1 as usize),
+            width: 0,
+            height: 0,
+            components: Vec::new(),
+            quant: [None; 4],
+            dc: [None, None, None, None],
+            ac: [None, None, None, None],
+            restart: 0,
+            adobe_rgb: false,
+        }
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.data.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from(self.u8()?) << 8 | u16::from(self.u8()?))
+    }
+
+    /// The body of the marker segment at `pos` (after its length field).
+    fn segment(&mut self) -> Option<&'a [u8]> {
+        let len = usize::from(self.u16()?).checked_sub(2)?;
+        let body = self.data.get(self.pos..self.pos + len)?;
+        self.pos += len;
+        Some(body)
+    }
+
+    // Inlined so that `decode_bmi2` compiles all of it with BMI2.
+    #[inline(always)]
+    fn run(mut self) -> Option<DynamicImage> {
+        if self.data.get(..2)? != [0xFF, 0xD8] {
+            return None;
+        }
+        self.pos = 2;
+        loop {
+            if self.u8()? != 0xFF {
+                return None;
+            }
+            let mut marker = self.u8()?;
+            while marker == 0xFF {
+                marker = self.u8()?;
+            }
+            match marker {
+                0xC0 | 0xC1 => self.frame()?,
+                0xC4 => self.huffman_tables()?,
+                0xDB => self.quant_tables()?,
+                0xDD => {
+                    let body = self.segment()?;
+                    self.restart = usize::from(u16::from_be_bytes(body.get(..2)?.try_into().ok()?));
+                }
+                0xDA => self.scan()?,
+                0xD9 => break,
+                0xEE => {
+                    let body = self.segment()?;
+                    // An Adobe segment with transform 0 marks RGB (not YCbCr) samples.
+                    if body.starts_with(b"Adobe") && body.get(11) == Some(&0) {
+                        self.adobe_rgb = true;
+                    }
+                }
+                // Other frame types (progressive, lossless, arithmetic), DNL, and stray
+                // markers: not for this decoder.
+                0xC2..=0xCF | 0xD0..=0xD8 | 0xDC | 0x01 => return None,
+                _ => {
+                    self.segment()?;
+                }
+            }
+        }
+        self.output()
+    }
+
+    fn frame(&mut self) -> Option<()> {
+        let body = self.segment()?;
+        if !self.components.is_empty() || body.len() < 6 || body[0] != 8 {
+            return None;
+        }
+        self.height = usize::from(u16::from_be_bytes([body[1], body[2]]));
+        self.width = usize::from(u16::from_be_bytes([body[3], body[4]]));
+        let count = usize::from(body[5]);
+        if self.width == 0
+            || (self.width, self.height) != self.expected
+            || !(count == 1 || count == 3)
+        {
+            return None;
+        }
+        let specs = body.get(6..6 + 3 * count)?;
+        for spec in specs.chunks_exact(3) {
+            let (h, v, quant) = (
+                usize::from(spec[1] >> 4),
+                usize::from(spec[1] & 15),
+                usize::from(spec[2]),
+            );
+            if !(1..=2).contains(&h) || !(1..=2).contains(&v) || quant > 3 {
+                return None;
+            }
+            self.components.push(Component {
+                id: spec[0],
+                h,
+                v,
+                quant,
+                dc: 0,
+                ac: 0,
+                blocks_w: 0,
+                blocks_h: 0,
+                nx: 0,
+                ny: 0,
+                basis: Vec::new(),
+                plane: Vec::new(),
+                scanned: false,
+            });
+        }
+        if count == 1 {
+            // A gray image's sampling factors mean nothing: its scan is one block per MCU.
+            self.components[0].h = 1;
+            self.components[0].v = 1;
+        }
+        let h_max = self.components.iter().map(|c| c.h).max()?;
+        let v_max = self.components.iter().map(|c| c.v).max()?;
+        let mcus_w = self.width.div_ceil(8 * h_max);
+        let mcus_h = self.height.div_ceil(8 * v_max);
+        let n = self.n;
+        for c in &mut self.components {
+            c.blocks_w = mcus_w * c.h;
+            c.blocks_h = mcus_h * c.v;
+            c.nx = n * h_max / c.h;
+            c.ny = n * v_max / c.v;
+            let (idct_x, idct_y) = (box_idct(c.nx), box_idct(c.ny));
+            let (nx, ny) = (c.nx, c.ny);
+            c.basis = Vec::with_capacity(64 * nx * ny);
+            for z in 0..64 {
+                let (v, u) = (z / 8, z % 8);
+                for y in 0..ny {
+                    for x in 0..nx {
+                        c.basis.push(idct_y[y * 8 + v] * idct_x[x * 8 + u]);
+                    }
+                }
+            }
+            c.plane = vec![0; c.blocks_w * c.nx * c.blocks_h * c.ny];
+        }
+        Some(())
+    }
+
+    fn huffman_tables(&mut self) -> Option<()> {
+        let mut body = self.segment()?;
+        while !body.is_empty() {
+            let (class, id) = (body[0] >> 4, usize::from(body[0] & 15));
+            let counts: [u8; 16] = body.get(1..17)?.try_into().ok()?;
+            let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let symbols = body.get(17..17 + total)?.to_vec();
+            body = &body[17 + total..];
+            if id > 3 {
+                return None;
+            }
+            let table = Some(Huffman::new(&counts, symbols, class == 1)?);
+            match class {
+                0 => self.dc[id] = table,
+                1 => self.ac[id] = table,
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn quant_tables(&mut self) -> Option<()> {
+        let mut body = self.segment()?;
+        while !body.is_empty() {
+            let (precision, id) = (body[0] >> 4, usize::from(body[0] & 15));
+            if id > 3 || precision > 1 {
+                return None;
+            }
+            let mut table = [0i32; 64];
+            let size = if precision == 0 { 64 } else { 128 };
+            let values = body.get(1..1 + size)?;
+            for (k, &natural) in ZIGZAG.iter().enumerate() {
+                table[usize::from(natural)] = if precision == 0 {
+                    i32::from(values[k])
+                } else {
+                    i32::from(u16::from_be_bytes([values[2 * k], values[2 * k + 1]]))
+                };
+            }
+            self.quant[id] = Some(table);
+            body = &body[1 + size..];
+        }
+        Some(())
+    }
+
+    /// Decodes one scan into the components' planes and leaves `pos` at the next marker.
+    #[inline(always)]
+    fn scan(&mut self) -> Option<()> {
+        let body = self.segment()?;
+        let count = usize::from(*body.first()?);
+        let specs = body.get(1..1 + 2 * count)?;
+        // Baseline: the whole spectrum (Ss 0, Se 63) at full precision (Ah = Al = 0).
+        if count == 0 || body.get(1 + 2 * count..4 + 2 * count)? != [0, 63, 0] {
+            return None;
+        }
+        let mut members = Vec::with_capacity(count);
+        for spec in specs.chunks_exact(2) {
+            let index = self.components.iter().position(|c| c.id == spec[0])?;
+            let c = &mut self.components[index];
+            c.dc = usize::from(spec[1] >> 4);
+            c.ac = usize::from(spec[1] & 15);
+            if c.dc > 3 || c.ac > 3 || members.contains(&index) {
+                return None;
+            }
+            c.scanned = true;
+            members.push(index);
+        }
+        // One component alone is scanned block by block over its own extent; several are
+        // interleaved, each contributing h x v blocks to an MCU.
+        let h_max = self.components.iter().map(|c| c.h).max()?;
+        let v_max = self.components.iter().map(|c| c.v).max()?;
+        let (mcus_w, mcus_h) = if count == 1 {
+            let c = &self.components[members[0]];
+            (
+                (self.width * c.h).div_ceil(h_max).div_ceil(8),
+                (self.height * c.v).div_ceil(v_max).div_ceil(8),
+            )
+        } else {
+            (
+                self.width.div_ceil(8 * h_max),
+                self.height.div_ceil(8 * v_max),
+            )
+        };
+
+        // Per member: component, blocks per MCU across and down, tables.
+        let layout: Vec<(usize, usize, usize)> = members
+            .iter()
+            .map(|&index| {
+                let c = &self.components[index];
+                if count == 1 {
+                    (index, 1, 1)
+                } else {
+                    (index, c.h, c.v)
+                }
+            })
+            .collect();
+        let mut bits = Bits::new(self.data, self.pos);
+        let mut predictions = vec![0i32; count];
+        let mut coefficients = [(0u8, 0i32); 64];
+        let mut block = [0u8; 64];
+        for mcu in 0..mcus_w * mcus_h {
+            if self.restart > 0 && mcu > 0 && mcu % self.restart == 0 {
+                // Restart: what is left of the byte is padding, then RSTn, then fresh
+                // predictions.
+                if !bits.in_bounds() {
+                    return None;
+                }
+                let at = bits.pos;
+                if self.data.get(at) != Some(&0xFF)
+                    || !(0xD0..=0xD7).contains(self.data.get(at + 1)?)
+                {
+                    return None;
+                }
+                bits = Bits::new(self.data, at + 2);
+                predictions.fill(0);
+            }
+            let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
+            for (&(index, bw, bh), prediction) in layout.iter().zip(&mut predictions) {
+                let c = &mut self.components[index];
+                let quant = self.quant[c.quant].as_ref()?;
+                let dc = self.dc[c.dc].as_ref()?;
+                let ac = self.ac[c.ac].as_ref()?;
+                let (nx, ny) = (c.nx, c.ny);
+                let stride = c.blocks_w * nx;
+                for by in 0..bh {
+                    for bx in 0..bw {
+                        let (x, y) = (mx * bw + bx, my * bh + by);
+                        if nx * ny == 1 {
+                            // A 1x1 output needs only the DC term.
+                            decode_block::<true>(&mut bits, dc, ac, prediction, &mut coefficients)?;
+                            let dc = coefficients[0].1 * quant[0];
+                            // The DC term over 8 is the block's mean (libjpeg's 1x1 IDCT).
+                            c.plane[y * stride + x] = (((dc + 4) >> 3) + 128).clamp(0, 255) as u8;
+                            continue;
+                        }
+                        let count = decode_block::<false>(
+                            &mut bits,
+                            dc,
+                            ac,
+                            prediction,
+                            &mut coefficients,
+                        )?;
+                        reduced_idct(&coefficients[..count], quant, c, &mut block);
+                        for row in 0..ny {
+                            let start = (y * ny + row) * stride + x * nx;
+                            // Byte by byte: a few bytes each, where a memcpy call would
+                            // cost more than the copy.
+                            for (o, &b) in c.plane[start..start + nx]
+                                .iter_mut()
+                                .zip(&block[row * nx..row * nx + nx])
+                            {
+                                *o = b;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !bits.in_bounds() {
+            return None;
+        }
+        // Find the marker after the entropy-coded data (skipping stuffed bytes and RSTn).
+        let mut at = bits.pos;
+        loop {
+            let b = *self.data.get(at)?;
+            let next = *self.data.get(at + 1)?;
+            if b == 0xFF && next != 0 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
+                break;
+            }
+            at += 1;
+        }
+        self.pos = at;
+        Some(())
+    }
+
+    fn output(self) -> Option<DynamicImage> {
+        if self.components.is_empty() || self.components.iter().any(|c| !c.scanned) {
+            return None;
+        }
+        let n = self.n;
+        let out_w = (self.width * n).div_ceil(8);
+        let out_h = (self.height * n).div_ceil(8);
+        if self.components.len() == 1 {
+            let c = &self.components[0];
+            let stride = c.blocks_w * c.nx;
+            let mut pixels = Vec::with_capacity(out_w * out_h);
+            for y in 0..out_h {
+                pixels.extend_from_slice(&c.plane[y * stride..y * stride + out_w]);
+            }
+            return GrayImage::from_raw(out_w as u32, out_h as u32, pixels)
+                .map(DynamicImage::ImageLuma8);
+        }
+        if self.adobe_rgb {
+            return None;
+        }
+        let mut pixels = vec![0u8; out_w * out_h * 3];
+        fn line(c: &Component, y: usize, width: usize) -> &[u8] {
+            let start = y * c.blocks_w * c.nx;
+            &c.plane[start..start + width]
+        }
+        let (yc, cb, cr) = (
+            &self.components[0],
+            &self.components[1],
+            &self.components[2],
+        );
+        for (y, out) in pixels.chunks_exact_mut(out_w * 3).enumerate() {
+            ycbcr_to_rgb(
+                line(yc, y, out_w),
+                line(cb, y, out_w),
+                line(cr, y, out_w),
+                out,
+            );
+        }
+        RgbImage::from_raw(out_w as u32, out_h as u32, pixels).map(DynamicImage::ImageRgb8)
+    }
+}
+
+/// Huffman-decodes one block, keeping its coefficients (only the DC term if `DC_ONLY`) as
+/// (natural position, value not yet dequantised) in `out`; returns how many (the DC term
+/// always first).
+#[inline(always)]
+fn decode_block<const DC_ONLY: bool>(
+    bits: &mut Bits,
+    dc: &Huffman,
+    ac: &Huffman,
+    prediction: &mut i32,
+    out: &mut [(u8, i32); 64],
+) -> Option<usize> {
+    bits.fill();
+    let fast = dc.fast[(bits.acc >> (64 - LOOKUP_BITS)) as usize];
+    let diff = if fast != 0 {
+        bits.consume((fast & 31) as u32);
+        fast >> 16
+    } else {
+        let size = bits.symbol(dc)?;
+        if size > 11 {
+            return None;
+        }
+        bits.value(u32::from(size))
+    };
+    *prediction += diff;
+    // 8-bit samples keep the DC term within 11 bits; more is a corrupt stream.
+    if prediction.abs() > 2047 {
+        return None;
+    }
+    out[0] = (0, *prediction);
+    let mut count = 1;
+    // `k` is the zigzag index of the next coefficient.
+    let mut k = 1usize;
+    while k < 64 {
+        bits.fill();
+        let fast = ac.fast[(bits.acc >> (64 - LOOKUP_BITS)) as usize];
+        if fast != 0 {
+            bits.consume((fast & 31) as u32);
+            let advance = (fast >> 5) & 127;
+            if advance == END_OF_BLOCK {
+                break;
+            }
+            k += advance as usize;
+            if k > 64 {
+                return None;
+            }
+            if !DC_ONLY && advance != 16 {
+                out[count] = (ZIGZAG[k - 1], fast >> 16);
+                count += 1;
+            }
+            continue;
+        }
+        let rs = bits.symbol(ac)?;
+        let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+        if size > 10 {
+            return None;
+        }
+        if size == 0 {
+            if run == 15 {
+                k += 16;
+                continue;
+            }
+            break;
+        }
+        k += run;
+        if k > 63 {
+            return None;
+        }
+        let v = bits.value(size);
+        if !DC_ONLY {
+            out[count] = (ZIGZAG[k], v);
+            count += 1;
+        }
+        k += 1;
+    }
+    if k > 64 {
+        return None;
+    }
+    Some(count)
+}
+
+/// `k x 8`: row x holds the 8-point IDCT's basis functions averaged over the 8/k samples
+/// that output sample x stands for, so that a block's reduced output is exactly the box
+/// average of its full decode. (Truncating to a k-point IDCT of the low frequencies is
+/// sharper than that and drifts visibly from the full-size result.)
+fn box_idct(k: usize) -> Vec<f32> {
+    let m = 8 / k;
+    let mut matrix = vec![0f32; k * 8];
+    for x in 0..k {
+        for u in 0..8 {
+            let c = if u == 0 {
+                std::f64::consts::FRAC_1_SQRT_2
+            } else {
+                1.0
+            };
+            let sum: f64 = (0..m)
+                .map(|j| {
+                    let pixel = (m * x + j) as f64;
+                    ((2.0 * pixel + 1.0) * u as f64 * std::f64::consts::PI / 16.0).cos()
+                })
+                .sum();
+            matrix[x * 8 + u] = (c / 2.0 * sum / m as f64) as f32;
+        }
+    }
+    matrix
+}
+
+/// The reduced inverse DCT of a block's `coefficients` (see `decode_block`) into `out`
+/// (row-major, `c.ny` rows of `c.nx`): a sum of the basis of each coefficient the block
+/// has, which for photos is a handful.
+#[inline(always)]
+fn reduced_idct(coefficients: &[(u8, i32)], quant: &[i32; 64], c: &Component, out: &mut [u8; 64]) {
+    match c.nx * c.ny {
+        2 => sum_basis::<2>(coefficients, quant, &c.basis, out),
+        4 => sum_basis::<4>(coefficients, quant, &c.basis, out),
+        8 => sum_basis::<8>(coefficients, quant, &c.basis, out),
+        16 => sum_basis::<16>(coefficients, quant, &c.basis, out),
+        32 => sum_basis::<32>(coefficients, quant, &c.basis, out),
+        _ => sum_basis::<64>(coefficients, quant, &c.basis, out),
+    }
+}
+
+#[inline(always)]
+fn sum_basis<const K: usize>(
+    coefficients: &[(u8, i32)],
+    quant: &[i32; 64],
+    basis: &[f32],
+    out: &mut [u8; 64],
+) {
+    let mut sum = [128.5f32; K];
+    for &(z, value) in coefficients {
+        let z = usize::from(z);
+        let weight = (value * quant[z]) as f32;
+        let basis: &[f32; K] = basis[z * K..z * K + K].try_into().expect("K samples");
+        for (s, b) in sum.iter_mut().zip(basis) {
+            *s += weight * b;
+        }
+    }
+    for (o, s) in out.iter_mut().zip(sum) {
+        *o = s.clamp(0.0, 255.0) as u8;
+    }
+}
+
+/// JFIF's YCbCr to RGB in libjpeg's 16-bit fixed point (`jdcolor.c`).
+fn ycbcr_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+    const HALF: i32 = 1 << 15;
+    const fn fix(x: f64) -> i32 {
+        (x * 65536.0 + 0.5) as i32
+    }
+    for (((&y, &cb), &cr), rgb) in y.iter().zip(cb).zip(cr).zip(out.chunks_exact_mut(3)) {
+        let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
+        let r = y + ((fix(1.402) * cr + HALF) >> 16);
+        let g = y + ((-fix(0.344_136) * cb - fix(0.714_136) * cr + HALF) >> 16);
+        let b = y + ((fix(1.772) * cb + HALF) >> 16);
+        rgb[0] = r.clamp(0, 255) as u8;
+        rgb[1] = g.clamp(0, 255) as u8;
+        rgb[2] = b.clamp(0, 255) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A colour test card with edges, `w x h` (at most 390 x 390), as JPEG with 4:2:0
+    /// chroma (restart markers are covered by tests/image, with Pillow's encoder).
+    fn card(w: u16, h: u16) -> (Vec<u8>, RgbImage) {
+        let image = RgbImage::from_fn(u32::from(w), u32::from(h), |x, y| {
+            // Sharp edges in brightness, smooth colour (as in photos; and the full decoder
+            // upsamples chroma its own way, which sharp colour edges would expose).
+            let edge = if (x / 13 + y / 7) % 2 == 0 { 60 } else { 0 };
+            image::Rgb([
+                (x / 2 + edge) as u8,
+                (y / 2 + edge) as u8,
+                ((x + y) / 4 + edge) as u8,
+            ])
+        });
+        let out = super::super::jpeg_encode::encode(image.as_raw(), w.into(), h.into(), true, 90);
+        (out, image)
+    }
+
+    #[test]
+    fn reduced_decode_is_the_box_average_of_the_full_decode() {
+        let (data, _) = card(203, 117);
+        let full = image::load_from_memory(&data).unwrap().to_rgb8();
+        for denom in [2u32, 4, 8] {
+            let reduced = decode(&data, denom, (203, 117))
+                .expect("a baseline JPEG")
+                .to_rgb8();
+            assert_eq!(
+                reduced.dimensions(),
+                (203u32.div_ceil(denom), 117u32.div_ceil(denom))
+            );
+            // Inner pixels (the edge blocks average the encoder's padding too).
+            let (mut diff, mut n) = (0u64, 0u64);
+            for y in 0..117 / denom {
+                for x in 0..203 / denom {
+                    for c in 0..3 {
+                        let mut sum = 0u32;
+                        for j in 0..denom {
+                            for i in 0..denom {
+                                sum += u32::from(full.get_pixel(x * denom + i, y * denom + j)[c]);
+                            }
+                        }
+                        let mean = sum as f64 / f64::from(denom * denom);
+                        diff += (f64::from(reduced.get_pixel(x, y)[c]) - mean).abs().round() as u64;
+                        n += 1;
+                    }
+                }
+            }
+            assert!(
+                (diff as f64 / n as f64) < 1.0,
+                "1/{denom}: {}",
+                diff as f64 / n as f64
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_streams_do_not_panic() {
+        let (data, _) = card(64, 48);
+        for cut in (0..data.len()).step_by(7) {
+            let _ = decode(&data[..cut], 4, (64, 48));
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut bad = data.clone();
+            for _ in 0..4 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let at = (state % bad.len() as u64) as usize;
+                bad[at] = (state >> 32) as u8;
+            }
+            let _ = decode(&bad, 8, (64, 48));
+            let _ = decode(&bad, 2, (64, 48));
+        }
+    }
+
+    #[test]
+    fn progressive_and_other_frames_are_declined() {
+        let (mut data, _) = card(32, 32);
+        let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        data[sof + 1] = 0xC2;
+        assert!(decode(&data, 2, (32, 32)).is_none());
+    }
+}
