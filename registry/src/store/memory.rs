@@ -1,9 +1,11 @@
 //! The embedded store: leases in this process's memory, expired by one timer task.
 //!
-//! Deadlines sit in a min-heap; a heartbeat pushes the new deadline and leaves the old entry
-//! to be skipped when it surfaces, so a renewal is O(log n) and the heap holds about as many
-//! entries as heartbeats arrive within one TTL. The reaper sleeps until the earliest
-//! deadline, so an instance leaves lookups when its lease lapses, not at the next sweep.
+//! Deadlines sit in a min-heap with one entry per lease. A heartbeat only moves the lease's
+//! deadline (O(1)); when the old entry surfaces, the reaper puts it back at the new deadline.
+//! So however fast a peer heartbeats, the heap does not grow; entries of deregistered leases
+//! are dropped as they surface, and the heap is rebuilt if they ever outnumber the live ones.
+//! The reaper sleeps until the earliest entry, so an instance leaves lookups when its lease
+//! lapses, not at the next sweep.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -43,6 +45,20 @@ struct Shared {
 struct Leases {
     live: HashMap<i64, Lease>,
     deadlines: BinaryHeap<Reverse<(Instant, i64)>>,
+}
+
+impl Leases {
+    /// Rebuilds the heap from the live leases when entries of deregistered ones outnumber
+    /// them, so register/deregister churn cannot grow it either.
+    fn compact(&mut self) {
+        if self.deadlines.len() > 2 * self.live.len() + 1024 {
+            self.deadlines = self
+                .live
+                .iter()
+                .map(|(&id, lease)| Reverse((lease.deadline, id)))
+                .collect();
+        }
+    }
 }
 
 struct Lease {
@@ -107,11 +123,16 @@ async fn reap(shared: Arc<Shared>) {
                     break;
                 }
                 leases.deadlines.pop();
-                // Only the lease's latest deadline counts; older heap entries are stale.
-                if leases.live.get(&id).is_some_and(|l| l.deadline <= now) {
-                    if let Some(lease) = leases.live.remove(&id) {
-                        expired.push((lease.service, id));
+                match leases.live.get(&id).map(|l| l.deadline) {
+                    Some(current) if current <= now => {
+                        if let Some(lease) = leases.live.remove(&id) {
+                            expired.push((lease.service, id));
+                        }
                     }
+                    // Renewed since this entry was pushed: wait for the new deadline.
+                    Some(current) => leases.deadlines.push(Reverse((current, id))),
+                    // Deregistered: nothing to do.
+                    None => {}
                 }
             }
             next
@@ -169,11 +190,11 @@ impl Store for MemoryStore {
     async fn heartbeat(&self, id: i64) -> Result<Duration, StoreError> {
         let now = Instant::now();
         let mut leases = self.shared.leases();
-        let Leases { live, deadlines } = &mut *leases;
+        let Leases { live, .. } = &mut *leases;
         match live.get_mut(&id) {
             Some(lease) if lease.deadline > now => {
+                // The heap entry stays where it is; the reaper moves it when it surfaces.
                 lease.deadline = now + lease.ttl;
-                deadlines.push(Reverse((lease.deadline, id)));
                 Ok(lease.ttl)
             }
             // Lapsed but not yet reaped: a heartbeat after the deadline is too late.
@@ -188,7 +209,12 @@ impl Store for MemoryStore {
     }
 
     async fn deregister(&self, id: i64) -> Result<(), StoreError> {
-        let removed = self.shared.leases().live.remove(&id);
+        let removed = {
+            let mut leases = self.shared.leases();
+            let removed = leases.live.remove(&id);
+            leases.compact();
+            removed
+        };
         if let Some(lease) = removed {
             self.shared.unlist(&lease.service, id);
         }
@@ -243,6 +269,30 @@ mod tests {
             .await;
         assert_ne!(answer.version, before);
         assert!(answer.instances.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn heartbeats_and_churn_do_not_grow_the_heap() {
+        let store = MemoryStore::new();
+        let ttl = Duration::from_secs(60);
+        let id = store.register(new_instance("image", 1), ttl).await.unwrap();
+        for _ in 0..10_000 {
+            store.heartbeat(id).await.unwrap();
+        }
+        assert_eq!(store.shared.leases().deadlines.len(), 1);
+        for port in 0..5000 {
+            let churn = store
+                .register(new_instance("image", port), ttl)
+                .await
+                .unwrap();
+            store.deregister(churn).await.unwrap();
+        }
+        assert!(store.shared.leases().deadlines.len() <= 1026);
+        // The renewed lease still lapses one TTL after its last heartbeat, not before.
+        tokio::time::sleep(ttl - Duration::from_millis(10)).await;
+        assert_eq!(store.catalog().lookup("image").instances.len(), 1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(store.catalog().lookup("image").instances.is_empty());
     }
 
     #[tokio::test]
