@@ -8,101 +8,109 @@ use image::GrayImage;
 
 use crate::image::gradients::{sobel_rows, Border};
 
-/// Sobel gradients with replicated borders, as two i16 planes.
-fn gradients(gray: &GrayImage) -> (Vec<i16>, Vec<i16>) {
-    let w = gray.width() as usize;
-    let mut gx = vec![0i16; gray.as_raw().len()];
-    let mut gy = vec![0i16; gray.as_raw().len()];
-    sobel_rows(gray, Border::Replicate, |y, smooth, diff| {
-        for x in 0..w {
-            gx[y * w + x] = smooth[x + 2] - smooth[x];
-            gy[y * w + x] = diff[x] + 2 * diff[x + 1] + diff[x + 2];
-        }
-    });
-    (gx, gy)
+/// The direction OpenCV quantises a gradient to, as the neighbours suppression compares.
+const ALONG_X: u8 = 0;
+const ALONG_Y: u8 = 1;
+/// Diagonals: up-right/down-left (`dx` and `dy` of opposite signs) and up-left/down-right.
+const RISING: u8 = 2;
+const FALLING: u8 = 3;
+
+/// OpenCV's quantisation: tan(22.5°) in Q15, compared in integers (no angle is computed).
+/// Branch-free so the row loop vectorises; every product fits in i32 (|d| <= 1020).
+fn sector(dx: i32, dy: i32) -> u8 {
+    const TAN22: i32 = 13573;
+    let (ax, ay) = (dx.abs(), dy.abs() << 15);
+    let tg22 = ax * TAN22;
+    let diagonal = if (dx ^ dy) < 0 { RISING } else { FALLING };
+    let steep = if ay > tg22 + (ax << 16) {
+        ALONG_Y
+    } else {
+        diagonal
+    };
+    if ay < tg22 {
+        ALONG_X
+    } else {
+        steep
+    }
 }
 
 /// The edges of `gray` with hysteresis thresholds `low` <= `high` on the L1 magnitude.
+///
+/// One pass of the Sobel rows leaves two planes: the L1 magnitude (i16: at most 2040) with a
+/// one-pixel border of zeros, and each pixel's quantised direction. With the border, neither
+/// the suppression's neighbour reads nor the hysteresis's flood fill test bounds per pixel
+/// (a border pixel is never a candidate), and the edge states become the output in place.
+/// Planes are as small as they can be: at 1080p this is most of the work's memory traffic.
 pub fn canny(gray: &GrayImage, low: f32, high: f32) -> GrayImage {
     let (w, h) = (gray.width() as usize, gray.height() as usize);
-    let (gx, gy) = gradients(gray);
-    let magnitude: Vec<i32> = gx
-        .iter()
-        .zip(&gy)
-        .map(|(&x, &y)| i32::from(x).abs() + i32::from(y).abs())
-        .collect();
+    let pw = w + 2;
+    let mut magnitude = vec![0i16; pw * (h + 2)];
+    let mut sectors = vec![0u8; w * h];
+    sobel_rows(gray, Border::Replicate, |y, smooth, diff| {
+        let m_row = &mut magnitude[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
+        let s_row = &mut sectors[y * w..(y + 1) * w];
+        let (left, mid, right) = (&smooth[..w], &diff[1..=w], &smooth[2..w + 2]);
+        let (up, down) = (&diff[..w], &diff[2..w + 2]);
+        for x in 0..w {
+            let dx = right[x] - left[x];
+            let dy = up[x] + 2 * mid[x] + down[x];
+            m_row[x] = dx.abs() + dy.abs();
+            s_row[x] = sector(i32::from(dx), i32::from(dy));
+        }
+    });
     // OpenCV compares integer magnitudes against the thresholds' floors.
     let (low, high) = (low.floor() as i32, high.floor() as i32);
-    let at = |x: isize, y: isize| -> i32 {
-        if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
-            0
-        } else {
-            magnitude[y as usize * w + x as usize]
-        }
-    };
     // 0: not an edge; 1: above `low` and a local maximum; 2: an edge.
-    let mut state = vec![0u8; w * h];
+    let mut state = vec![0u8; pw * (h + 2)];
     let mut stack = Vec::new();
-    // tan(22.5°) in Q15, as OpenCV.
-    const TAN22: i64 = 13573;
     for y in 0..h {
         for x in 0..w {
-            let i = y * w + x;
-            let m = magnitude[i];
-            if m <= low {
+            let p = (y + 1) * pw + x + 1;
+            let m = magnitude[p];
+            if i32::from(m) <= low {
                 continue;
             }
-            let (dx, dy) = (i64::from(gx[i]), i64::from(gy[i]));
-            let (ax, ay) = (dx.abs(), dy.abs() << 15);
-            let tg22 = ax * TAN22;
-            let (xi, yi) = (x as isize, y as isize);
-            let maximum = if ay < tg22 {
-                m > at(xi - 1, yi) && m >= at(xi + 1, yi)
-            } else if ay > tg22 + (ax << 16) {
-                m > at(xi, yi - 1) && m >= at(xi, yi + 1)
-            } else {
-                let s: isize = if (dx ^ dy) < 0 { -1 } else { 1 };
-                m > at(xi - s, yi - 1) && m > at(xi + s, yi + 1)
+            let maximum = match sectors[y * w + x] {
+                ALONG_X => m > magnitude[p - 1] && m >= magnitude[p + 1],
+                ALONG_Y => m > magnitude[p - pw] && m >= magnitude[p + pw],
+                RISING => m > magnitude[p - pw + 1] && m > magnitude[p + pw - 1],
+                _ => m > magnitude[p - pw - 1] && m > magnitude[p + pw + 1],
             };
             if maximum {
-                if m > high {
-                    state[i] = 2;
-                    stack.push(i);
+                if i32::from(m) > high {
+                    state[p] = 2;
+                    stack.push(p);
                 } else {
-                    state[i] = 1;
+                    state[p] = 1;
                 }
             }
         }
     }
+    drop(magnitude);
+    drop(sectors);
     // Hysteresis: grow edges into connected candidates.
-    while let Some(i) = stack.pop() {
-        let (x, y) = ((i % w) as isize, (i / w) as isize);
-        for (ox, oy) in [
-            (-1, -1),
-            (0, -1),
-            (1, -1),
-            (-1, 0),
-            (1, 0),
-            (-1, 1),
-            (0, 1),
-            (1, 1),
-        ] {
-            let (nx, ny) = (x + ox, y + oy);
-            if nx < 0 || ny < 0 || nx >= w as isize || ny >= h as isize {
-                continue;
-            }
-            let j = ny as usize * w + nx as usize;
-            if state[j] == 1 {
-                state[j] = 2;
-                stack.push(j);
+    let pw_i = pw as isize;
+    let neighbours = [-pw_i - 1, -pw_i, -pw_i + 1, -1, 1, pw_i - 1, pw_i, pw_i + 1];
+    while let Some(p) = stack.pop() {
+        for offset in neighbours {
+            let q = p.wrapping_add_signed(offset);
+            if state[q] == 1 {
+                state[q] = 2;
+                stack.push(q);
             }
         }
     }
-    let out = state
-        .iter()
-        .map(|&s| if s == 2 { 255 } else { 0 })
-        .collect();
-    GrayImage::from_raw(w as u32, h as u32, out)
+    // The interior rows moved to the front (row y lands before where it was read) and
+    // mapped to 0/255: the output without another allocation.
+    for y in 0..h {
+        let from = (y + 1) * pw + 1;
+        state.copy_within(from..from + w, y * w);
+    }
+    state.truncate(w * h);
+    for v in &mut state {
+        *v = if *v == 2 { 255 } else { 0 };
+    }
+    GrayImage::from_raw(w as u32, h as u32, state)
         .unwrap_or_else(|| GrayImage::new(w as u32, h as u32))
 }
 
