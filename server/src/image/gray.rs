@@ -13,6 +13,7 @@ const R15: u32 = 9798;
 const G15: u32 = 19235;
 const B15: u32 = 3735;
 
+#[inline(always)]
 fn y8(r: u8, g: u8, b: u8) -> u8 {
     ((R16 * u32::from(r) + G16 * u32::from(g) + B16 * u32::from(b) + (1 << 15)) >> 16) as u8
 }
@@ -25,9 +26,49 @@ fn y32f(r: f32, g: f32, b: f32) -> f32 {
     0.299 * r + 0.587 * g + 0.114 * b
 }
 
-/// `src` (`channels` interleaved samples per pixel, colour first) to one gray sample per pixel.
+/// `src` (`channels` interleaved samples per pixel, colour first) to one gray sample per
+/// pixel, with AVX2 when the CPU has it (chosen at run time).
 fn map8(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
-    dst.extend(src.chunks_exact(channels).map(|p| y8(p[0], p[1], p[2])));
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { map8_avx2(src, channels, dst) };
+    }
+    map8_body(src, channels, dst);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn map8_avx2(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
+    map8_body(src, channels, dst);
+}
+
+/// Pixels go in blocks of `BLOCK`, split into three planes first: a loop over planes is one
+/// the compiler vectorises, where a loop over interleaved pixels is not.
+#[inline(always)]
+fn map8_body(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
+    const BLOCK: usize = 32;
+    let pixels = src.len() / channels;
+    let whole = pixels / BLOCK * BLOCK;
+    dst.reserve(pixels);
+    let (mut r, mut g, mut b) = ([0u8; BLOCK], [0u8; BLOCK], [0u8; BLOCK]);
+    for block in src[..whole * channels].chunks_exact(BLOCK * channels) {
+        for (i, p) in block.chunks_exact(channels).enumerate() {
+            r[i] = p[0];
+            g[i] = p[1];
+            b[i] = p[2];
+        }
+        let mut out = [0u8; BLOCK];
+        for i in 0..BLOCK {
+            out[i] = y8(r[i], g[i], b[i]);
+        }
+        dst.extend_from_slice(&out);
+    }
+    dst.extend(
+        src[whole * channels..]
+            .chunks_exact(channels)
+            .map(|p| y8(p[0], p[1], p[2])),
+    );
 }
 
 /// 8-bit gray of any image (what thresholds, edges and morphology work on).
@@ -105,6 +146,24 @@ pub fn grayscale(image: DynamicImage) -> DynamicImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocked_conversion_equals_the_formula_for_every_length() {
+        for channels in [3, 4] {
+            for pixels in [0, 1, 31, 32, 33, 100] {
+                let src: Vec<u8> = (0..pixels * channels)
+                    .map(|i| ((i * 7919 + i / 5) % 256) as u8)
+                    .collect();
+                let mut got = Vec::new();
+                map8(&src, channels, &mut got);
+                let want: Vec<u8> = src
+                    .chunks_exact(channels)
+                    .map(|p| y8(p[0], p[1], p[2]))
+                    .collect();
+                assert_eq!(got, want, "{pixels} pixels of {channels} channels");
+            }
+        }
+    }
 
     #[test]
     fn rec601_weights_keep_black_and_white_and_match_pillow() {
