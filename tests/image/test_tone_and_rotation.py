@@ -154,18 +154,27 @@ def test_rotation_near_180_agrees_with_the_exact_one(client: Client) -> None:
 
 
 @pytest.mark.parametrize("degrees", [17.0, 45.0, -30.0])
-def test_rotation_matches_opencv(client: Client, degrees: float) -> None:
-    """Bilinear rotation about the image's centre, compared in the central quarter (the
-    corners depend on the background rule): MAD <= 1 level."""
+@pytest.mark.parametrize("layout", ["rgb", "rgba", "gray"])
+def test_rotation_matches_opencv(client: Client, degrees: float, layout: str) -> None:
+    """Bilinear rotation about the image's centre against OpenCV's `warpAffine` with a
+    constant border: MAD <= 0.1 level (0.03 observed) over the whole picture, corners and edges included (both
+    blend the border pixels with the background)."""
     pixels = photo("astronaut.jpg")
+    if layout == "rgba":
+        alpha = np.full((*pixels.shape[:2], 1), 255, dtype=np.uint8)
+        pixels = np.ascontiguousarray(np.concatenate([pixels, alpha], axis=2))
+    elif layout == "gray":
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     h, w = pixels.shape[:2]
     rotate = Rotate(degrees=degrees, expand=False, filter=Filter.BILINEAR)
     out = transform(client, pixels, [Op(rotate=rotate)])
     # OpenCV's angle is counter-clockwise; the contract's is clockwise.
     matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), -degrees, 1.0)
-    reference = cv2.warpAffine(pixels, matrix, (w, h), flags=cv2.INTER_LINEAR)
-    centre = (slice(h // 4, 3 * h // 4), slice(w // 4, 3 * w // 4))
-    assert mad(out[centre], reference[centre]) <= 1.0
+    reference = cv2.warpAffine(
+        pixels, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
+    assert out.shape == reference.shape
+    assert mad(out, reference) <= 0.1
 
 
 @pytest.mark.parametrize("degrees", [17.0, 45.0, -30.0, 135.0])

@@ -18,6 +18,7 @@ mod morphology;
 pub mod ops;
 mod pixels;
 mod samples;
+mod warp;
 
 use std::sync::Arc;
 

@@ -15,7 +15,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::{Decoded, ImageLimits};
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{blur, canny, gradients, gray, morphology, pixels};
+use crate::image::{blur, canny, gradients, gray, morphology, pixels, warp};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -517,16 +517,71 @@ fn rotate(
     limits.check(nw, nh)?;
     // About the image's centre: pixel centres sit at integer coordinates, so the centre of a
     // w-pixel row is (w - 1) / 2 (rotating about w / 2 would shift the result half a pixel).
-    let projection = Projection::translate((nw as f32 - 1.0) / 2.0, (nh as f32 - 1.0) / 2.0)
-        * Projection::rotate(theta as f32)
-        * Projection::translate(-(w as f32 - 1.0) / 2.0, -(h as f32 - 1.0) / 2.0);
-    let interpolation = interpolation(r.filter.unwrap_or(Filter::BILINEAR))?;
+    let filter = r.filter.unwrap_or(Filter::BILINEAR);
     let background = r.background.clone().unwrap_or(crate::idl::image::Color {
         r: 0.0,
         g: 0.0,
         b: 0.0,
         a: Some(0.0),
     });
+    // About the image's centre: pixel centres sit at integer coordinates, so the centre of a
+    // w-pixel row is (w - 1) / 2 (rotating about w / 2 would shift the result half a pixel).
+    let (cx, cy) = ((w - 1.0) / 2.0, (h - 1.0) / 2.0);
+    let (ncx, ncy) = ((f64::from(nw) - 1.0) / 2.0, (f64::from(nh) - 1.0) / 2.0);
+    if let Some(sampling) = match filter {
+        Filter::NEAREST => Some(warp::Sampling::Nearest),
+        Filter::BILINEAR => Some(warp::Sampling::Bilinear),
+        _ => None,
+    } {
+        // 8-bit layouts take Mosaic's own warp. Output (x, y) samples the source at
+        // R(-theta) (x - nc) + c: the inverse of turning clockwise (y points down) about the
+        // centre.
+        let (s, c) = theta.sin_cos();
+        let map = warp::Affine {
+            a: c,
+            b: s,
+            c: cx - c * ncx - s * ncy,
+            d: -s,
+            e: c,
+            f: cy + s * ncx - c * ncy,
+        };
+        let (nw_, nh_) = (nw as usize, nh as usize);
+        let rotated = |pixels: &[u8], channels: usize, fill: &[u8]| -> Vec<u8> {
+            let mut fill4 = [0u8; 4];
+            fill4[..channels].copy_from_slice(fill);
+            let src = warp::Source {
+                pixels,
+                width: w as usize,
+                height: h as usize,
+                channels,
+            };
+            warp::warp(src, &map, sampling, fill4, nw_, nh_)
+        };
+        macro_rules! warp8 {
+            ($buf:expr, $pixel:ty, $variant:ident) => {{
+                let fill: $pixel = pixel_of(&background);
+                let channels = fill.0.len();
+                let out = rotated($buf.as_raw(), channels, &fill.0);
+                return image::ImageBuffer::from_raw(nw, nh, out)
+                    .map(DynamicImage::$variant)
+                    .ok_or_else(|| {
+                        ServiceError::Internal("rotation produced a short buffer".into())
+                    });
+            }};
+        }
+        match &image {
+            DynamicImage::ImageLuma8(b) => warp8!(b, image::Luma<u8>, ImageLuma8),
+            DynamicImage::ImageLumaA8(b) => warp8!(b, image::LumaA<u8>, ImageLumaA8),
+            DynamicImage::ImageRgb8(b) => warp8!(b, image::Rgb<u8>, ImageRgb8),
+            DynamicImage::ImageRgba8(b) => warp8!(b, image::Rgba<u8>, ImageRgba8),
+            _ => {}
+        }
+    }
+    // 16-bit, float and bicubic: imageproc's warp.
+    let projection = Projection::translate(ncx as f32, ncy as f32)
+        * Projection::rotate(theta as f32)
+        * Projection::translate(-cx as f32, -cy as f32);
+    let interpolation = interpolation(filter)?;
     Ok(map_image!(image, buf => {
         let mut out = image::ImageBuffer::new(nw, nh);
         let fill = pixel_of(&background);
