@@ -157,8 +157,8 @@ def test_rotation_near_180_agrees_with_the_exact_one(client: Client) -> None:
 @pytest.mark.parametrize("layout", ["rgb", "rgba", "gray"])
 def test_rotation_matches_opencv(client: Client, degrees: float, layout: str) -> None:
     """Bilinear rotation about the image's centre against OpenCV's `warpAffine` with a
-    constant border: MAD <= 0.1 level (0.03 observed) over the whole picture, corners and edges included (both
-    blend the border pixels with the background)."""
+    constant border: MAD <= 0.1 level (0.03 observed) over the whole picture, corners and
+    edges included (both blend the border pixels with the background)."""
     pixels = photo("astronaut.jpg")
     if layout == "rgba":
         alpha = np.full((*pixels.shape[:2], 1), 255, dtype=np.uint8)

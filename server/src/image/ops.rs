@@ -515,8 +515,6 @@ fn rotate(
         (image.width(), image.height())
     };
     limits.check(nw, nh)?;
-    // About the image's centre: pixel centres sit at integer coordinates, so the centre of a
-    // w-pixel row is (w - 1) / 2 (rotating about w / 2 would shift the result half a pixel).
     let filter = r.filter.unwrap_or(Filter::BILINEAR);
     let background = r.background.clone().unwrap_or(crate::idl::image::Color {
         r: 0.0,
@@ -545,35 +543,25 @@ fn rotate(
             e: c,
             f: cy + s * ncx - c * ncy,
         };
-        let (nw_, nh_) = (nw as usize, nh as usize);
-        let rotated = |pixels: &[u8], channels: usize, fill: &[u8]| -> Vec<u8> {
-            let mut fill4 = [0u8; 4];
-            fill4[..channels].copy_from_slice(fill);
-            let src = warp::Source {
-                pixels,
-                width: w as usize,
-                height: h as usize,
-                channels,
-            };
-            warp::warp(src, &map, sampling, fill4, nw_, nh_)
+        let turn = Turn {
+            map,
+            sampling,
+            background: &background,
+            size: (nw, nh),
         };
-        macro_rules! warp8 {
-            ($buf:expr, $pixel:ty, $variant:ident) => {{
-                let fill: $pixel = pixel_of(&background);
-                let channels = fill.0.len();
-                let out = rotated($buf.as_raw(), channels, &fill.0);
-                return image::ImageBuffer::from_raw(nw, nh, out)
-                    .map(DynamicImage::$variant)
-                    .ok_or_else(|| {
-                        ServiceError::Internal("rotation produced a short buffer".into())
-                    });
-            }};
-        }
         match &image {
-            DynamicImage::ImageLuma8(b) => warp8!(b, image::Luma<u8>, ImageLuma8),
-            DynamicImage::ImageLumaA8(b) => warp8!(b, image::LumaA<u8>, ImageLumaA8),
-            DynamicImage::ImageRgb8(b) => warp8!(b, image::Rgb<u8>, ImageRgb8),
-            DynamicImage::ImageRgba8(b) => warp8!(b, image::Rgba<u8>, ImageRgba8),
+            DynamicImage::ImageLuma8(b) => {
+                return Ok(DynamicImage::ImageLuma8(warp8(b, &turn)?));
+            }
+            DynamicImage::ImageLumaA8(b) => {
+                return Ok(DynamicImage::ImageLumaA8(warp8(b, &turn)?));
+            }
+            DynamicImage::ImageRgb8(b) => {
+                return Ok(DynamicImage::ImageRgb8(warp8(b, &turn)?));
+            }
+            DynamicImage::ImageRgba8(b) => {
+                return Ok(DynamicImage::ImageRgba8(warp8(b, &turn)?));
+            }
             _ => {}
         }
     }
@@ -588,6 +576,45 @@ fn rotate(
         imageproc::geometric_transformations::warp_into(&buf, &projection, interpolation, fill, &mut out);
         out
     }))
+}
+
+/// A rotation for `warp8`: the inverse map, the sampling, the background and the canvas.
+struct Turn<'a> {
+    map: warp::Affine,
+    sampling: warp::Sampling,
+    background: &'a crate::idl::image::Color,
+    size: (u32, u32),
+}
+
+/// An 8-bit image turned by Mosaic's own warp (`warp.rs`).
+fn warp8<P>(
+    buf: &image::ImageBuffer<P, Vec<u8>>,
+    turn: &Turn<'_>,
+) -> Result<image::ImageBuffer<P, Vec<u8>>, ServiceError>
+where
+    P: image::Pixel<Subpixel = u8>,
+{
+    let (nw, nh) = turn.size;
+    let fill: P = pixel_of(turn.background);
+    let channels = usize::from(P::CHANNEL_COUNT);
+    let mut fill4 = [0u8; 4];
+    fill4[..channels].copy_from_slice(fill.channels());
+    let src = warp::Source {
+        pixels: buf.as_raw(),
+        width: buf.width() as usize,
+        height: buf.height() as usize,
+        channels,
+    };
+    let out = warp::warp(
+        src,
+        &turn.map,
+        turn.sampling,
+        fill4,
+        nw as usize,
+        nh as usize,
+    );
+    image::ImageBuffer::from_raw(nw, nh, out)
+        .ok_or_else(|| ServiceError::Internal("rotation produced a short buffer".into()))
 }
 
 fn sharpen(image: DynamicImage, s: &Sharpen) -> DynamicImage {
