@@ -20,6 +20,8 @@ pub(super) const ZIGZAG: [u8; 64] = [
 
 /// Codes up to this long are decoded with one table look-up.
 const LOOKUP_BITS: u32 = 10;
+/// Window of `Huffman::skip`: several AC symbols that are only skipped, in one look-up.
+const SKIP_BITS: u32 = 12;
 
 /// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 2, 4 or 8): an image of
 /// ceil(width / denom) x ceil(height / denom), or `None` when the stream is not one this
@@ -62,6 +64,12 @@ struct Huffman {
     /// advance is how far the coefficient index moves: 1 + the run of zeros, 16 for a run of
     /// sixteen zeros, 64 for end-of-block. Most symbols of a photo decode with one look-up.
     fast: Box<[i32; 1 << LOOKUP_BITS]>,
+    /// For AC tables: every whole symbol (code and value) that fits in the next
+    /// `SKIP_BITS` bits, up to and including an end-of-block, as
+    /// `end_of_block << 12 | advance << 4 | bits`, where the advance sums the symbols' moves
+    /// along the block. Blocks whose AC terms are only skipped (1/8 scale) decode a few
+    /// symbols per look-up. 0 when the first symbol does not fit.
+    skip: Box<[u16; 1 << SKIP_BITS]>,
 }
 
 /// `Huffman::fast`'s advance for end-of-block.
@@ -128,13 +136,48 @@ impl Huffman {
             };
             *entry = value << 16 | advance << 5 | (len + size) as i32;
         }
+        let mut skip = Box::new([0u16; 1 << SKIP_BITS]);
+        if ac {
+            for (index, entry) in skip.iter_mut().enumerate() {
+                *entry = skipped_symbols(&fast, index as u32);
+            }
+        }
         Some(Huffman {
             lookup,
             max_code,
             offset,
             symbols,
             fast,
+            skip,
         })
+    }
+}
+
+/// `Huffman::skip`'s entry for the `SKIP_BITS` bits `window`, from the one-symbol `fast`
+/// table.
+fn skipped_symbols(fast: &[i32; 1 << LOOKUP_BITS], window: u32) -> u16 {
+    let (mut used, mut advance, mut end) = (0u32, 0u32, 0u16);
+    while used < SKIP_BITS {
+        // The next LOOKUP_BITS bits from `used` on, zero beyond the window: an entry that
+        // needs no more than the bits left decodes the same whatever follows.
+        let next = (window << used) & ((1 << SKIP_BITS) - 1);
+        let entry = fast[(next >> (SKIP_BITS - LOOKUP_BITS)) as usize];
+        let bits = (entry & 31) as u32;
+        if entry == 0 || bits > SKIP_BITS - used {
+            break;
+        }
+        used += bits;
+        let step = ((entry >> 5) & 127) as u32;
+        if step == END_OF_BLOCK as u32 {
+            end = 1;
+            break;
+        }
+        advance += step;
+    }
+    if used == 0 {
+        0
+    } else {
+        end << 12 | (advance as u16) << 4 | used as u16
     }
 }
 
@@ -684,6 +727,20 @@ fn decode_block<const DC_ONLY: bool>(
     let mut k = 1usize;
     while k < 64 {
         bits.fill();
+        if DC_ONLY {
+            // Several symbols at once, when all of them stay inside this block (at 64 the
+            // block ends without an end-of-block, and what follows is the next block's).
+            let entry = ac.skip[(bits.acc >> (64 - SKIP_BITS)) as usize];
+            let advance = usize::from((entry >> 4) & 127);
+            if entry != 0 && k + advance < 64 {
+                bits.consume(u32::from(entry & 15));
+                k += advance;
+                if entry >> 12 != 0 {
+                    break;
+                }
+                continue;
+            }
+        }
         let fast = ac.fast[(bits.acc >> (64 - LOOKUP_BITS)) as usize];
         if fast != 0 {
             bits.consume((fast & 31) as u32);
@@ -864,6 +921,82 @@ mod tests {
                 "1/{denom}: {}",
                 diff as f64 / n as f64
             );
+        }
+    }
+
+    /// The AC tables in the DHT segments of `data`.
+    fn ac_tables(data: &[u8]) -> Vec<Huffman> {
+        let mut tables = Vec::new();
+        let mut at = 2;
+        while at + 4 <= data.len() && data[at] == 0xFF && data[at + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+            if data[at + 1] == 0xC4 {
+                let mut body = &data[at + 4..at + 2 + len];
+                while !body.is_empty() {
+                    let counts: [u8; 16] = body[1..17].try_into().unwrap();
+                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                    if body[0] >> 4 == 1 {
+                        tables.push(
+                            Huffman::new(&counts, body[17..17 + total].to_vec(), true).unwrap(),
+                        );
+                    }
+                    body = &body[17 + total..];
+                }
+            }
+            at += 2 + len;
+        }
+        tables
+    }
+
+    #[test]
+    fn skip_entries_agree_with_symbol_by_symbol_decoding() {
+        let (data, _) = card(64, 48);
+        let tables = ac_tables(&data);
+        assert_eq!(tables.len(), 2, "luma and chroma AC tables");
+        for table in &tables {
+            let mut covered = 0;
+            for window in 0..1u32 << SKIP_BITS {
+                // Symbol by symbol over the window (zeros after it), as (bits so far,
+                // advance so far, ended) after each symbol.
+                let mut bits = Bits::new(&[], 0);
+                bits.acc = u64::from(window) << (64 - SKIP_BITS);
+                bits.count = 64;
+                let mut steps = vec![(0u32, 0u32, false)];
+                while let Some(rs) = bits.symbol(table) {
+                    let size = u32::from(rs & 15);
+                    bits.value(size);
+                    let (_, advance, _) = *steps.last().unwrap();
+                    let (used, ended) = (64 - bits.count, rs == 0);
+                    if used > SKIP_BITS || ended {
+                        if used <= SKIP_BITS {
+                            steps.push((used, advance, true));
+                        }
+                        break;
+                    }
+                    let step = if rs == 0xF0 {
+                        16
+                    } else {
+                        u32::from(rs >> 4) + 1
+                    };
+                    steps.push((used, advance + step, false));
+                }
+                let entry = table.skip[window as usize];
+                if entry == 0 {
+                    continue;
+                }
+                covered += 1;
+                let got = (
+                    u32::from(entry & 15),
+                    u32::from((entry >> 4) & 127),
+                    entry >> 12 != 0,
+                );
+                assert!(
+                    steps.contains(&got),
+                    "window {window:012b}: {got:?} not in {steps:?}"
+                );
+            }
+            // Nearly every window starts with a short symbol.
+            assert!(covered * 10 > 9 << SKIP_BITS, "{covered} windows covered");
         }
     }
 
