@@ -204,9 +204,8 @@ fn decode_encoded(
 fn jpeg_is_complete(data: &[u8]) -> bool {
     // memrchr steps over the entropy-coded bytes with vector compares: a byte-by-byte
     // search back to the scan header cost 3% of a 12 MP thumbnail.
-    let last = |marker: u8| {
-        memchr::memrchr_iter(0xFF, data).find(|&i| data.get(i + 1) == Some(&marker))
-    };
+    let last =
+        |marker: u8| memchr::memrchr_iter(0xFF, data).find(|&i| data.get(i + 1) == Some(&marker));
     match (last(0xDA), last(0xD9)) {
         (Some(sos), Some(eoi)) => eoi > sos,
         // No scan at all: let the decoder report what is wrong.
