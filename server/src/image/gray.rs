@@ -275,7 +275,10 @@ mod tests {
                 map8(&src, channels, &mut fast);
                 map8_body(&src, channels, &mut portable);
                 assert_eq!(fast, want, "{pixels} pixels of {channels} channels");
-                assert_eq!(portable, want, "{pixels} pixels of {channels} channels, portable");
+                assert_eq!(
+                    portable, want,
+                    "{pixels} pixels of {channels} channels, portable"
+                );
             }
         }
     }

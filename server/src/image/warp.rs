@@ -60,6 +60,14 @@ pub fn warp(
     if width == 0 {
         return out;
     }
+    let coefficients = [map.a, map.b, map.c, map.d, map.e, map.f];
+    if !coefficients.iter().all(|v| v.is_finite()) {
+        // No pixel has a defined pre-image.
+        for px in out.chunks_exact_mut(ch) {
+            px.copy_from_slice(&fill[..ch]);
+        }
+        return out;
+    }
     let avx2 = avx2_available();
     for (y, row) in out.chunks_exact_mut(width * ch).enumerate() {
         let y = y as f64;
@@ -89,8 +97,10 @@ pub fn warp(
 }
 
 fn fixed(v: f64) -> i64 {
-    // Saturates for NaN and infinities: such rows are all background.
-    (v * ONE as f64).round() as i64
+    // Clamped far outside any image (2^30 pixels) yet with room for the rounding offsets
+    // added to it, so rows whose pre-image is absurdly far away are plain background.
+    const LIMIT: f64 = (1u64 << 62) as f64;
+    (v * ONE as f64).round().clamp(-LIMIT, LIMIT) as i64
 }
 
 fn avx2_available() -> bool {
@@ -685,7 +695,36 @@ mod tests {
             e: 1.0,
             f: 0.0,
         };
-        let out = warp(src, &map, Sampling::Bilinear, [1, 2, 3, 0], 8, 8);
-        assert!(out.chunks_exact(3).all(|p| p == [1, 2, 3]));
+        for sampling in [Sampling::Nearest, Sampling::Bilinear] {
+            let out = warp(src, &map, sampling, [1, 2, 3, 0], 8, 8);
+            assert!(out.chunks_exact(3).all(|p| p == [1, 2, 3]));
+        }
+    }
+
+    #[test]
+    fn absurdly_far_maps_give_background() {
+        let pixels = picture(8, 8, 3);
+        let src = Source {
+            pixels: &pixels,
+            width: 8,
+            height: 8,
+            channels: 3,
+        };
+        for (a, c) in [(1.0, 1e300), (1.0, -1e300), (1e300, 0.0), (-1e300, 4.0)] {
+            let map = Affine {
+                a,
+                b: 0.0,
+                c,
+                d: 0.0,
+                e: 1.0,
+                f: 0.0,
+            };
+            for sampling in [Sampling::Nearest, Sampling::Bilinear] {
+                let out = warp(src, &map, sampling, [1, 2, 3, 0], 8, 8);
+                // Only a pre-image column 0 with a = huge can land inside; all others miss.
+                let inside = out.chunks_exact(3).filter(|p| *p != [1, 2, 3]).count();
+                assert!(inside <= 8, "{a} {c} {sampling:?}: {inside} pixels inside");
+            }
+        }
     }
 }
