@@ -128,14 +128,30 @@ def test_connect_image_is_typed(tmp_path: Path) -> None:
         + "    size: str = client.info(picture).width\n"
     )
 
+    # Its own empty config and cache: no configuration file found above a temporary directory,
+    # and no cache left by another run, can change what mypy reports.
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYPY")}
+
     def mypy(path: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--strict",
+                "--config-file",
+                str(config),
+                "--cache-dir",
+                str(tmp_path / "mypy-cache"),
+                str(path),
+            ],
             capture_output=True,
             text=True,
             timeout=170,
             cwd=tmp_path,
-            env={**os.environ, "MYPYPATH": str(SDK / "src")},
+            env={**env, "MYPYPATH": str(SDK / "src")},
             check=False,
         )
 
@@ -143,6 +159,6 @@ def test_connect_image_is_typed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     done = mypy(bad)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert '"timeout" to "info"' in done.stdout
-    assert '"no_such_method"' in done.stdout
-    assert "Incompatible types in assignment" in done.stdout
+    assert '"timeout" to "info"' in done.stdout, done.stdout + done.stderr
+    assert '"no_such_method"' in done.stdout, done.stdout + done.stderr
+    assert "Incompatible types in assignment" in done.stdout, done.stdout + done.stderr
