@@ -28,7 +28,7 @@ fn y32f(r: f32, g: f32, b: f32) -> f32 {
 
 /// `src` (`channels` interleaved samples per pixel, colour first) to one gray sample per
 /// pixel, with AVX2 when the CPU has it (chosen at run time).
-fn map8(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
+pub(super) fn map8(src: &[u8], channels: usize, dst: &mut Vec<u8>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.

@@ -6,6 +6,7 @@
 //! libjpeg's float AAN DCT on whole 8-wide rows that the compiler vectorises (built for AVX2
 //! when the CPU has it), and Huffman coding that walks only the nonzero coefficients.
 
+use super::gray;
 use super::jpeg_scaled::ZIGZAG;
 
 /// Annex K.1 quantisation tables, natural order.
@@ -69,17 +70,20 @@ const AC_CHROMA: HuffmanSpec = (
 /// Both sides must be 1..=65535.
 pub fn encode(pixels: &[u8], width: usize, height: usize, rgb: bool, quality: u8) -> Vec<u8> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("bmi2")
+        && std::arch::is_x86_feature_detected!("lzcnt")
+    {
+        // SAFETY: the CPU has AVX2, BMI2 and LZCNT, checked just above.
         return unsafe { encode_avx2(pixels, width, height, rgb, quality) };
     }
-    Encoder::new(width, height, rgb, quality).run(pixels)
+    Encoder::new(width, height, rgb, quality, false).run(pixels)
 }
 
 /// The same encoder compiled for AVX2: the DCT's 8-wide rows become single vector
-/// instructions.
+/// instructions; LZCNT and BMI2's flag-free shifts shorten the Huffman coder's chains.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,bmi2,lzcnt")]
 unsafe fn encode_avx2(
     pixels: &[u8],
     width: usize,
@@ -87,7 +91,7 @@ unsafe fn encode_avx2(
     rgb: bool,
     quality: u8,
 ) -> Vec<u8> {
-    Encoder::new(width, height, rgb, quality).run(pixels)
+    Encoder::new(width, height, rgb, quality, true).run(pixels)
 }
 
 /// IJG's quality scaling of a base table, limited to baseline's 8 bits.
@@ -123,48 +127,92 @@ impl Codes {
 }
 
 /// Entropy-coded bytes, 0xFF stuffed with 0x00.
+///
+/// Written without a data-dependent branch in the common case: every `put` stores the
+/// accumulator's whole pending bytes as one 8-byte word and advances by as many bytes as are
+/// complete, so `out` always has 8 bytes of slack past `len`. Only a word holding 0xFF (about
+/// one in sixty) takes the byte-by-byte path.
 struct BitWriter {
     out: Vec<u8>,
+    state: Bits,
+}
+
+/// The writer's position and pending bits: copied into locals for each block, so that they
+/// live in registers while the block is coded.
+#[derive(Clone, Copy)]
+struct Bits {
+    /// Bytes of `out` written; the rest is slack.
+    len: usize,
+    /// Pending bits in the low `count` bits (the bits above them are stale).
     acc: u64,
     count: u32,
 }
 
 impl BitWriter {
-    /// Appends the low `len` bits of `bits` (`len` at most 32).
-    #[inline(always)]
-    fn put(&mut self, bits: u32, len: u32) {
-        self.acc = (self.acc << len) | u64::from(bits);
-        self.count += len;
-        if self.count >= 32 {
-            let word = (self.acc >> (self.count - 32)) as u32;
-            self.count -= 32;
-            let inverted = !word;
-            if inverted.wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
-                // No 0xFF byte (the usual case).
-                self.out.extend_from_slice(&word.to_be_bytes());
-            } else {
-                for byte in word.to_be_bytes() {
-                    self.out.push(byte);
-                    if byte == 0xFF {
-                        self.out.push(0);
-                    }
-                }
-            }
+    /// The most one block can write: 64 codes of at most 27 bits, every byte stuffed.
+    const BLOCK_BYTES: usize = 2 * 64 * 27 / 8 + 8;
+
+    fn new(header: Vec<u8>, capacity: usize) -> BitWriter {
+        let len = header.len();
+        let mut out = header;
+        out.resize(len + capacity.max(Self::BLOCK_BYTES), 0);
+        BitWriter {
+            out,
+            state: Bits {
+                len,
+                acc: 0,
+                count: 0,
+            },
         }
     }
 
-    /// Pads the last byte with ones.
-    fn finish(&mut self) {
-        let pad = (8 - self.count % 8) % 8;
-        self.put((1 << pad) - 1, pad);
-        while self.count >= 8 {
-            let byte = (self.acc >> (self.count - 8)) as u8;
-            self.count -= 8;
-            self.out.push(byte);
-            if byte == 0xFF {
-                self.out.push(0);
+    /// Makes room for one more block; called before each.
+    #[inline(always)]
+    fn reserve_block(&mut self) {
+        if self.out.len() - self.state.len < Self::BLOCK_BYTES {
+            self.out.resize(self.out.len() * 2, 0);
+        }
+    }
+
+    /// Pads the last byte with ones and returns the bytes.
+    fn finish(mut self) -> Vec<u8> {
+        let pad = (8 - self.state.count % 8) % 8;
+        self.state.put(&mut self.out, (1 << pad) - 1, pad);
+        self.out.truncate(self.state.len);
+        self.out
+    }
+}
+
+impl Bits {
+    /// Appends the low `len` bits of `bits` (`len` at most 32, with at most 7 bits pending)
+    /// to `out`, which has 8 bytes of slack past `self.len`.
+    #[inline(always)]
+    fn put(&mut self, out: &mut [u8], bits: u32, len: u32) {
+        self.acc = (self.acc << len) | u64::from(bits);
+        self.count += len;
+        // The pending bits, first bit at the top; count is 1..=39 here unless len was 0.
+        let word = self.acc.wrapping_shl(64 - self.count);
+        let whole = self.count / 8;
+        // A byte of `word` is 0xFF where its complement has a zero byte (this test never
+        // misses one, and can only wrongly flag a byte above a real one, which the slow path
+        // sorts out); only the top `whole` bytes count. `whole` is at most 4.
+        let inverted = !word;
+        let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080;
+        let mask = !(u64::MAX >> (whole * 8));
+        if has_ff & mask == 0 {
+            out[self.len..self.len + 8].copy_from_slice(&word.to_be_bytes());
+            self.len += whole as usize;
+        } else {
+            for &byte in &word.to_be_bytes()[..whole as usize] {
+                out[self.len] = byte;
+                self.len += 1;
+                if byte == 0xFF {
+                    out[self.len] = 0;
+                    self.len += 1;
+                }
             }
         }
+        self.count -= whole * 8;
     }
 }
 
@@ -178,10 +226,12 @@ struct Encoder {
     reciprocal: [[f32; 64]; 2],
     dc: [Codes; 2],
     ac: [Codes; 2],
+    /// Quantise with AVX2 intrinsics (set only when the CPU has AVX2).
+    avx2: bool,
 }
 
 impl Encoder {
-    fn new(width: usize, height: usize, rgb: bool, quality: u8) -> Encoder {
+    fn new(width: usize, height: usize, rgb: bool, quality: u8, avx2: bool) -> Encoder {
         let quant = [scaled(&LUMA_QUANT, quality), scaled(&CHROMA_QUANT, quality)];
         // The AAN DCT leaves frequency u scaled by AAN_SCALE[u] and the whole by 8.
         const AAN_SCALE: [f64; 8] = [
@@ -209,25 +259,23 @@ impl Encoder {
             reciprocal,
             dc: [Codes::new(&DC_LUMA), Codes::new(&DC_CHROMA)],
             ac: [Codes::new(&AC_LUMA), Codes::new(&AC_CHROMA)],
+            avx2,
         }
     }
 
     #[inline(always)]
     fn run(&self, pixels: &[u8]) -> Vec<u8> {
-        let mut out = BitWriter {
-            out: Vec::with_capacity(self.width * self.height / 4 + 1024),
-            acc: 0,
-            count: 0,
-        };
-        self.headers(&mut out.out);
+        let mut header = Vec::with_capacity(1024);
+        self.headers(&mut header);
+        let mut out = BitWriter::new(header, self.width * self.height / 4 + 1024);
         if self.rgb {
             self.scan_420(pixels, &mut out);
         } else {
             self.scan_gray(pixels, &mut out);
         }
-        out.finish();
-        out.out.extend_from_slice(&[0xFF, 0xD9]);
-        out.out
+        let mut bytes = out.finish();
+        bytes.extend_from_slice(&[0xFF, 0xD9]);
+        bytes
     }
 
     fn headers(&self, out: &mut Vec<u8>) {
@@ -286,17 +334,18 @@ impl Encoder {
     fn scan_gray(&self, pixels: &[u8], out: &mut BitWriter) {
         let (w, h) = (self.width, self.height);
         let mut prediction = 0;
-        let mut block = [[0f32; 8]; 8];
+        // One row of blocks at a time, padded to whole blocks by repeating the last row and
+        // column.
+        let padded = w.div_ceil(8) * 8;
+        let mut strip = vec![0u8; 8 * padded];
         for by in (0..h).step_by(8) {
-            for bx in (0..w).step_by(8) {
-                // Edge blocks repeat the last row and column.
-                for (y, row) in block.iter_mut().enumerate() {
-                    let line = &pixels[(by + y).min(h - 1) * w..][..w];
-                    for (x, v) in row.iter_mut().enumerate() {
-                        *v = f32::from(line[(bx + x).min(w - 1)]) - 128.0;
-                    }
-                }
-                self.block(&block, 0, &mut prediction, out);
+            for (y, row) in strip.chunks_exact_mut(padded).enumerate() {
+                row[..w].copy_from_slice(&pixels[(by + y).min(h - 1) * w..][..w]);
+                let last = row[w - 1];
+                row[w..].fill(last);
+            }
+            for bx in (0..padded).step_by(8) {
+                self.block(&samples(&strip, padded, bx), 0, &mut prediction, out);
             }
         }
     }
@@ -309,20 +358,17 @@ impl Encoder {
         // repeating the last row and column.
         let mcus = w.div_ceil(16);
         let padded = mcus * 16;
-        let mut luma = vec![0f32; 16 * padded];
+        let mut luma = Vec::with_capacity(16 * padded);
         let mut cb = vec![0f32; 8 * padded / 2];
         let mut cr = vec![0f32; 8 * padded / 2];
         for my in 0..h.div_ceil(16) {
+            luma.clear();
             for y in 0..16 {
+                // Y rounded to 8 bits, as libjpeg's colour conversion makes it.
                 let line = &pixels[(my * 16 + y).min(h - 1) * w * 3..][..w * 3];
-                let row = &mut luma[y * padded..(y + 1) * padded];
-                for (l, p) in row.iter_mut().zip(line.chunks_exact(3)) {
-                    *l =
-                        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-                            - 128.0;
-                }
-                let last = row[w - 1];
-                row[w..].fill(last);
+                gray::map8(line, 3, &mut luma);
+                let last = luma[luma.len() - 1];
+                luma.resize(luma.len() + padded - w, last);
             }
             for y in 0..8 {
                 let rows = [
@@ -335,44 +381,11 @@ impl Encoder {
                 );
                 let cb_row = &mut cb[y * padded / 2..(y + 1) * padded / 2];
                 let cr_row = &mut cr[y * padded / 2..(y + 1) * padded / 2];
-                // The 2x2 average of R, G and B (chroma is linear in them): whole pairs of
-                // columns first, then the odd last column and the padding.
-                let pairs = w / 2;
-                let chroma = |r: u32, g: u32, b: u32| {
-                    let (r, g, b) = (r as f32 * 0.25, g as f32 * 0.25, b as f32 * 0.25);
-                    (
-                        -0.168_736 * r - 0.331_264 * g + 0.5 * b,
-                        0.5 * r - 0.418_688 * g - 0.081_312 * b,
-                    )
-                };
-                for (((pa, pb), cbv), crv) in a
-                    .chunks_exact(6)
-                    .zip(b.chunks_exact(6))
-                    .zip(cb_row.iter_mut())
-                    .zip(cr_row.iter_mut())
-                {
-                    let sum = |c: usize| {
-                        u32::from(pa[c])
-                            + u32::from(pa[c + 3])
-                            + u32::from(pb[c])
-                            + u32::from(pb[c + 3])
-                    };
-                    (*cbv, *crv) = chroma(sum(0), sum(1), sum(2));
-                }
-                for x in pairs..padded / 2 {
-                    let (x0, x1) = ((2 * x).min(w - 1) * 3, (2 * x + 1).min(w - 1) * 3);
-                    let sum = |c: usize| {
-                        u32::from(a[x0 + c])
-                            + u32::from(a[x1 + c])
-                            + u32::from(b[x0 + c])
-                            + u32::from(b[x1 + c])
-                    };
-                    (cb_row[x], cr_row[x]) = chroma(sum(0), sum(1), sum(2));
-                }
+                chroma_row(a, b, cb_row, cr_row);
             }
             for mx in 0..mcus {
                 for (dy, dx) in [(0, 0), (0, 8), (8, 0), (8, 8)] {
-                    let block = gather(&luma, padded, mx * 16 + dx, dy);
+                    let block = samples(&luma[dy * padded..], padded, mx * 16 + dx);
                     self.block(&block, 0, &mut predictions[0], out);
                 }
                 let block = gather(&cb, padded / 2, mx * 8, 0);
@@ -392,32 +405,31 @@ impl Encoder {
         prediction: &mut i32,
         out: &mut BitWriter,
     ) {
+        out.reserve_block();
         // Vertically (8 columns at once), transpose, again: frequencies transposed.
         let mut rows = *block;
         fdct_pass(&mut rows);
-        let mut transposed: [[f32; 8]; 8] =
-            std::array::from_fn(|i| std::array::from_fn(|j| rows[j][i]));
+        let mut transposed = transpose(&rows);
         fdct_pass(&mut transposed);
         let reciprocal = &self.reciprocal[table];
-        let mut coefficients = [0i32; 64];
-        for (i, (c, r)) in coefficients.iter_mut().zip(reciprocal).enumerate() {
-            // Baseline codes at most 10 bits of AC magnitude (11 of DC).
-            *c = ((transposed[i / 8][i % 8] * r).round_ties_even() as i32).clamp(-1023, 1023);
-        }
-        let mut zigzag = [0i32; 64];
-        let mut nonzero = 0u64;
-        for (k, (z, &natural)) in zigzag.iter_mut().zip(&ZIGZAG).enumerate() {
-            // `coefficients` is transposed: natural row r, column c is at c * 8 + r.
-            let natural = usize::from(natural);
-            *z = coefficients[natural % 8 * 8 + natural / 8];
-            nonzero |= u64::from(*z != 0) << k;
-        }
+        #[cfg(target_arch = "x86_64")]
+        let (coefficients, nonzero) = if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU has AVX2.
+            unsafe { avx2::quantise(&transposed, reciprocal) }
+        } else {
+            quantise(&transposed, reciprocal)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let (coefficients, nonzero) = quantise(&transposed, reciprocal);
         let (dc, ac) = (&self.dc[table].0, &self.ac[table].0);
-        let diff = zigzag[0] - *prediction;
-        *prediction = zigzag[0];
+        let mut bits = out.state;
+        let buffer = &mut out.out[..];
+        let diff = i32::from(coefficients[0]) - *prediction;
+        *prediction = i32::from(coefficients[0]);
         let size = magnitude_bits(diff);
         let (code, len) = dc[size as usize];
-        out.put(
+        bits.put(
+            buffer,
             u32::from(code) << size | value_bits(diff, size),
             u32::from(len) + size,
         );
@@ -429,13 +441,14 @@ impl Encoder {
             let mut run = k - last - 1;
             while run >= 16 {
                 let (code, len) = ac[0xF0];
-                out.put(u32::from(code), u32::from(len));
+                bits.put(buffer, u32::from(code), u32::from(len));
                 run -= 16;
             }
-            let v = zigzag[k];
+            let v = i32::from(coefficients[usize::from(ZIGZAG_TRANSPOSED[k])]);
             let size = magnitude_bits(v);
             let (code, len) = ac[run << 4 | size as usize];
-            out.put(
+            bits.put(
+                buffer,
                 u32::from(code) << size | value_bits(v, size),
                 u32::from(len) + size,
             );
@@ -443,9 +456,165 @@ impl Encoder {
         }
         if last != 63 {
             let (code, len) = ac[0x00];
-            out.put(u32::from(code), u32::from(len));
+            bits.put(buffer, u32::from(code), u32::from(len));
+        }
+        out.state = bits;
+    }
+}
+
+/// For zigzag position k, the index of its coefficient in the DCT's transposed output
+/// (natural row r, column c sits at c * 8 + r).
+const ZIGZAG_TRANSPOSED: [u8; 64] = {
+    let mut table = [0u8; 64];
+    let mut k = 0;
+    while k < 64 {
+        let natural = ZIGZAG[k];
+        table[k] = natural % 8 * 8 + natural / 8;
+        k += 1;
+    }
+    table
+};
+
+/// Quantised coefficients in the DCT's transposed order (baseline codes at most 10 bits of AC
+/// magnitude and 11 of DC, so they are held to +-1023), and the mask of the nonzero ones in
+/// zigzag order: bit k for zigzag position k.
+#[inline(always)]
+fn quantise(transposed: &[[f32; 8]; 8], reciprocal: &[f32; 64]) -> ([i16; 64], u64) {
+    let mut coefficients = [0i16; 64];
+    for (i, (c, r)) in coefficients.iter_mut().zip(reciprocal).enumerate() {
+        *c = ((transposed[i / 8][i % 8] * r).round_ties_even() as i32).clamp(-1023, 1023) as i16;
+    }
+    let mut nonzero = 0u64;
+    for (k, &i) in ZIGZAG_TRANSPOSED.iter().enumerate() {
+        nonzero |= u64::from(coefficients[usize::from(i)] != 0) << k;
+    }
+    (coefficients, nonzero)
+}
+
+#[inline(always)]
+fn transpose(rows: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
+    std::array::from_fn(|i| std::array::from_fn(|j| rows[j][i]))
+}
+
+/// Sums each 2x2 square of the RGB rows `a` and `b` and converts it to the (level-shifted)
+/// Cb and Cr of their average: chroma is linear in R, G and B, so averaging first is exact.
+/// Rows narrower than `cb` repeat their last column.
+#[inline(always)]
+fn chroma_row(a: &[u8], b: &[u8], cb: &mut [f32], cr: &mut [f32]) {
+    let w = a.len() / 3;
+    let chroma = |r: u32, g: u32, b: u32| {
+        let (r, g, b) = (r as f32 * 0.25, g as f32 * 0.25, b as f32 * 0.25);
+        (
+            -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+            0.5 * r - 0.418_688 * g - 0.081_312 * b,
+        )
+    };
+    // Blocks of 16 squares: sums gathered into planes first, so the arithmetic vectorises.
+    const BLOCK: usize = 16;
+    let pairs = w / 2;
+    let whole = pairs / BLOCK * BLOCK;
+    for (((pa, pb), cbs), crs) in a[..whole * 6]
+        .chunks_exact(BLOCK * 6)
+        .zip(b.chunks_exact(BLOCK * 6))
+        .zip(cb.chunks_exact_mut(BLOCK))
+        .zip(cr.chunks_exact_mut(BLOCK))
+    {
+        let mut sums = [[0u32; BLOCK]; 3];
+        for (i, (sa, sb)) in pa.chunks_exact(6).zip(pb.chunks_exact(6)).enumerate() {
+            for c in 0..3 {
+                sums[c][i] = u32::from(sa[c])
+                    + u32::from(sa[c + 3])
+                    + u32::from(sb[c])
+                    + u32::from(sb[c + 3]);
+            }
+        }
+        for i in 0..BLOCK {
+            (cbs[i], crs[i]) = chroma(sums[0][i], sums[1][i], sums[2][i]);
         }
     }
+    for x in whole..cb.len() {
+        let (x0, x1) = ((2 * x).min(w - 1) * 3, (2 * x + 1).min(w - 1) * 3);
+        let sum = |c: usize| {
+            u32::from(a[x0 + c])
+                + u32::from(a[x1 + c])
+                + u32::from(b[x0 + c])
+                + u32::from(b[x1 + c])
+        };
+        (cb[x], cr[x]) = chroma(sum(0), sum(1), sum(2));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::ZIGZAG_TRANSPOSED;
+    use std::arch::x86_64::*;
+
+    /// `super::quantise` with vectors: eight products and roundings per instruction, the
+    /// saturating packs to 16 bits, and the nonzero mask from four compares.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn quantise(
+        transposed: &[[f32; 8]; 8],
+        reciprocal: &[f32; 64],
+    ) -> ([i16; 64], u64) {
+        let mut coefficients = [0i16; 64];
+        let (lo, hi) = (_mm256_set1_epi16(-1023), _mm256_set1_epi16(1023));
+        for pair in 0..4 {
+            let product = |row: usize| {
+                let t = _mm256_loadu_ps(transposed[row].as_ptr());
+                let r = _mm256_loadu_ps(reciprocal[row * 8..].as_ptr());
+                // Rounds to nearest, ties to even: the default MXCSR mode.
+                _mm256_cvtps_epi32(_mm256_mul_ps(t, r))
+            };
+            let packed = _mm256_packs_epi32(product(2 * pair), product(2 * pair + 1));
+            // packs interleaves the 128-bit lanes: put the two rows back in order.
+            let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(packed);
+            let clamped = _mm256_min_epi16(_mm256_max_epi16(packed, lo), hi);
+            _mm256_storeu_si256(coefficients[16 * pair..].as_mut_ptr().cast(), clamped);
+        }
+        // One byte per coefficient, 0xFF where it is zero, still in transposed order.
+        let zero = _mm256_setzero_si256();
+        let flags = |k: usize| {
+            let a = _mm256_loadu_si256(coefficients[k..].as_ptr().cast());
+            let b = _mm256_loadu_si256(coefficients[k + 16..].as_ptr().cast());
+            let bytes =
+                _mm256_packs_epi16(_mm256_cmpeq_epi16(a, zero), _mm256_cmpeq_epi16(b, zero));
+            _mm256_permute4x64_epi64::<0b11_01_10_00>(bytes)
+        };
+        let (low, high) = (flags(0), flags(32));
+        // Into zigzag order: each 16-byte quarter of the input, in both lanes, is shuffled
+        // to the output positions it feeds (the others are zeroed) and the results ORed.
+        let quarters = [
+            _mm256_permute2x128_si256::<0x00>(low, low),
+            _mm256_permute2x128_si256::<0x11>(low, low),
+            _mm256_permute2x128_si256::<0x00>(high, high),
+            _mm256_permute2x128_si256::<0x11>(high, high),
+        ];
+        let mut mask = 0u64;
+        for (half, controls) in ZIGZAG_SHUFFLES.iter().enumerate() {
+            let mut out = zero;
+            for (&input, control) in quarters.iter().zip(controls) {
+                let control = _mm256_loadu_si256(control.as_ptr().cast());
+                out = _mm256_or_si256(out, _mm256_shuffle_epi8(input, control));
+            }
+            mask |= u64::from(_mm256_movemask_epi8(out) as u32) << (32 * half);
+        }
+        (coefficients, !mask)
+    }
+
+    /// `pshufb` controls: for output half h (zigzag positions 32h..32h + 32) and input
+    /// quarter q (transposed indices 16q..16q + 16), the byte to take, or 0x80 (zero) where
+    /// that position's coefficient is in another quarter.
+    const ZIGZAG_SHUFFLES: [[[u8; 32]; 4]; 2] = {
+        let mut table = [[[0x80u8; 32]; 4]; 2];
+        let mut k = 0;
+        while k < 64 {
+            let source = ZIGZAG_TRANSPOSED[k] as usize;
+            table[k / 32][source / 16][k % 32] = (source % 16) as u8;
+            k += 1;
+        }
+        table
+    };
 }
 
 /// One pass of the AAN forward DCT (libjpeg's `jfdctflt.c`) down the rows of `d`, for all 8
@@ -491,6 +660,18 @@ fn fdct_pass(d: &mut [[f32; 8]; 8]) {
     }
 }
 
+/// The level-shifted 8x8 block of 8-bit `plane` (rows of `stride`) at column `x`.
+#[inline(always)]
+fn samples(plane: &[u8], stride: usize, x: usize) -> [[f32; 8]; 8] {
+    let mut block = [[0f32; 8]; 8];
+    for (r, row) in block.iter_mut().enumerate() {
+        for (v, &p) in row.iter_mut().zip(&plane[r * stride + x..][..8]) {
+            *v = f32::from(p) - 128.0;
+        }
+    }
+    block
+}
+
 /// An 8x8 block of `plane` (rows of `stride`) at column `x`, row `y`.
 #[inline(always)]
 fn gather(plane: &[f32], stride: usize, x: usize, y: usize) -> [[f32; 8]; 8] {
@@ -510,8 +691,9 @@ fn magnitude_bits(v: i32) -> u32 {
 /// The `size` low bits JPEG writes for `v`: v itself when positive, v - 1 when negative.
 #[inline(always)]
 fn value_bits(v: i32, size: u32) -> u32 {
-    let v = if v < 0 { v - 1 } else { v };
-    (v as u32) & ((1u32 << size) - 1)
+    // Without a branch: a coefficient's sign is as unpredictable as a coin.
+    let sign = v >> 31;
+    (v.wrapping_add(sign) as u32) & ((1u32 << size) - 1)
 }
 
 #[cfg(test)]
@@ -564,5 +746,86 @@ mod tests {
             .map(|&q| round_trip(&rgb, w, h, true, q))
             .collect();
         assert!(errors.windows(2).all(|e| e[1] <= e[0]), "{errors:?}");
+    }
+
+    /// A plain bit-by-bit writer with stuffing, to hold `Bits::put` to.
+    fn reference(codes: &[(u32, u32)]) -> Vec<u8> {
+        let mut bits: Vec<bool> = codes
+            .iter()
+            .flat_map(|&(v, n)| (0..n).rev().map(move |i| v >> i & 1 == 1))
+            .collect();
+        while bits.len() % 8 != 0 {
+            bits.push(true);
+        }
+        let mut out = Vec::new();
+        for byte in bits.chunks(8) {
+            let b = byte.iter().fold(0u8, |acc, &bit| acc << 1 | u8::from(bit));
+            out.push(b);
+            if b == 0xFF {
+                out.push(0);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_bit_writer_stuffs_every_ff_byte() {
+        // A cheap deterministic generator; runs of ones make 0xFF bytes at every alignment.
+        let mut seed = 0x2545_f491_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for round in 0..200 {
+            let codes: Vec<(u32, u32)> = (0..300)
+                .map(|_| {
+                    let n = next() % 28;
+                    let v = if round % 2 == 0 { u32::MAX } else { next() };
+                    (v & ((1u64 << n) - 1) as u32, n)
+                })
+                .collect();
+            let mut writer = BitWriter::new(vec![0xAB], 16);
+            for chunk in codes.chunks(64) {
+                writer.reserve_block();
+                for &(v, n) in chunk {
+                    writer.state.put(&mut writer.out, v, n);
+                }
+            }
+            let mut want = vec![0xAB];
+            want.extend(reference(&codes));
+            assert_eq!(writer.finish(), want, "round {round}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_quantisation_agree() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut seed = 0x1234_5678_u32;
+        for round in 0..2000 {
+            // Sparse blocks (most coefficients zero, as in photos) and dense ones.
+            let block: [[f32; 8]; 8] = std::array::from_fn(|_| {
+                std::array::from_fn(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let v = (seed >> 8) as f32 / (1 << 24) as f32 * 4000.0 - 2000.0;
+                    if round % 3 == 0 || seed % 5 == 0 {
+                        v
+                    } else {
+                        v * 0.001
+                    }
+                })
+            });
+            for table in 0..2 {
+                let encoder = Encoder::new(16, 16, true, 85, true);
+                let reciprocal = &encoder.reciprocal[table];
+                // SAFETY: the CPU has AVX2, checked above.
+                let fast = unsafe { avx2::quantise(&block, reciprocal) };
+                assert_eq!(fast, quantise(&block, reciprocal), "round {round}");
+            }
+        }
     }
 }
