@@ -381,7 +381,15 @@ impl Encoder {
                 );
                 let cb_row = &mut cb[y * padded / 2..(y + 1) * padded / 2];
                 let cr_row = &mut cr[y * padded / 2..(y + 1) * padded / 2];
-                chroma_row(a, b, cb_row, cr_row);
+                #[cfg(target_arch = "x86_64")]
+                if self.avx2 {
+                    // SAFETY: `avx2` is set only when the CPU has AVX2.
+                    unsafe { avx2::chroma_row(a, b, cb_row, cr_row) };
+                } else {
+                    chroma_row(a, b, cb_row, cr_row, 0);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                chroma_row(a, b, cb_row, cr_row, 0);
             }
             for mx in 0..mcus {
                 for (dy, dx) in [(0, 0), (0, 8), (8, 0), (8, 8)] {
@@ -409,6 +417,14 @@ impl Encoder {
         // Vertically (8 columns at once), transpose, again: frequencies transposed.
         let mut rows = *block;
         fdct_pass(&mut rows);
+        #[cfg(target_arch = "x86_64")]
+        let mut transposed = if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU has AVX2.
+            unsafe { avx2::transpose(&rows) }
+        } else {
+            transpose(&rows)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
         let mut transposed = transpose(&rows);
         fdct_pass(&mut transposed);
         let reciprocal = &self.reciprocal[table];
@@ -496,58 +512,126 @@ fn transpose(rows: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
     std::array::from_fn(|i| std::array::from_fn(|j| rows[j][i]))
 }
 
-/// Sums each 2x2 square of the RGB rows `a` and `b` and converts it to the (level-shifted)
-/// Cb and Cr of their average: chroma is linear in R, G and B, so averaging first is exact.
-/// Rows narrower than `cb` repeat their last column.
+/// Cb and Cr weights for R, G and B, scaled by 2^15 and rounded so that each triple sums to
+/// zero (gray stays exactly neutral).
+const CB_WEIGHTS: [i32; 3] = [-5529, -10855, 16384];
+const CR_WEIGHTS: [i32; 3] = [16384, -13720, -2664];
+/// From weighted sums of four pixels to the chroma of their average.
+const CHROMA_SCALE: f32 = 1.0 / (4.0 * 32768.0);
+
+/// The (level-shifted) Cb and Cr of the average of a 2x2 square, from its R, G and B sums:
+/// chroma is linear in R, G and B, so averaging first is exact.
 #[inline(always)]
-fn chroma_row(a: &[u8], b: &[u8], cb: &mut [f32], cr: &mut [f32]) {
+fn chroma(sums: [i32; 3]) -> (f32, f32) {
+    let dot = |w: [i32; 3]| (w[0] * sums[0] + w[1] * sums[1] + w[2] * sums[2]) as f32;
+    (
+        dot(CB_WEIGHTS) * CHROMA_SCALE,
+        dot(CR_WEIGHTS) * CHROMA_SCALE,
+    )
+}
+
+/// Cb and Cr of each 2x2 square of the RGB rows `a` and `b`, from column pair `from` on. Rows
+/// narrower than `cb` repeat their last column.
+#[inline(always)]
+fn chroma_row(a: &[u8], b: &[u8], cb: &mut [f32], cr: &mut [f32], from: usize) {
     let w = a.len() / 3;
-    let chroma = |r: u32, g: u32, b: u32| {
-        let (r, g, b) = (r as f32 * 0.25, g as f32 * 0.25, b as f32 * 0.25);
-        (
-            -0.168_736 * r - 0.331_264 * g + 0.5 * b,
-            0.5 * r - 0.418_688 * g - 0.081_312 * b,
-        )
-    };
     // Blocks of 16 squares: sums gathered into planes first, so the arithmetic vectorises.
     const BLOCK: usize = 16;
-    let pairs = w / 2;
-    let whole = pairs / BLOCK * BLOCK;
-    for (((pa, pb), cbs), crs) in a[..whole * 6]
+    let whole = from + (w / 2).saturating_sub(from) / BLOCK * BLOCK;
+    for (((pa, pb), cbs), crs) in a[from * 6..whole * 6]
         .chunks_exact(BLOCK * 6)
-        .zip(b.chunks_exact(BLOCK * 6))
-        .zip(cb.chunks_exact_mut(BLOCK))
-        .zip(cr.chunks_exact_mut(BLOCK))
+        .zip(b[from * 6..].chunks_exact(BLOCK * 6))
+        .zip(cb[from..].chunks_exact_mut(BLOCK))
+        .zip(cr[from..].chunks_exact_mut(BLOCK))
     {
-        let mut sums = [[0u32; BLOCK]; 3];
-        for (i, (sa, sb)) in pa.chunks_exact(6).zip(pb.chunks_exact(6)).enumerate() {
-            for c in 0..3 {
-                sums[c][i] = u32::from(sa[c])
-                    + u32::from(sa[c + 3])
-                    + u32::from(sb[c])
-                    + u32::from(sb[c + 3]);
-            }
+        let mut sums = [[0i32; 3]; BLOCK];
+        for (sum, (sa, sb)) in sums
+            .iter_mut()
+            .zip(pa.chunks_exact(6).zip(pb.chunks_exact(6)))
+        {
+            *sum = std::array::from_fn(|c| {
+                i32::from(sa[c]) + i32::from(sa[c + 3]) + i32::from(sb[c]) + i32::from(sb[c + 3])
+            });
         }
-        for i in 0..BLOCK {
-            (cbs[i], crs[i]) = chroma(sums[0][i], sums[1][i], sums[2][i]);
+        for ((sum, cbv), crv) in sums.iter().zip(cbs).zip(crs) {
+            (*cbv, *crv) = chroma(*sum);
         }
     }
     for x in whole..cb.len() {
         let (x0, x1) = ((2 * x).min(w - 1) * 3, (2 * x + 1).min(w - 1) * 3);
-        let sum = |c: usize| {
-            u32::from(a[x0 + c])
-                + u32::from(a[x1 + c])
-                + u32::from(b[x0 + c])
-                + u32::from(b[x1 + c])
-        };
-        (cb[x], cr[x]) = chroma(sum(0), sum(1), sum(2));
+        let sums = std::array::from_fn(|c| {
+            i32::from(a[x0 + c])
+                + i32::from(a[x1 + c])
+                + i32::from(b[x0 + c])
+                + i32::from(b[x1 + c])
+        });
+        (cb[x], cr[x]) = chroma(sums);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::ZIGZAG_TRANSPOSED;
+    use super::{CB_WEIGHTS, CHROMA_SCALE, CR_WEIGHTS, ZIGZAG_TRANSPOSED};
     use std::arch::x86_64::*;
+
+    /// `super::chroma_row` eight squares at a time: `pshufb` puts each pixel pair's R, G and
+    /// B side by side, `pmaddubsw` adds the pairs, the two rows are added, and `pmaddwd` with
+    /// `hadd` applies the weights; the same integer arithmetic, so the same floats.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn chroma_row(a: &[u8], b: &[u8], cb: &mut [f32], cr: &mut [f32]) {
+        let len = a.len().min(b.len());
+        // A step reads 16 bytes at offsets 0, 12, 24 and 36 of its 48: 4 bytes past them.
+        let steps = if len >= 52 { (len - 4) / 48 } else { 0 }.min(cb.len() / 8);
+        let pairs = _mm256_setr_epi8(
+            0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1, //
+            0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1,
+        );
+        let ones = _mm256_set1_epi8(1);
+        let weights = |w: [i32; 3]| {
+            _mm256_setr_epi16(
+                w[0] as i16,
+                w[1] as i16,
+                w[2] as i16,
+                0,
+                w[0] as i16,
+                w[1] as i16,
+                w[2] as i16,
+                0,
+                w[0] as i16,
+                w[1] as i16,
+                w[2] as i16,
+                0,
+                w[0] as i16,
+                w[1] as i16,
+                w[2] as i16,
+                0,
+            )
+        };
+        let (w_cb, w_cr) = (weights(CB_WEIGHTS), weights(CR_WEIGHTS));
+        let scale = _mm256_set1_ps(CHROMA_SCALE);
+        // hadd leaves squares 0, 1, 4, 5 | 2, 3, 6, 7.
+        let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+        // The 2x2 sums (R, G, B, 0) of four squares from byte `at`: two in each lane.
+        let sums = |at: usize| -> __m256i {
+            let row = |r: &[u8]| {
+                let p = r[at..at + 28].as_ptr();
+                let v = _mm256_loadu2_m128i(p.add(12).cast(), p.cast());
+                _mm256_maddubs_epi16(_mm256_shuffle_epi8(v, pairs), ones)
+            };
+            _mm256_add_epi16(row(a), row(b))
+        };
+        for step in 0..steps {
+            let (s0, s1) = (sums(48 * step), sums(48 * step + 24));
+            for (w, out) in [(w_cb, &mut *cb), (w_cr, &mut *cr)] {
+                let dots = _mm256_hadd_epi32(_mm256_madd_epi16(s0, w), _mm256_madd_epi16(s1, w));
+                let dots = _mm256_permutevar8x32_epi32(dots, order);
+                let values = _mm256_mul_ps(_mm256_cvtepi32_ps(dots), scale);
+                _mm256_storeu_ps(out[8 * step..8 * step + 8].as_mut_ptr(), values);
+            }
+        }
+        super::chroma_row(a, b, cb, cr, 8 * steps);
+    }
 
     /// `super::quantise` with vectors: eight products and roundings per instruction, the
     /// saturating packs to 16 bits, and the nonzero mask from four compares.
@@ -600,6 +684,45 @@ mod avx2 {
             mask |= u64::from(_mm256_movemask_epi8(out) as u32) << (32 * half);
         }
         (coefficients, !mask)
+    }
+
+    /// An 8x8 transpose in 24 shuffles: pairs of rows interleaved, then pairs of pairs, then
+    /// the 128-bit halves exchanged.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn transpose(rows: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
+        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(rows[i].as_ptr()));
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        let columns = [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ];
+        let mut out = [[0f32; 8]; 8];
+        for (row, column) in out.iter_mut().zip(columns) {
+            _mm256_storeu_ps(row.as_mut_ptr(), column);
+        }
+        out
     }
 
     /// `pshufb` controls: for output half h (zigzag positions 32h..32h + 32) and input
@@ -797,6 +920,41 @@ mod tests {
             want.extend(reference(&codes));
             assert_eq!(writer.finish(), want, "round {round}");
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_chroma_agree() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        for w in [1usize, 2, 15, 16, 17, 18, 33, 100, 255] {
+            let a: Vec<u8> = (0..w * 3).map(|i| (i * 89 % 256) as u8).collect();
+            let b: Vec<u8> = (0..w * 3).map(|i| ((i * 53 % 256) ^ 0xA5) as u8).collect();
+            let out = w.div_ceil(16) * 8;
+            let (mut cb, mut cr) = (vec![0f32; out], vec![0f32; out]);
+            let (mut cb_fast, mut cr_fast) = (vec![1f32; out], vec![1f32; out]);
+            chroma_row(&a, &b, &mut cb, &mut cr, 0);
+            // SAFETY: the CPU has AVX2, checked above.
+            unsafe { avx2::chroma_row(&a, &b, &mut cb_fast, &mut cr_fast) };
+            assert_eq!((cb_fast, cr_fast), (cb.clone(), cr.clone()), "width {w}");
+            // And the arithmetic is the colour transform: a gray square has no chroma.
+            let gray = vec![77u8; w * 3];
+            chroma_row(&gray, &gray, &mut cb, &mut cr, 0);
+            assert!(cb.iter().chain(&cr).all(|&v| v == 0.0), "width {w}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_transposes_agree() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let block: [[f32; 8]; 8] =
+            std::array::from_fn(|i| std::array::from_fn(|j| (i * 8 + j) as f32));
+        // SAFETY: the CPU has AVX2, checked above.
+        assert_eq!(unsafe { avx2::transpose(&block) }, transpose(&block));
     }
 
     #[cfg(target_arch = "x86_64")]
