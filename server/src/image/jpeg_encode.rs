@@ -2,9 +2,11 @@
 //! (Pillow, OpenCV): JFIF, the standard (Annex K) quantisation tables scaled by quality the
 //! IJG way, 4:2:0 chroma averaged over 2x2 pixels, the standard Huffman tables.
 //!
-//! Written for speed: colour conversion and chroma averaging in one pass over the pixels,
-//! libjpeg's float AAN DCT on whole 8-wide rows that the compiler vectorises (built for AVX2
-//! when the CPU has it), and Huffman coding that walks only the nonzero coefficients.
+//! Written for speed, one MCU row at a time: Y by `gray`'s kernel, chroma from 2x2 sums
+//! (AVX2 shuffles and multiply-adds), libjpeg's float AAN DCT on whole 8-wide rows that the
+//! compiler vectorises (built for AVX2 when the CPU has it), quantisation that yields the
+//! zigzag-order mask of nonzero coefficients without reordering them, and a Huffman writer
+//! that stores whole words without data-dependent branches.
 
 use super::gray;
 use super::jpeg_scaled::ZIGZAG;
