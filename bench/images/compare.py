@@ -173,8 +173,23 @@ def mosaic_times(image_ops: Path, paths: dict[str, Path], iters: int) -> dict[st
     return times
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return "—" if a is None or b is None else f"{a / b:.2f}x"
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float | None]) -> str:
+    """The median of per-round ratios, and their range when there are several rounds."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "—"
+    text = f"{median(known):.2f}x"
+    if len(known) > 1:
+        text += f" ({min(known):.2f}–{max(known):.2f})"
+    return text
 
 
 def main() -> None:
@@ -182,6 +197,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--iters", type=int, default=15)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Mosaic, OpenCV and Pillow take turns this many times; ratios are paired per round",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument(
         "--image-ops",
@@ -190,12 +211,20 @@ def main() -> None:
         help="the image-ops binary (default: $CARGO_TARGET_DIR or bench/target, release)",
     )
     args = parser.parse_args()
+    # On a shared machine the speed drifts over minutes, so each round times all three close
+    # together, and a ratio is taken within a round before the median across rounds.
+    rounds: list[tuple[dict[str, float], dict[str, tuple[float | None, float | None]]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = prepare(Path(tmp))
-        mosaic = mosaic_times(args.image_ops, paths, args.iters)
-        references = reference_times(paths, args.iters)
+        for _ in range(args.rounds):
+            mosaic = mosaic_times(args.image_ops, paths, args.iters)
+            rounds.append((mosaic, reference_times(paths, args.iters)))
     lines = [
-        f"Single thread, medians of {args.iters} runs; OpenCV {cv2.__version__}, Pillow {Image.__version__}.",
+        (
+            f"Single thread, medians of {args.iters} runs in each of {args.rounds} rounds; "
+            f"OpenCV {cv2.__version__}, Pillow {Image.__version__}. Times are medians over "
+            "rounds; ratios are medians of each round's ratio (range in brackets)."
+        ),
         "",
         (
             "| operation | Mosaic ms | OpenCV ms | Pillow ms | Mosaic / OpenCV (≤ 1 is the target) "
@@ -203,14 +232,19 @@ def main() -> None:
         ),
         "|---|--:|--:|--:|--:|--:|",
     ]
-    for name, (opencv, pillow) in references.items():
-        ours = mosaic.get(name)
 
-        def fmt(v: float | None) -> str:
-            return "—" if v is None else f"{v:.2f}"
+    def fmt(values: list[float | None]) -> str:
+        known = [v for v in values if v is not None]
+        return f"{median(known):.2f}" if known else "—"
 
+    for name in rounds[0][1]:
+        ours = [m.get(name) for m, _ in rounds]
+        opencv = [r[name][0] for _, r in rounds]
+        pillow = [r[name][1] for _, r in rounds]
         lines.append(
-            f"| {name} | {fmt(ours)} | {fmt(opencv)} | {fmt(pillow)} | {ratio(ours, opencv)} | {ratio(pillow, ours)} |"
+            f"| {name} | {fmt(ours)} | {fmt(opencv)} | {fmt(pillow)} "
+            f"| {spread([ratio(m, o) for m, o in zip(ours, opencv)])} "
+            f"| {spread([ratio(p, m) for m, p in zip(ours, pillow)])} |"
         )
     report = "\n".join(lines) + "\n"
     print(report)

@@ -300,8 +300,12 @@ struct Component {
     /// Output samples per block across and down: the image's scale times the component's
     /// subsampling, so that (as in libjpeg) a subsampled component comes out at the
     /// output's resolution without upsampling, each sample the average of what it covers.
+    /// At 1/8 scale a subsampled component is the exception: one sample per block (its DC
+    /// term, so its AC terms are skipped rather than decoded), upsampled by `up` at the end.
     nx: usize,
     ny: usize,
+    /// The factors (1 or 2) by which `output` upsamples `plane` across and down.
+    up: (usize, usize),
     /// `basis[z * nx * ny + o]`: what a coefficient of 1 at natural position z adds to
     /// output sample o (see `box_idct`).
     basis: Vec<f32>,
@@ -441,6 +445,7 @@ impl<'a> Decoder<'a> {
                 blocks_h: 0,
                 nx: 0,
                 ny: 0,
+                up: (1, 1),
                 basis: Vec::new(),
                 plane: Vec::new(),
                 scanned: false,
@@ -461,6 +466,12 @@ impl<'a> Decoder<'a> {
             c.blocks_h = mcus_h * c.v;
             c.nx = n * h_max / c.h;
             c.ny = n * v_max / c.v;
+            if n == 1 {
+                // Chroma from its blocks' means, upsampled: the AC terms of a third of the
+                // blocks need not be decoded, only skipped (what libjpeg does at 1/8).
+                c.up = (c.nx, c.ny);
+                (c.nx, c.ny) = (1, 1);
+            }
             let (idct_x, idct_y) = (box_idct(c.nx), box_idct(c.ny));
             let (nx, ny) = (c.nx, c.ny);
             c.basis = Vec::with_capacity(64 * nx * ny);
@@ -672,25 +683,64 @@ impl<'a> Decoder<'a> {
             return None;
         }
         let mut pixels = vec![0u8; out_w * out_h * 3];
-        fn line(c: &Component, y: usize, width: usize) -> &[u8] {
-            let start = y * c.blocks_w * c.nx;
-            &c.plane[start..start + width]
-        }
-        let (yc, cb, cr) = (
-            &self.components[0],
-            &self.components[1],
-            &self.components[2],
-        );
+        // Each plane at the output's resolution, with its row stride.
+        let planes: Vec<(std::borrow::Cow<'_, [u8]>, usize)> = self.components[..3]
+            .iter()
+            .map(|c| {
+                let (w, h) = (c.blocks_w * c.nx, c.blocks_h * c.ny);
+                match c.up {
+                    (1, 1) => (std::borrow::Cow::Borrowed(&c.plane[..]), w),
+                    (fx, fy) => (upsample(&c.plane, w, h, fx, fy).into(), w * fx),
+                }
+            })
+            .collect();
+        let line = |i: usize, y: usize| {
+            let (plane, stride) = &planes[i];
+            &plane[y * stride..y * stride + out_w]
+        };
         for (y, out) in pixels.chunks_exact_mut(out_w * 3).enumerate() {
-            ycbcr_to_rgb(
-                line(yc, y, out_w),
-                line(cb, y, out_w),
-                line(cr, y, out_w),
-                out,
-            );
+            ycbcr_to_rgb(line(0, y), line(1, y), line(2, y), out);
         }
         RgbImage::from_raw(out_w as u32, out_h as u32, pixels).map(DynamicImage::ImageRgb8)
     }
+}
+
+/// `plane` (`w x h`) upsampled by `fx` across and `fy` down (each 1 or 2) with libjpeg's
+/// "fancy" triangle filter: each output sample is 3/4 its own input sample and 1/4 the
+/// neighbour on its side, per upsampled axis, with edges repeated.
+fn upsample(plane: &[u8], w: usize, h: usize, fx: usize, fy: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(w * fx * h * fy);
+    // Column sums of the vertical pass, scaled by 4 whether or not it upsamples.
+    let mut sums = vec![0u16; w];
+    for y in 0..h * fy {
+        let (near, far) = if fy == 2 {
+            let near = y / 2;
+            let far = if y % 2 == 0 {
+                near.saturating_sub(1)
+            } else {
+                (near + 1).min(h - 1)
+            };
+            (near, far)
+        } else {
+            (y, y)
+        };
+        let (near, far) = (&plane[near * w..][..w], &plane[far * w..][..w]);
+        for ((s, &a), &b) in sums.iter_mut().zip(near).zip(far) {
+            *s = 3 * u16::from(a) + u16::from(b);
+        }
+        if fx == 2 {
+            for x in 0..w {
+                let this = 3 * sums[x];
+                let left = sums[x.saturating_sub(1)];
+                let right = sums[(x + 1).min(w - 1)];
+                out.push(((this + left + 8) >> 4) as u8);
+                out.push(((this + right + 7) >> 4) as u8);
+            }
+        } else {
+            out.extend(sums.iter().map(|&s| ((s + 2) >> 2) as u8));
+        }
+    }
+    out
 }
 
 /// Huffman-decodes one block, keeping its coefficients (only the DC term if `DC_ONLY`) as
@@ -922,6 +972,23 @@ mod tests {
                 diff as f64 / n as f64
             );
         }
+    }
+
+    #[test]
+    fn fancy_upsampling_keeps_flat_planes_and_interpolates_ramps() {
+        let flat = vec![90u8; 5 * 3];
+        for (fx, fy) in [(2, 2), (2, 1), (1, 2)] {
+            let out = upsample(&flat, 5, 3, fx, fy);
+            assert_eq!(out.len(), 5 * fx * 3 * fy);
+            assert!(out.iter().all(|&v| v == 90), "{fx}x{fy}");
+        }
+        // A ramp of 40 per sample: upsampled samples sit at a quarter and three quarters
+        // between their inputs (10 and 30 past each), edges held.
+        let ramp: Vec<u8> = (0..4).map(|x| 40 * x as u8 + 20).collect();
+        let out = upsample(&ramp, 4, 1, 2, 1);
+        assert_eq!(out, [20, 30, 50, 70, 90, 110, 130, 140]);
+        let out = upsample(&ramp, 1, 4, 1, 2);
+        assert_eq!(out, [20, 30, 50, 70, 90, 110, 130, 140]);
     }
 
     /// The AC tables in the DHT segments of `data`.
