@@ -55,6 +55,127 @@ unsafe fn gradient_row_avx2(smooth: &[i16], diff: &[i16], m_row: &mut [i16], s_r
     gradient_row(smooth, diff, m_row, s_row);
 }
 
+/// What non-maximum suppression compares with: integer thresholds and the row pitch of the
+/// bordered magnitude plane.
+struct Thresholds {
+    low: i32,
+    high: i32,
+    pw: usize,
+}
+
+/// Non-maximum suppression of one row from column `from` on: `state` becomes 1 for pixels
+/// above `low` that are a maximum along their gradient, 2 (and pushed on `stack`) for those
+/// also above `high`. `row` is the plane index of the row's first pixel.
+#[inline(always)]
+fn suppress_row(
+    magnitude: &[i16],
+    sectors: &[u8],
+    row: usize,
+    from: usize,
+    t: &Thresholds,
+    state: &mut [u8],
+    stack: &mut Vec<usize>,
+) {
+    let pw = t.pw;
+    // Per sector: the step to the two neighbours compared along the gradient, and whether
+    // the second may equal the pixel (OpenCV's `>` then `>=` along the axes, `>` both ways
+    // on the diagonals), indexed by ALONG_X, ALONG_Y, RISING and FALLING. A table instead of
+    // a match: no branch per candidate on its sector.
+    let steps = [(1, 1i16), (pw, 1), (pw - 1, 0), (pw + 1, 0)];
+    for (x, &sector) in sectors.iter().enumerate().skip(from) {
+        let p = row + x;
+        let m = magnitude[p];
+        if i32::from(m) <= t.low {
+            continue;
+        }
+        let (step, equal) = steps[usize::from(sector & 3)];
+        if m > magnitude[p - step] && m + equal > magnitude[p + step] {
+            if i32::from(m) > t.high {
+                state[p] = 2;
+                stack.push(p);
+            } else {
+                state[p] = 1;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::Thresholds;
+    use std::arch::x86_64::*;
+
+    /// `super::suppress_row` 16 pixels at a time: all four sectors' comparisons are made
+    /// and the pixel's own selected, so no branch depends on the image; strong pixels are
+    /// found from a byte mask.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn suppress_row(
+        magnitude: &[i16],
+        sectors: &[u8],
+        row: usize,
+        t: &Thresholds,
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) {
+        let w = sectors.len();
+        let pw = t.pw;
+        // Magnitudes are at most 2040, so thresholds beyond i16 act as these.
+        let low = _mm256_set1_epi16(t.low.clamp(-1, i32::from(i16::MAX)) as i16);
+        let high = _mm256_set1_epi16(t.high.clamp(-1, i32::from(i16::MAX)) as i16);
+        let sector_ids: [__m256i; 4] = std::array::from_fn(|i| _mm256_set1_epi16(i as i16));
+        let load = |p: usize| _mm256_loadu_si256(magnitude[p..p + 16].as_ptr().cast());
+        let blocks = w / 16;
+        for block in 0..blocks {
+            let x = block * 16;
+            let p = row + x;
+            let m = load(p);
+            // Strictly greater than the first neighbour; the second must be greater too on
+            // the diagonals, and may be equal along the axes (not greater than m).
+            let along_x = _mm256_andnot_si256(
+                _mm256_cmpgt_epi16(load(p + 1), m),
+                _mm256_cmpgt_epi16(m, load(p - 1)),
+            );
+            let along_y = _mm256_andnot_si256(
+                _mm256_cmpgt_epi16(load(p + pw), m),
+                _mm256_cmpgt_epi16(m, load(p - pw)),
+            );
+            let rising = _mm256_and_si256(
+                _mm256_cmpgt_epi16(m, load(p - (pw - 1))),
+                _mm256_cmpgt_epi16(m, load(p + (pw - 1))),
+            );
+            let falling = _mm256_and_si256(
+                _mm256_cmpgt_epi16(m, load(p - (pw + 1))),
+                _mm256_cmpgt_epi16(m, load(p + (pw + 1))),
+            );
+            let own = _mm256_cvtepu8_epi16(_mm_loadu_si128(sectors[x..x + 16].as_ptr().cast()));
+            let mut maximum = _mm256_setzero_si256();
+            for (id, test) in sector_ids.iter().zip([along_x, along_y, rising, falling]) {
+                let selected = _mm256_and_si256(_mm256_cmpeq_epi16(own, *id), test);
+                maximum = _mm256_or_si256(maximum, selected);
+            }
+            let candidate = _mm256_and_si256(maximum, _mm256_cmpgt_epi16(m, low));
+            let strong = _mm256_and_si256(candidate, _mm256_cmpgt_epi16(m, high));
+            // 1 for a candidate, 2 for a strong one: minus the two all-ones masks.
+            let value =
+                _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_add_epi16(candidate, strong));
+            let bytes = _mm256_packus_epi16(value, value);
+            let bytes = _mm256_permute4x64_epi64::<0b00_00_10_00>(bytes);
+            _mm_storeu_si128(
+                state[p..p + 16].as_mut_ptr().cast(),
+                _mm256_castsi256_si128(bytes),
+            );
+            let strong_bytes = _mm256_packs_epi16(strong, strong);
+            let strong_bytes = _mm256_permute4x64_epi64::<0b00_00_10_00>(strong_bytes);
+            let mut mask = _mm256_movemask_epi8(strong_bytes) as u32 & 0xFFFF;
+            while mask != 0 {
+                stack.push(p + mask.trailing_zeros() as usize);
+                mask &= mask - 1;
+            }
+        }
+        super::suppress_row(magnitude, sectors, row, blocks * 16, t, state, stack);
+    }
+}
+
 /// The edges of `gray` with hysteresis thresholds `low` <= `high` on the L1 magnitude.
 ///
 /// One pass of the Sobel rows leaves two planes: the L1 magnitude (i16: at most 2040) with a
@@ -84,28 +205,34 @@ pub fn canny(gray: &GrayImage, low: f32, high: f32) -> GrayImage {
     // 0: not an edge; 1: above `low` and a local maximum; 2: an edge.
     let mut state = vec![0u8; pw * (h + 2)];
     let mut stack = Vec::new();
-    // Per sector: the step to the two neighbours compared along the gradient, and whether
-    // the second may equal the pixel (OpenCV's `>` then `>=` along the axes, `>` both ways
-    // on the diagonals), indexed by ALONG_X, ALONG_Y, RISING and FALLING. A table instead of
-    // a match: no branch per candidate on its sector.
-    let steps = [(1, 1i16), (pw, 1), (pw - 1, 0), (pw + 1, 0)];
+    let thresholds = Thresholds { low, high, pw };
     for y in 0..h {
-        for x in 0..w {
-            let p = (y + 1) * pw + x + 1;
-            let m = magnitude[p];
-            if i32::from(m) <= low {
-                continue;
-            }
-            let (step, equal) = steps[usize::from(sectors[y * w + x] & 3)];
-            if m > magnitude[p - step] && m + equal > magnitude[p + step] {
-                if i32::from(m) > high {
-                    state[p] = 2;
-                    stack.push(p);
-                } else {
-                    state[p] = 1;
-                }
-            }
+        let row = (y + 1) * pw + 1;
+        let sectors = &sectors[y * w..(y + 1) * w];
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU supports AVX2, checked above.
+            unsafe {
+                avx2::suppress_row(
+                    &magnitude,
+                    sectors,
+                    row,
+                    &thresholds,
+                    &mut state,
+                    &mut stack,
+                )
+            };
+            continue;
         }
+        suppress_row(
+            &magnitude,
+            sectors,
+            row,
+            0,
+            &thresholds,
+            &mut state,
+            &mut stack,
+        );
     }
     drop(magnitude);
     drop(sectors);
@@ -139,6 +266,52 @@ pub fn canny(gray: &GrayImage, low: f32, high: f32) -> GrayImage {
 mod tests {
     use super::*;
     use image::Luma;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_suppression_equals_the_scalar_one() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let (w, h) = (53usize, 9usize);
+        let pw = w + 2;
+        let mut seed = 0x9e37_79b9_u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed >> 8
+        };
+        for round in 0..50 {
+            // Few distinct values, so ties (the axes' `>=`) are common.
+            let levels = if round % 2 == 0 { 6 } else { 2041 };
+            let mut magnitude = vec![0i16; pw * (h + 2)];
+            for y in 0..h {
+                for x in 0..w {
+                    magnitude[(y + 1) * pw + x + 1] =
+                        (next() % levels * (2040 / (levels - 1))) as i16;
+                }
+            }
+            let sectors: Vec<u8> = (0..w * h).map(|_| (next() % 4) as u8).collect();
+            for (low, high) in [(100, 800), (-5, 0), (0, 40_000), (1000, 1000)] {
+                let t = Thresholds { low, high, pw };
+                let (mut want, mut got) = (vec![0u8; magnitude.len()], vec![0u8; magnitude.len()]);
+                let (mut want_stack, mut got_stack) = (Vec::new(), Vec::new());
+                for y in 0..h {
+                    let row = (y + 1) * pw + 1;
+                    let s = &sectors[y * w..(y + 1) * w];
+                    suppress_row(&magnitude, s, row, 0, &t, &mut want, &mut want_stack);
+                    // SAFETY: the CPU supports AVX2, checked above.
+                    unsafe { avx2::suppress_row(&magnitude, s, row, &t, &mut got, &mut got_stack) };
+                }
+                assert_eq!(got, want, "round {round}, thresholds {low} {high}");
+                want_stack.sort_unstable();
+                got_stack.sort_unstable();
+                assert_eq!(
+                    got_stack, want_stack,
+                    "round {round}, thresholds {low} {high}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_step_gives_one_thin_line_and_flat_gives_none() {
