@@ -15,7 +15,7 @@ use crate::idl::image::{
 };
 use crate::image::codec::{Decoded, ImageLimits};
 use crate::image::samples::{map_colour, map_image, pixel_of, with_samples_mut, Sample};
-use crate::image::{blur, canny, gradients, gray, morphology, pixels, warp};
+use crate::image::{blur, canny, gradients, gray, morphology, pixels, reduce, warp};
 
 /// Largest blur sigma accepted: far beyond any useful blur, small enough to bound the kernel.
 const MAX_SIGMA: f64 = 250.0;
@@ -461,16 +461,61 @@ fn resize(
     if (nw, nh) == (image.width(), image.height()) && !fill {
         return Ok(image.clone());
     }
-    let mut options =
-        ResizeOptions::new().resize_alg(resize_alg(r.filter.unwrap_or(Filter::LANCZOS3))?);
+    let filter = r.filter.unwrap_or(Filter::LANCZOS3);
+    let mut options = ResizeOptions::new().resize_alg(resize_alg(filter)?);
     if fill {
         options = options.fit_into_destination(Some((0.5, 0.5)));
     }
     let mut out = DynamicImage::new(nw, nh, image.color());
-    Resizer::new()
-        .resize(image, &mut out, &options)
-        .map_err(|e| ServiceError::Internal(format!("resizing failed: {e}")))?;
+    let resized = match reduced_first(image, nw, nh, filter, fill) {
+        Some((reduced, crop)) => {
+            // The reduced image's last box may be partial: the crop keeps the geometry exact.
+            let options = options.crop(0.0, 0.0, crop.0, crop.1);
+            Resizer::new().resize(&reduced, &mut out, &options)
+        }
+        None => Resizer::new().resize(image, &mut out, &options),
+    };
+    resized.map_err(|e| ServiceError::Internal(format!("resizing failed: {e}")))?;
     Ok(out)
+}
+
+/// Pillow's `reducing_gap` of 3: a large shrink of an 8-bit gray or RGB image starts with a
+/// box reduction by whole factors (see `reduce.rs`). Returns the reduced image and the
+/// extent of the original in its pixels, or `None` where the shrink is too small, the
+/// filter is nearest, FILL crops the source, or the layout has alpha (whose colour a plain
+/// box average would bleed).
+fn reduced_first(
+    image: &DynamicImage,
+    nw: u32,
+    nh: u32,
+    filter: Filter,
+    fill: bool,
+) -> Option<(DynamicImage, (f64, f64))> {
+    const GAP: f64 = 3.0;
+    if fill || filter == Filter::NEAREST {
+        return None;
+    }
+    let (w, h) = (image.width(), image.height());
+    let (kx, ky) = (
+        reduce::factor(w, nw, GAP) as usize,
+        reduce::factor(h, nh, GAP) as usize,
+    );
+    if kx == 1 && ky == 1 {
+        return None;
+    }
+    let (pixels, channels) = match image {
+        DynamicImage::ImageRgb8(b) => (b.as_raw(), 3),
+        DynamicImage::ImageLuma8(b) => (b.as_raw(), 1),
+        _ => return None,
+    };
+    let (out, ow, oh) = reduce::box_reduce(pixels, w as usize, h as usize, channels, kx, ky);
+    let reduced = if channels == 3 {
+        DynamicImage::ImageRgb8(image::RgbImage::from_raw(ow as u32, oh as u32, out)?)
+    } else {
+        DynamicImage::ImageLuma8(image::GrayImage::from_raw(ow as u32, oh as u32, out)?)
+    };
+    let crop = (f64::from(w) / kx as f64, f64::from(h) / ky as f64);
+    Some((reduced, crop))
 }
 
 fn crop(image: DynamicImage, c: &Crop) -> Result<DynamicImage, ServiceError> {
