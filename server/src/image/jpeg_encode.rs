@@ -590,25 +590,12 @@ mod avx2 {
             0, 3, 1, 4, 2, 5, -1, -1, 6, 9, 7, 10, 8, 11, -1, -1,
         );
         let ones = _mm256_set1_epi8(1);
+        // (R, G, B, 0) weights in each 64-bit quarter, matching the sums' layout.
         let weights = |w: [i32; 3]| {
-            _mm256_setr_epi16(
-                w[0] as i16,
-                w[1] as i16,
-                w[2] as i16,
-                0,
-                w[0] as i16,
-                w[1] as i16,
-                w[2] as i16,
-                0,
-                w[0] as i16,
-                w[1] as i16,
-                w[2] as i16,
-                0,
-                w[0] as i16,
-                w[1] as i16,
-                w[2] as i16,
-                0,
-            )
+            let quarter = w.iter().enumerate().fold(0i64, |acc, (i, &v)| {
+                acc | i64::from(v as i16 as u16) << (16 * i)
+            });
+            _mm256_set1_epi64x(quarter)
         };
         let (w_cb, w_cr) = (weights(CB_WEIGHTS), weights(CR_WEIGHTS));
         let scale = _mm256_set1_ps(CHROMA_SCALE);
