@@ -105,18 +105,18 @@ mod avx2 {
     use super::Thresholds;
     use std::arch::x86_64::*;
 
-    /// `super::suppress_row` 16 pixels at a time: all four sectors' comparisons are made
-    /// and the pixel's own selected, so no branch depends on the image; strong pixels are
-    /// found from a byte mask.
+    /// `super::suppress_row` on the row's whole blocks of 16 pixels, returning the first
+    /// column left for it: all four sectors' comparisons are made and the pixel's own
+    /// selected, so no branch depends on the image; strong pixels are found from a byte mask.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn suppress_row(
+    pub(super) unsafe fn suppress_blocks(
         magnitude: &[i16],
         sectors: &[u8],
         row: usize,
         t: &Thresholds,
         state: &mut [u8],
         stack: &mut Vec<usize>,
-    ) {
+    ) -> usize {
         let w = sectors.len();
         let pw = t.pw;
         // Magnitudes are at most 2040, so thresholds beyond i16 act as these.
@@ -172,7 +172,7 @@ mod avx2 {
                 mask &= mask - 1;
             }
         }
-        super::suppress_row(magnitude, sectors, row, blocks * 16, t, state, stack);
+        blocks * 16
     }
 }
 
@@ -209,11 +209,12 @@ pub fn canny(gray: &GrayImage, low: f32, high: f32) -> GrayImage {
     for y in 0..h {
         let row = (y + 1) * pw + 1;
         let sectors = &sectors[y * w..(y + 1) * w];
+        // Whole blocks of 16 with AVX2, then the rest (or all) one pixel at a time.
         #[cfg(target_arch = "x86_64")]
-        if avx2 {
+        let from = if avx2 {
             // SAFETY: the CPU supports AVX2, checked above.
             unsafe {
-                avx2::suppress_row(
+                avx2::suppress_blocks(
                     &magnitude,
                     sectors,
                     row,
@@ -221,14 +222,17 @@ pub fn canny(gray: &GrayImage, low: f32, high: f32) -> GrayImage {
                     &mut state,
                     &mut stack,
                 )
-            };
-            continue;
-        }
+            }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let from = 0;
         suppress_row(
             &magnitude,
             sectors,
             row,
-            0,
+            from,
             &thresholds,
             &mut state,
             &mut stack,
@@ -300,7 +304,10 @@ mod tests {
                     let s = &sectors[y * w..(y + 1) * w];
                     suppress_row(&magnitude, s, row, 0, &t, &mut want, &mut want_stack);
                     // SAFETY: the CPU supports AVX2, checked above.
-                    unsafe { avx2::suppress_row(&magnitude, s, row, &t, &mut got, &mut got_stack) };
+                    let from = unsafe {
+                        avx2::suppress_blocks(&magnitude, s, row, &t, &mut got, &mut got_stack)
+                    };
+                    suppress_row(&magnitude, s, row, from, &t, &mut got, &mut got_stack);
                 }
                 assert_eq!(got, want, "round {round}, thresholds {low} {high}");
                 want_stack.sort_unstable();
