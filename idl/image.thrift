@@ -6,10 +6,10 @@
  * transform decodes once, runs its whole pipeline of operations, and encodes once.
  *
  * Compatibility: operations are a union, so new operations extend the contract without
- * breaking old clients. A server older than an operation cannot decode it and rejects
- * the call with a protocol error (a TApplicationException naming the union); values of
- * enums it does not know (formats, filters, ...) get `common.Unsupported` or
- * `common.InvalidArgument` naming the field.
+ * breaking old clients. A server older than an operation answers `common.Unsupported`
+ * with `what` = "op N" (N its field id); the same holds for new kinds of `Image` ("image
+ * N") and `Output` ("output N"). Values of enums it does not know (formats, filters, ...)
+ * get `common.Unsupported` or `common.InvalidArgument` naming the field.
  */
 
 include "common.thrift"

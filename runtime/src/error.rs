@@ -71,6 +71,18 @@ impl ProtocolError {
             format!("union `{type_name}` must have exactly one field set, found {fields_set}"),
         )
     }
+
+    /// A union value holding a member only a newer peer knows, which cannot be written back
+    /// because its value was skipped when it was read (used by generated code).
+    pub fn unknown_union_member(type_name: &str, field_id: i16) -> Self {
+        Self::new(
+            ProtocolErrorKind::InvalidData,
+            format!(
+                "union `{type_name}` holds a member unknown to this code (field id {field_id}), \
+                 which cannot be written"
+            ),
+        )
+    }
 }
 
 impl fmt::Debug for ProtocolError {

@@ -47,6 +47,7 @@ fn decode(image: &Image) -> DynamicImage {
                 ImageBuffer::from_raw(r.width as u32, r.height as u32, r.pixels.to_vec()).unwrap(),
             )
         }
+        Image::Unknown(id) => panic!("the server answered an image kind it does not have: {id}"),
     }
 }
 

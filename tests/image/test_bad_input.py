@@ -11,12 +11,17 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from thrift.protocol import TBinaryProtocol
+from thrift.protocol.TProtocol import TProtocolBase
+from thrift.Thrift import TType
+from thrift.transport import TSocket, TTransport
 
 import support
 from mosaic_rpc.image import (
@@ -31,6 +36,7 @@ from mosaic_rpc.image import (
     HogOptions,
     Image,
     ImageFormat,
+    ImageService,
     InvalidArgument,
     InvalidImage,
     Morphology,
@@ -393,6 +399,67 @@ def test_unknown_pixel_format(bad_server: Server, bad_client: Client) -> None:
         InvalidArgument,
         field="output.raw.pixel_format",
     )
+
+
+# ---- union members from a newer contract --------------------------------------------------
+
+
+class NewerMember:
+    """A union value as a client with a newer IDL writes it: one member (an empty struct) under
+    a field id this server's contract does not have."""
+
+    def __init__(self, field_id: int) -> None:
+        self.field_id = field_id
+
+    def write(self, oprot: TProtocolBase) -> None:
+        oprot.writeStructBegin("Newer")
+        oprot.writeFieldBegin("newer", TType.STRUCT, self.field_id)
+        oprot.writeStructBegin("Payload")
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+        oprot.writeFieldEnd()
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+
+
+@contextmanager
+def plain_client(server: Server) -> Iterator[ImageService.Client]:
+    """An Apache-runtime client on the pure-Python binary protocol, which writes each value
+    through its own `write` (so a `NewerMember` can stand in for a union)."""
+    host, port = server.address.rsplit(":", 1)
+    transport = TTransport.TFramedTransport(TSocket.TSocket(host, int(port)))
+    transport.open()
+    try:
+        yield ImageService.Client(TBinaryProtocol.TBinaryProtocol(transport))
+    finally:
+        transport.close()
+
+
+def test_an_op_from_a_newer_contract_is_unsupported(bad_server: Server, bad_client: Client) -> None:
+    image = images.to_image(photo("camera.png"))
+    with plain_client(bad_server) as plain:
+        ops: list[Any] = [Op(blur=Blur(sigma=1.0)), NewerMember(99)]
+        err = expect(bad_server, bad_client, lambda: plain.transform(image, ops, None), Unsupported)
+        assert err.what == "op 99"
+        assert "field id 99 of union Op" in err.message
+        # The connection is still good: the next call on it succeeds.
+        out = plain.transform(image, [Op(blur=Blur(sigma=1.0))], Output(raw=Raw()))
+        assert out.raw is not None and out.raw.width == 512
+
+
+def test_an_image_or_output_from_a_newer_contract_is_unsupported(
+    bad_server: Server, bad_client: Client
+) -> None:
+    image = images.to_image(photo("camera.png"))
+    with plain_client(bad_server) as plain:
+        newer_image: Any = NewerMember(7)
+        err = expect(bad_server, bad_client, lambda: plain.info(newer_image), Unsupported)
+        assert err.what == "image 7"
+        newer_output: Any = NewerMember(5)
+        err = expect(
+            bad_server, bad_client, lambda: plain.transform(image, [], newer_output), Unsupported
+        )
+        assert err.what == "output 5"
 
 
 # ---- absurd operation parameters ----------------------------------------------------------

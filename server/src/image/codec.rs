@@ -82,7 +82,19 @@ pub fn decode_for(
                 orientation: None,
             })
         }
+        Image::Unknown(id) => Err(unknown_image(*id)),
     }
+}
+
+/// An image kind from a newer contract than this server's (see `Image::Unknown`).
+fn unknown_image(id: i16) -> ServiceError {
+    ServiceError::unsupported(
+        format!("image {id}"),
+        format!(
+            "image kind with field id {id} of union Image is not known to this server (a \
+             client with a newer contract sent it); send encoded or raw"
+        ),
+    )
 }
 
 /// The largest JPEG scale denominator that keeps `width x height` at least 1.5 times
@@ -251,6 +263,7 @@ pub fn info(image: &Image) -> Result<ImageInfo, ServiceError> {
                 size_bytes: raw.pixels.len() as i64,
             })
         }
+        Image::Unknown(id) => Err(unknown_image(*id)),
     }
 }
 

@@ -112,6 +112,13 @@ fn output_plan(output: Option<&Output>) -> Result<OutputPlan, ServiceError> {
             }
             Ok(OutputPlan::Raw(r.pixel_format))
         }
+        Some(Output::Unknown(id)) => Err(ServiceError::unsupported(
+            format!("output {id}"),
+            format!(
+                "output kind with field id {id} of union Output is not known to this server (a \
+                 client with a newer contract sent it); ask for encode or raw"
+            ),
+        )),
     }
 }
 

@@ -48,7 +48,19 @@ pub fn op_name(op: &Op) -> &'static str {
         Op::Equalize(_) => "equalize",
         Op::WindowLevel(_) => "window_level",
         Op::Convert(_) => "convert",
+        Op::Unknown(_) => "unknown",
     }
+}
+
+/// An op from a newer contract than this server's (see `Op::Unknown`).
+fn unknown_op(id: i16) -> ServiceError {
+    ServiceError::unsupported(
+        format!("op {id}"),
+        format!(
+            "operation with field id {id} of union Op is not known to this server (a client \
+             with a newer contract sent it)"
+        ),
+    )
 }
 
 fn arg(field: &str, message: impl Into<String>) -> ServiceError {
@@ -219,6 +231,7 @@ fn validate_op(op: &Op) -> Result<(), ServiceError> {
             None => Err(arg("to", format!("unknown pixel format {}", c.to.0))),
         },
         Op::AutoOrient(_) | Op::Grayscale(_) | Op::Invert(_) | Op::Equalize(_) => Ok(()),
+        Op::Unknown(id) => Err(unknown_op(*id)),
     }
 }
 
@@ -423,6 +436,7 @@ fn apply(
         Op::Equalize(_) => DynamicImage::ImageLuma8(equalize(&gray::luma8(&image))),
         Op::WindowLevel(w) => window_level(&image, w),
         Op::Convert(c) => pixels::convert(image, c.to)?,
+        Op::Unknown(id) => return Err(unknown_op(*id)),
     })
 }
 

@@ -192,6 +192,44 @@ fn unions_encode_one_field_and_need_one() {
 }
 
 #[test]
+fn a_member_from_a_newer_idl_decodes_as_unknown_and_is_never_written() {
+    // Field 9 is no member of Shape: a peer with a newer IDL sent it.
+    assert_reads_as(&Raw(vec![(9, Wire::I32(7))]), &Shape::Unknown(9));
+    assert_reads_as(&Raw(vec![(9, Wire::I32(7))]), &Nothing::Unknown(9));
+    // A member this code knows wins over one it does not, in either order.
+    for fields in [
+        vec![(9, Wire::I32(7)), (1, Wire::Str("a"))],
+        vec![(1, Wire::Str("a")), (9, Wire::I32(7))],
+    ] {
+        assert_reads_as(&Raw(fields), &Single::Only("a".into()));
+    }
+    for protocol in PROTOCOLS {
+        let mut out = mosaic_runtime::__private::bytes::BytesMut::new();
+        let e = encode_struct(&Shape::Unknown(9), protocol, &mut out)
+            .expect_err("Unknown cannot be written");
+        assert!(
+            e.message().contains("Shape") && e.message().contains("field id 9"),
+            "the error names the union and the id: {e}"
+        );
+    }
+    // Unknown members order after every known one, by id.
+    let mut shapes = vec![
+        Shape::Unknown(3),
+        Shape::Point(point(0.0, 0.0)),
+        Shape::Unknown(2),
+    ];
+    shapes.sort_by(mosaic_runtime::TotalOrd::total_cmp);
+    assert_eq!(
+        shapes,
+        [
+            Shape::Point(point(0.0, 0.0)),
+            Shape::Unknown(2),
+            Shape::Unknown(3)
+        ]
+    );
+}
+
+#[test]
 fn ordered_keys_hold_doubles_structs_and_unions() {
     let keys = Keys {
         doubles: Some(BTreeSet::from([

@@ -36,7 +36,7 @@
 //! | `const list<..> L = [..]`, structs | `pub static L: LazyLock<Vec<..>>` |
 //! | `enum Numberz` | `pub struct Numberz(pub i32)` with `Numberz::ONE`; unknown values survive |
 //! | `struct`, `exception` | `pub struct` with `Struct`, `Default`; exceptions add `Display` + `Error` |
-//! | `union` | `pub enum` with one tuple variant per field |
+//! | `union` | `pub enum` with one tuple variant per field, and `Unknown(i16)` for a member only a newer IDL has |
 //! | `service ThriftTest` | `trait ThriftTest`, `ThriftTestService<H>` (server), `ThriftTestClient` |
 //!
 //! Fields: `required` → `T`; `optional` and default requiredness → `Option<T>`, which keeps

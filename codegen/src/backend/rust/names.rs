@@ -17,6 +17,10 @@ const MODULE_RESERVED: &[&str] = &["Some", "None", "Ok", "Err", "LazyLock"];
 /// Enum values become associated constants next to these generated functions.
 const ENUM_RESERVED: &[&str] = &["name", "from_name"];
 
+/// Every union has this variant for a member a newer peer sent (see `structs.rs`); a member
+/// of that name is renamed.
+pub(crate) const UNION_UNKNOWN: &str = "Unknown";
+
 /// Client and dispatcher constructors share a namespace with methods.
 const METHOD_RESERVED: &[&str] = &["new", "multiplexed", "from_arc"];
 
@@ -173,7 +177,10 @@ impl Names {
 }
 
 fn member_names(s: &ir::Struct) -> Vec<String> {
-    let mut alloc = Allocator::default();
+    let mut alloc = match s.kind {
+        ir::StructKind::Union => Allocator::with_reserved(&[UNION_UNKNOWN]),
+        _ => Allocator::default(),
+    };
     s.fields
         .iter()
         .map(|f| match s.kind {

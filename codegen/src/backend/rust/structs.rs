@@ -21,8 +21,11 @@
 //! - the argument structs of service methods are the exception: their fields are plain `T`
 //!   (handlers take plain arguments), and a missing argument decodes to its zero value (or
 //!   IDL default), as Apache's servers do;
-//! - a union is written as its one field, and decoding fails with `ProtocolError::bad_union`
-//!   when no known field was present (the last one wins when several are).
+//! - a union is written as its one field (the last one wins when several arrive). A field this
+//!   id this code does not know (a newer peer's member) decodes to the extra variant `Unknown(id)`,
+//!   so a server can answer "unsupported" instead of failing the whole call; that variant
+//!   cannot be written. Decoding fails with `ProtocolError::bad_union` only when no field
+//!   was present at all.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -33,6 +36,7 @@ use super::codec::Val;
 use super::consts::{contains_approx_constant, wrap};
 use super::docs::doc_attrs;
 use super::ident::{ident, unraw};
+use super::names::UNION_UNKNOWN;
 use super::shapes::{is_union, is_zero_value, Repr};
 use super::types::{complexity_allow, Scope};
 use super::Cx;
@@ -185,15 +189,19 @@ impl Cx<'_> {
             let doc = doc_attrs(m.field.doc.as_deref());
             let vname = ident(&m.name);
             let ty = self.member_type(record.scope, &m.field.ty, m.repr);
-            quote!(#doc #vname(#ty))
+            quote!(#doc #vname(#ty),)
         });
+        let unknown = ident(UNION_UNKNOWN);
         quote! {
             #attrs
             // Variants are as large as their types; boxing them would cost every user.
             #[allow(clippy::large_enum_variant)]
             #allow
             pub enum #name {
-                #(#variants),*
+                #(#variants)*
+                /// A member this code does not know, sent by a peer with a newer IDL: its field
+                /// id. Only ever decoded; writing it fails.
+                #unknown(i16),
             }
         }
     }
@@ -393,9 +401,18 @@ impl Cx<'_> {
     fn union_codec(&self, record: &Record<'_>) -> TokenStream {
         let name = ident(&record.name);
         let idl_name = record.idl_name;
-        let (w, write) = if record.members.is_empty() {
-            // No value of an empty union exists, so there is nothing to write.
-            (quote!(_w), quote!(match *self {}))
+        let unknown = ident(UNION_UNKNOWN);
+        let w = if record.members.is_empty() {
+            quote!(_w)
+        } else {
+            quote!(w)
+        };
+        let write = if record.members.is_empty() {
+            // `Unknown` is the only value an empty union has.
+            quote! {
+                let Self::#unknown(id) = self;
+                Err(::mosaic_runtime::ProtocolError::unknown_union_member(#idl_name, *id))
+            }
         } else {
             let arms = record.members.iter().map(|m| {
                 let vname = ident(&m.name);
@@ -407,23 +424,30 @@ impl Cx<'_> {
                 let write = self.encode_member(m, &v);
                 quote!(Self::#vname(v) => { #write })
             });
-            let write = quote! {
+            quote! {
+                if let Self::#unknown(id) = self {
+                    return Err(::mosaic_runtime::ProtocolError::unknown_union_member(#idl_name, *id));
+                }
                 w.write_struct_begin()?;
                 match self {
                     #(#arms)*
+                    Self::#unknown(_) => {}
                 }
                 w.write_field_stop()?;
                 w.write_struct_end()
-            };
-            (quote!(w), write)
+            }
         };
         let read = if record.members.is_empty() {
             quote! {
+                let mut unknown = None;
                 while let Some(field) = r.read_field_begin()? {
                     r.skip(field.ty)?;
+                    unknown = unknown.or(Some(field.id));
                 }
                 r.read_struct_end()?;
-                Err(::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
+                unknown
+                    .map(Self::#unknown)
+                    .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
             }
         } else {
             let arms = record.members.iter().map(|m| {
@@ -434,16 +458,27 @@ impl Cx<'_> {
                     |value| quote!(found = Some(Self::#vname(#value))),
                 )
             });
+            // A declared id with another wire type is skipped like a struct's, not unknown.
+            let ids = id_pattern(record.members.iter().map(|m| m.field.id));
+            let declared = quote!((#ids, ty) => r.skip(ty)?,);
             quote! {
                 let mut found = None;
+                let mut unknown = None;
                 while let Some(field) = r.read_field_begin()? {
                     match (field.id, field.ty) {
                         #(#arms)*
-                        (_, ty) => r.skip(ty)?,
+                        #declared
+                        (id, ty) => {
+                            r.skip(ty)?;
+                            unknown = unknown.or(Some(id));
+                        }
                     }
                 }
                 r.read_struct_end()?;
-                found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
+                // A known member wins over one this code cannot read.
+                found
+                    .or(unknown.map(Self::#unknown))
+                    .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union(#idl_name, 0))
             }
         };
         quote! {
@@ -529,27 +564,20 @@ impl Cx<'_> {
                 let i = proc_macro2::Literal::usize_unsuffixed(i);
                 quote!(#name::#vname(_) => #i,)
             });
-            let other = if record.members.len() > 1 {
-                quote!(_ => ::std::cmp::Ord::cmp(&position(self), &position(other)),)
-            } else {
-                TokenStream::new()
-            };
-            let position_fn = if record.members.len() > 1 {
-                quote! {
-                    fn position(v: &#name) -> usize {
-                        match v {
-                            #(#positions)*
-                        }
+            // `Unknown` comes last, as a derived ordering would put it.
+            let unknown = ident(UNION_UNKNOWN);
+            let last = proc_macro2::Literal::usize_unsuffixed(record.members.len());
+            quote! {
+                fn position(v: &#name) -> usize {
+                    match v {
+                        #(#positions)*
+                        #name::#unknown(_) => #last,
                     }
                 }
-            } else {
-                TokenStream::new()
-            };
-            quote! {
-                #position_fn
                 match (self, other) {
                     #(#same)*
-                    #other
+                    (Self::#unknown(a), Self::#unknown(b)) => ::std::cmp::Ord::cmp(a, b),
+                    _ => ::std::cmp::Ord::cmp(&position(self), &position(other)),
                 }
             }
         } else {
@@ -690,4 +718,30 @@ fn approx_allow(record: &Record<'_>) -> TokenStream {
     } else {
         TokenStream::new()
     }
+}
+
+/// A pattern matching exactly `ids`: runs of consecutive ids as ranges (`1..=5 | 9`).
+fn id_pattern(ids: impl Iterator<Item = i16>) -> TokenStream {
+    let mut ids: Vec<i16> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut runs: Vec<(i16, i16)> = Vec::new();
+    for id in ids {
+        match runs.last_mut() {
+            Some((_, end)) if i32::from(*end) + 1 == i32::from(id) => *end = id,
+            _ => runs.push((id, id)),
+        }
+    }
+    let alternatives = runs.into_iter().map(|(start, end)| {
+        let (a, b) = (
+            proc_macro2::Literal::i16_unsuffixed(start),
+            proc_macro2::Literal::i16_unsuffixed(end),
+        );
+        if start == end {
+            quote!(#a)
+        } else {
+            quote!(#a..=#b)
+        }
+    });
+    quote!(#(#alternatives)|*)
 }

@@ -87,6 +87,8 @@ union match {
   1: type loop,
   2: dyn while,
   3: Option Other,
+  /** Every union has a variant `Unknown`, so this member becomes `Unknown_`. */
+  4: i32 unknown,
 }
 
 exception crate {

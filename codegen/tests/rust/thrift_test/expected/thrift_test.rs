@@ -794,6 +794,9 @@ pub enum SomeUnion {
     I32Thing(i32),
     XtructThing(Xtruct3),
     InsanityThing(Insanity),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
 }
 
 impl ::mosaic_runtime::Struct for SomeUnion {
@@ -801,6 +804,11 @@ impl ::mosaic_runtime::Struct for SomeUnion {
         &self,
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member("SomeUnion", *id),
+            );
+        }
         w.write_struct_begin()?;
         match self {
             Self::MapThing(v) => {
@@ -832,6 +840,7 @@ impl ::mosaic_runtime::Struct for SomeUnion {
                 w.write_field_begin(::mosaic_runtime::TType::Struct, 5)?;
                 ::mosaic_runtime::Struct::encode(v, w)?;
             }
+            Self::Unknown(_) => {}
         }
         w.write_field_stop()?;
         w.write_struct_end()
@@ -842,6 +851,7 @@ impl ::mosaic_runtime::Struct for SomeUnion {
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
         let mut found = None;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Map) => {
@@ -886,11 +896,17 @@ impl ::mosaic_runtime::Struct for SomeUnion {
                         ),
                     );
                 }
-                (_, ty) => r.skip(ty)?,
+                (1..=5, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
             }
         }
         r.read_struct_end()?;
-        found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("SomeUnion", 0))
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("SomeUnion", 0))
     }
 }
 

@@ -1204,6 +1204,11 @@ pub enum Match {
     Loop(Type),
     While(Dyn),
     Other(Option),
+    /// Every union has a variant `Unknown`, so this member becomes `Unknown_`.
+    Unknown_(i32),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
 }
 
 impl ::mosaic_runtime::Struct for Match {
@@ -1211,6 +1216,11 @@ impl ::mosaic_runtime::Struct for Match {
         &self,
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member("match", *id),
+            );
+        }
         w.write_struct_begin()?;
         match self {
             Self::Loop(v) => {
@@ -1225,6 +1235,11 @@ impl ::mosaic_runtime::Struct for Match {
                 w.write_field_begin(::mosaic_runtime::TType::Struct, 3)?;
                 ::mosaic_runtime::Struct::encode(v, w)?;
             }
+            Self::Unknown_(v) => {
+                w.write_field_begin(::mosaic_runtime::TType::I32, 4)?;
+                w.write_i32(*v)?;
+            }
+            Self::Unknown(_) => {}
         }
         w.write_field_stop()?;
         w.write_struct_end()
@@ -1235,6 +1250,7 @@ impl ::mosaic_runtime::Struct for Match {
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
         let mut found = None;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Struct) => {
@@ -1250,11 +1266,20 @@ impl ::mosaic_runtime::Struct for Match {
                         Self::Other(<Option as ::mosaic_runtime::Struct>::decode(r)?),
                     );
                 }
-                (_, ty) => r.skip(ty)?,
+                (4, ::mosaic_runtime::TType::I32) => {
+                    found = Some(Self::Unknown_(r.read_i32()?));
+                }
+                (1..=4, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
             }
         }
         r.read_struct_end()?;
-        found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("match", 0))
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("match", 0))
     }
 }
 

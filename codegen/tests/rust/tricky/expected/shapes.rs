@@ -505,6 +505,9 @@ pub enum Value {
     ListValue(::std::vec::Vec<Value>),
     MapValue(::std::collections::BTreeMap<::std::string::String, Value>),
     Boxed(::std::boxed::Box<Value>),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
 }
 
 impl ::mosaic_runtime::Struct for Value {
@@ -512,6 +515,11 @@ impl ::mosaic_runtime::Struct for Value {
         &self,
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member("Value", *id),
+            );
+        }
         w.write_struct_begin()?;
         match self {
             Self::IntValue(v) => {
@@ -551,6 +559,7 @@ impl ::mosaic_runtime::Struct for Value {
                 w.write_field_begin(::mosaic_runtime::TType::Struct, 6)?;
                 ::mosaic_runtime::Struct::encode(&**v, w)?;
             }
+            Self::Unknown(_) => {}
         }
         w.write_field_stop()?;
         w.write_struct_end()
@@ -561,6 +570,7 @@ impl ::mosaic_runtime::Struct for Value {
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
         let mut found = None;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::I64) => {
@@ -622,11 +632,17 @@ impl ::mosaic_runtime::Struct for Value {
                         ),
                     );
                 }
-                (_, ty) => r.skip(ty)?,
+                (1..=6, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
             }
         }
         r.read_struct_end()?;
-        found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Value", 0))
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Value", 0))
     }
 }
 
@@ -640,6 +656,7 @@ impl ::mosaic_runtime::TotalOrd for Value {
                 Value::ListValue(_) => 3,
                 Value::MapValue(_) => 4,
                 Value::Boxed(_) => 5,
+                Value::Unknown(_) => 6,
             }
         }
         match (self, other) {
@@ -661,6 +678,7 @@ impl ::mosaic_runtime::TotalOrd for Value {
             (Self::Boxed(a), Self::Boxed(b)) => {
                 ::mosaic_runtime::TotalOrd::total_cmp(a, b)
             }
+            (Self::Unknown(a), Self::Unknown(b)) => ::std::cmp::Ord::cmp(a, b),
             _ => ::std::cmp::Ord::cmp(&position(self), &position(other)),
         }
     }
@@ -777,6 +795,9 @@ impl ::std::cmp::Ord for Circle {
 pub enum Shape {
     Point(Point),
     Circle(Circle),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
 }
 
 impl ::mosaic_runtime::Struct for Shape {
@@ -784,6 +805,11 @@ impl ::mosaic_runtime::Struct for Shape {
         &self,
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member("Shape", *id),
+            );
+        }
         w.write_struct_begin()?;
         match self {
             Self::Point(v) => {
@@ -794,6 +820,7 @@ impl ::mosaic_runtime::Struct for Shape {
                 w.write_field_begin(::mosaic_runtime::TType::Struct, 2)?;
                 ::mosaic_runtime::Struct::encode(v, w)?;
             }
+            Self::Unknown(_) => {}
         }
         w.write_field_stop()?;
         w.write_struct_end()
@@ -804,6 +831,7 @@ impl ::mosaic_runtime::Struct for Shape {
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
         let mut found = None;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::Struct) => {
@@ -816,11 +844,17 @@ impl ::mosaic_runtime::Struct for Shape {
                         Self::Circle(<Circle as ::mosaic_runtime::Struct>::decode(r)?),
                     );
                 }
-                (_, ty) => r.skip(ty)?,
+                (1..=2, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
             }
         }
         r.read_struct_end()?;
-        found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Shape", 0))
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Shape", 0))
     }
 }
 
@@ -834,6 +868,9 @@ impl ::mosaic_runtime::TotalOrd for Shape {
 #[allow(clippy::large_enum_variant)]
 pub enum Single {
     Only(::std::string::String),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
 }
 
 impl ::mosaic_runtime::Struct for Single {
@@ -841,12 +878,18 @@ impl ::mosaic_runtime::Struct for Single {
         &self,
         w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member("Single", *id),
+            );
+        }
         w.write_struct_begin()?;
         match self {
             Self::Only(v) => {
                 w.write_field_begin(::mosaic_runtime::TType::String, 1)?;
                 w.write_string(v)?;
             }
+            Self::Unknown(_) => {}
         }
         w.write_field_stop()?;
         w.write_struct_end()
@@ -857,16 +900,23 @@ impl ::mosaic_runtime::Struct for Single {
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
         let mut found = None;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             match (field.id, field.ty) {
                 (1, ::mosaic_runtime::TType::String) => {
                     found = Some(Self::Only(r.read_string()?));
                 }
-                (_, ty) => r.skip(ty)?,
+                (1, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
             }
         }
         r.read_struct_end()?;
-        found.ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Single", 0))
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Single", 0))
     }
 }
 
@@ -878,25 +928,34 @@ impl ::mosaic_runtime::TotalOrd for Single {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[allow(clippy::large_enum_variant)]
-pub enum Nothing {}
+pub enum Nothing {
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
+}
 
 impl ::mosaic_runtime::Struct for Nothing {
     fn encode<W: ::mosaic_runtime::ProtocolWrite>(
         &self,
         _w: &mut W,
     ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
-        match *self {}
+        let Self::Unknown(id) = self;
+        Err(::mosaic_runtime::ProtocolError::unknown_union_member("Nothing", *id))
     }
 
     fn decode<R: ::mosaic_runtime::ProtocolRead>(
         r: &mut R,
     ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
         r.read_struct_begin()?;
+        let mut unknown = None;
         while let Some(field) = r.read_field_begin()? {
             r.skip(field.ty)?;
+            unknown = unknown.or(Some(field.id));
         }
         r.read_struct_end()?;
-        Err(::mosaic_runtime::ProtocolError::bad_union("Nothing", 0))
+        unknown
+            .map(Self::Unknown)
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union("Nothing", 0))
     }
 }
 
