@@ -866,7 +866,7 @@ mod tests {
             .iter()
             .flat_map(|&(v, n)| (0..n).rev().map(move |i| v >> i & 1 == 1))
             .collect();
-        while bits.len() % 8 != 0 {
+        while !bits.len().is_multiple_of(8) {
             bits.push(true);
         }
         let mut out = Vec::new();
@@ -959,7 +959,7 @@ mod tests {
                 std::array::from_fn(|_| {
                     seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                     let v = (seed >> 8) as f32 / (1 << 24) as f32 * 4000.0 - 2000.0;
-                    if round % 3 == 0 || seed % 5 == 0 {
+                    if round % 3 == 0 || seed.is_multiple_of(5) {
                         v
                     } else {
                         v * 0.001
