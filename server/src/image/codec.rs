@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::error::ServiceError;
 use crate::idl::image::{EncodedImage, Image, ImageFormat, ImageInfo, PixelFormat};
-use crate::image::{jpeg_encode, jpeg_scaled, pixels};
+use crate::image::{jpeg_encode, jpeg_scaled, pixels, png_fast};
 
 /// Per-request limits that protect the server from decompression bombs and huge payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +195,17 @@ fn decode_encoded(
         // full below, which also reports errors as usual.
     }
     drop(head);
+    if format == ImageFormat::PNG {
+        // The common PNGs in one pass; the rest (and anything malformed) below.
+        if let Some(image) = png_fast::decode(&encoded.data) {
+            return Ok(Decoded {
+                image,
+                format: Some(format),
+                orientation: None,
+                full_size: (width, height),
+            });
+        }
+    }
     let mut codec_limits = image::Limits::default();
     codec_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).min(DECODER_MEMORY));
     decoding.limits(codec_limits);

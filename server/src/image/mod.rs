@@ -17,6 +17,7 @@ mod jpeg_scaled;
 mod morphology;
 pub mod ops;
 mod pixels;
+mod png_fast;
 mod reduce;
 mod samples;
 mod warp;
