@@ -294,7 +294,7 @@ union Op {
 /** Encode the result in `format`. */
 struct Encode {
   1: required ImageFormat format
-  /** JPEG and WebP: 1..100. */
+  /** JPEG and WebP (both lossy): 1..100. PNG, TIFF, GIF and BMP are lossless. */
   2: optional i32 quality = 85
 }
 

@@ -209,6 +209,41 @@ def test_jpeg_encoding_quality(client: Client) -> None:
     assert sizes[0] < sizes[1]
 
 
+@pytest.mark.parametrize("quality", [40, 85])
+def test_webp_is_lossy_at_its_quality_as_pillow_encodes_it(client: Client, quality: int) -> None:
+    """WebP output is libwebp's lossy encoding at the requested quality, as Pillow writes it
+    (the same library and defaults): about Pillow's size and PSNR, far smaller than PNG."""
+    pixels = photo("astronaut.jpg")
+    out = client.transform(
+        images.to_image(pixels), [], Output(encode=Encode(format=ImageFormat.WEBP, quality=quality))
+    )
+    assert out.encoded is not None and out.encoded.format == ImageFormat.WEBP
+    data = out.encoded.data
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert data[12:16] == b"VP8 ", "lossy (VP8), not lossless (VP8L)"
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="WEBP", quality=quality)
+    with PILImage.open(io.BytesIO(data)) as ours:
+        ours_psnr = _psnr(np.asarray(ours.convert("RGB")), pixels)
+    pillow_psnr = _psnr(np.asarray(PILImage.open(buffer).convert("RGB")), pixels)
+    assert ours_psnr >= pillow_psnr - 0.3
+    assert 0.9 <= len(data) / len(buffer.getvalue()) <= 1.1
+    assert len(data) < len(png(pixels)) / 4
+
+
+def test_webp_keeps_alpha(client: Client) -> None:
+    pixels = photo("astronaut.jpg")
+    alpha = np.tile(np.linspace(0, 255, pixels.shape[1]).astype(np.uint8), (pixels.shape[0], 1))
+    rgba = np.dstack([pixels, alpha])
+    out = client.transform(
+        images.to_image(rgba), [], Output(encode=Encode(format=ImageFormat.WEBP, quality=90))
+    )
+    decoded = to_array(out)
+    assert decoded.shape == rgba.shape
+    assert mad(decoded[..., 3], alpha) <= 2.0
+    assert mad(decoded[..., :3], pixels) <= 4.0
+
+
 # ---- EXIF orientation ---------------------------------------------------------------------
 
 

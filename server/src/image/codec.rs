@@ -377,7 +377,11 @@ pub fn encode(
             image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
         }
         ImageFormat::TIFF => image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Tiff),
-        ImageFormat::WEBP | ImageFormat::GIF | ImageFormat::BMP => {
+        ImageFormat::WEBP => {
+            encode_webp(image, quality, &mut out)?;
+            Ok(())
+        }
+        ImageFormat::GIF | ImageFormat::BMP => {
             let target = to_codec_format(format)?;
             let image = if image.color().has_alpha() {
                 DynamicImage::ImageRgba8(image.to_rgba8())
@@ -424,6 +428,35 @@ fn encode_jpeg(image: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(
         rgb,
         quality,
     );
+    Ok(())
+}
+
+/// Lossy WebP at `quality` (libwebp's 0..100 scale, as Pillow passes it), with alpha when
+/// the image has it.
+fn encode_webp(image: DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), ServiceError> {
+    const MAX_SIDE: u32 = 16383;
+    let (width, height) = (image.width(), image.height());
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(ServiceError::unsupported(
+            "WebP size",
+            format!("a WebP image is at most {MAX_SIDE} pixels a side, not {width}x{height}"),
+        ));
+    }
+    let pixels = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    };
+    let encoder = if pixels.color().has_alpha() {
+        webp::Encoder::from_rgba(pixels.as_bytes(), width, height)
+    } else {
+        webp::Encoder::from_rgb(pixels.as_bytes(), width, height)
+    };
+    let encoded = encoder
+        .encode_simple(false, f32::from(quality))
+        .map_err(|e| ServiceError::Internal(format!("encoding WebP failed: {e:?}")))?;
+    out.clear();
+    out.extend_from_slice(&encoded);
     Ok(())
 }
 

@@ -2513,7 +2513,7 @@ class Encode:
 
     format: ImageFormat | None
     quality: int | None
-    """JPEG and WebP: 1..100."""
+    """JPEG and WebP (both lossy): 1..100. PNG, TIFF, GIF and BMP are lossless."""
     thrift_spec: ClassVar[tuple[Any, ...] | None]
 
     def __init__(

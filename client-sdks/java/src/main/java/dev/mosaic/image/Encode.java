@@ -120,7 +120,7 @@ public class Encode implements org.apache.thrift.TBase<Encode, Encode._Fields> {
     }
 
     /**
-     * JPEG and WebP: 1..100.
+     * JPEG and WebP (both lossy): 1..100. PNG, TIFF, GIF and BMP are lossless.
      */
     public int getQuality() {
         return this.quality;
