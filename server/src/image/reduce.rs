@@ -180,6 +180,13 @@ impl Window {
         (o * self.kx + j) * self.channels + c
     }
 
+    /// Where the sum that lands in vector lane `lane` for pixel `j` of its box sits, in a
+    /// step's window (the boxes of a step fill lanes in order, `channels` each).
+    #[inline(always)]
+    fn lane_source(self, lane: usize, j: usize) -> usize {
+        self.at(lane / self.channels, j, lane % self.channels)
+    }
+
     /// Appends the means of box `o`'s channels.
     #[inline(always)]
     fn push_means(self, sums: &[u16], o: usize, mean: Mean, out: &mut Vec<u8>) {
@@ -306,7 +313,7 @@ mod avx2 {
         let mut masks = [[[0x80u8; 16]; 3]; 16];
         for (j, pixel) in masks.iter_mut().enumerate().take(kx) {
             for lane in 0..step * channels {
-                let at = window.at(lane / channels, j, lane % channels);
+                let at = window.lane_source(lane, j);
                 let mask = &mut pixel[at / 8];
                 mask[2 * lane] = (2 * (at % 8)) as u8;
                 mask[2 * lane + 1] = (2 * (at % 8) + 1) as u8;
@@ -373,7 +380,7 @@ mod avx512 {
         let mut indices = [[0u16; 32]; 16];
         for (j, pixel) in indices.iter_mut().enumerate().take(kx) {
             for (lane, at) in pixel.iter_mut().enumerate().take(step * channels) {
-                *at = window.at(lane / channels, j, lane % channels) as u16;
+                *at = window.lane_source(lane, j) as u16;
             }
         }
         // SAFETY (loads): every index vector is 64 bytes.
