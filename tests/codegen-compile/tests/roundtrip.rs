@@ -9,8 +9,8 @@ use mosaic_codegen_compile::thrift_test::thrift_test::{
 use mosaic_codegen_compile::tricky::common::{Level, Stamp};
 use mosaic_codegen_compile::tricky::keywords::{self, Dyn, Match, Type};
 use mosaic_codegen_compile::tricky::shapes::{
-    self, Circle, Color, Defaults, Empty, Implicit, Keys, Nothing, Ping, Point, Pong, Problem,
-    Requireds, Shape, Silent, Single, Tagged, Tree, Value,
+    self, Circle, Color, Defaults, Empty, Implicit, ImplicitChoice, Keys, Nothing, Ping, Point,
+    Pong, Problem, Requireds, Shape, Silent, Single, Tagged, Tree, Value,
 };
 use mosaic_runtime::__private::Bytes;
 use mosaic_runtime::protocol::{DecodeLimits, decode_struct, encode_struct};
@@ -212,6 +212,11 @@ fn a_member_from_a_newer_idl_decodes_as_unknown_and_is_never_written() {
             "the error names the union and the id: {e}"
         );
     }
+    // Implicit (negative) ids are members too.
+    assert_round_trip(&ImplicitChoice::First("a".into()));
+    assert_round_trip(&ImplicitChoice::Second(2));
+    assert_reads_as(&Raw(vec![(-2, Wire::I32(2))]), &ImplicitChoice::Second(2));
+    assert_reads_as(&Raw(vec![(-3, Wire::I32(3))]), &ImplicitChoice::Unknown(-3));
     // Unknown members order after every known one, by id.
     let mut shapes = vec![
         Shape::Unknown(3),

@@ -21,7 +21,7 @@
 //! - the argument structs of service methods are the exception: their fields are plain `T`
 //!   (handlers take plain arguments), and a missing argument decodes to its zero value (or
 //!   IDL default), as Apache's servers do;
-//! - a union is written as its one field (the last one wins when several arrive). A field this
+//! - a union is written as its one field (the last one wins when several arrive). A field
 //!   id this code does not know (a newer peer's member) decodes to the extra variant `Unknown(id)`,
 //!   so a server can answer "unsupported" instead of failing the whole call; that variant
 //!   cannot be written. Decoding fails with `ProtocolError::bad_union` only when no field

@@ -140,6 +140,13 @@ struct Implicit {
   5: i32 fifth,
 }
 
+/** Implicit ids are negative (-1, -2), and so are their match patterns. */
+union ImplicitChoice {
+  string first,
+  i32 second,
+  7: i32 seventh,
+}
+
 exception Problem {
   1: string message,
   2: i32 code,

@@ -2130,6 +2130,85 @@ impl ::std::default::Default for Implicit {
     }
 }
 
+/// Implicit ids are negative (-1, -2), and so are their match patterns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::large_enum_variant)]
+pub enum ImplicitChoice {
+    First(::std::string::String),
+    Second(i32),
+    Seventh(i32),
+    /// A member this code does not know, sent by a peer with a newer IDL: its field
+    /// id. Only ever decoded; writing it fails.
+    Unknown(i16),
+}
+
+impl ::mosaic_runtime::Struct for ImplicitChoice {
+    fn encode<W: ::mosaic_runtime::ProtocolWrite>(
+        &self,
+        w: &mut W,
+    ) -> ::std::result::Result<(), ::mosaic_runtime::ProtocolError> {
+        if let Self::Unknown(id) = self {
+            return Err(
+                ::mosaic_runtime::ProtocolError::unknown_union_member(
+                    "ImplicitChoice",
+                    *id,
+                ),
+            );
+        }
+        w.write_struct_begin()?;
+        match self {
+            Self::First(v) => {
+                w.write_field_begin(::mosaic_runtime::TType::String, -1)?;
+                w.write_string(v)?;
+            }
+            Self::Second(v) => {
+                w.write_field_begin(::mosaic_runtime::TType::I32, -2)?;
+                w.write_i32(*v)?;
+            }
+            Self::Seventh(v) => {
+                w.write_field_begin(::mosaic_runtime::TType::I32, 7)?;
+                w.write_i32(*v)?;
+            }
+            Self::Unknown(_) => {}
+        }
+        w.write_field_stop()?;
+        w.write_struct_end()
+    }
+
+    fn decode<R: ::mosaic_runtime::ProtocolRead>(
+        r: &mut R,
+    ) -> ::std::result::Result<Self, ::mosaic_runtime::ProtocolError> {
+        r.read_struct_begin()?;
+        let mut found = None;
+        let mut unknown = None;
+        while let Some(field) = r.read_field_begin()? {
+            match (field.id, field.ty) {
+                (-1, ::mosaic_runtime::TType::String) => {
+                    found = Some(Self::First(r.read_string()?));
+                }
+                (-2, ::mosaic_runtime::TType::I32) => {
+                    found = Some(Self::Second(r.read_i32()?));
+                }
+                (7, ::mosaic_runtime::TType::I32) => {
+                    found = Some(Self::Seventh(r.read_i32()?));
+                }
+                (-2..=-1 | 7, ty) => r.skip(ty)?,
+                (id, ty) => {
+                    r.skip(ty)?;
+                    unknown = unknown.or(Some(id));
+                }
+            }
+        }
+        r.read_struct_end()?;
+        found
+            .or(unknown.map(Self::Unknown))
+            .ok_or_else(|| ::mosaic_runtime::ProtocolError::bad_union(
+                "ImplicitChoice",
+                0,
+            ))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Problem {
     pub message: ::std::option::Option<::std::string::String>,
