@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mosaic.common.InvalidArgument;
 import dev.mosaic.common.TooLarge;
+import dev.mosaic.common.Unsupported;
 import dev.mosaic.image.BatchItem;
 import dev.mosaic.image.ErrorKind;
 import dev.mosaic.image.FlipAxis;
@@ -412,6 +413,15 @@ class ImageClientTest {
         List<Result<Image>> results = images.transformAll(List.of(picture), List.of(Ops.blur(-1)), null)
             .get(30, TimeUnit.SECONDS);
         assertEquals("ops[0].blur.sigma", assertInstanceOf(InvalidArgument.class, results.get(0).error()).getField());
+
+        // A format code from a newer contract, as input and as output.
+        Unsupported unknownOutput = assertThrows(Unsupported.class,
+            () -> images.transform(picture, List.of(), Outputs.encode(ImageFormat.findByValue(42))));
+        assertEquals("format 42", unknownOutput.getWhat());
+        Unsupported unknownInput = assertThrows(Unsupported.class,
+            () -> images.transform(Images.encoded(png(40, 30), ImageFormat.findByValue(42)), List.of(), null));
+        assertEquals("format 42", unknownInput.getWhat());
+        assertEquals(40, images.info(picture).getWidth(), "the server goes on serving");
     }
 
     @Test
