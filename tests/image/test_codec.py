@@ -314,6 +314,9 @@ def test_jpeg_q85_matches_pillow(client: Client, name: str) -> None:
 #: differs is a box prefilter, up to ~2.6 grey levels on average on these small photos
 #: (Pillow's draft mode differs from its own full path by up to ~2.2).
 REDUCED_MAD = 3.0
+#: The same for a thumbnail about half the 1/8-scale image (each output pixel covers ~15x15
+#: input pixels): Pillow's draft mode differs from its own full path by 3.7-3.9 here.
+SMALL_REDUCED_MAD = 4.0
 #: Against Pillow's draft mode plus a bilinear resize to the same size.
 REDUCED_PILLOW_MAD = 3.0
 
@@ -358,14 +361,15 @@ def test_reduced_jpeg_thumbnail_close_to_full_decode(client: Client, name: str, 
     ],
     ids=["420", "444", "422", "restarts", "progressive"],
 )
-@pytest.mark.parametrize("op", ["thumbnail", "fit", "exact"])
+@pytest.mark.parametrize("op", ["thumbnail", "small thumbnail", "fit", "exact"])
 def test_reduced_jpeg_layouts_and_sizes(client: Client, options: dict[str, Any], op: str) -> None:
     """Odd sizes (partial MCUs at the edges), every chroma layout, restart intervals, and a
     resize whose size must be the one computed from the full image."""
     pixels = photo("coffee.jpg")[3:400, 5:600]  # 595 x 397
     data = _jpeg(pixels, **options)
     ops = {
-        "thumbnail": _thumbnail(70),
+        "thumbnail": _thumbnail(70),  # decoded at 1/4
+        "small thumbnail": _thumbnail(40),  # decoded at 1/8: DC terms only
         "fit": [Op(resize=Resize(width=141, height=141, mode=ResizeMode.FIT))],
         "exact": [Op(resize=Resize(width=133, height=61, mode=ResizeMode.EXACT))],
     }[op]
@@ -374,7 +378,7 @@ def test_reduced_jpeg_layouts_and_sizes(client: Client, options: dict[str, Any],
     reduced = transform(client, images.to_image(data), ops)
     full = transform(client, decoded, ops)
     assert reduced.shape == full.shape
-    assert mad(reduced, full) <= REDUCED_MAD
+    assert mad(reduced, full) <= (SMALL_REDUCED_MAD if op == "small thumbnail" else REDUCED_MAD)
 
 
 def test_reduced_gray_jpeg(client: Client) -> None:

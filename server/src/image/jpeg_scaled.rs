@@ -2,7 +2,8 @@
 //! (Pillow's `draft`, OpenCV's `IMREAD_REDUCED_*`) does it: each 8x8 block goes through an
 //! inverse DCT of only its low-frequency N x N corner, which yields the block's N x N
 //! average directly. Huffman decoding still reads every coefficient, but the full-size image
-//! is never built, transformed or colour-converted.
+//! is never built, transformed or colour-converted. At 1/8, where a block is only its mean
+//! (its DC term), `jpeg_dc` walks the scan instead, skipping the AC terms unread.
 //!
 //! Only what thumbnails of photos need is handled: 8-bit baseline or extended Huffman,
 //! gray or YCbCr, chroma at full or half resolution. Anything else (progressive, arithmetic,
@@ -10,6 +11,8 @@
 //! decodes in full, and that decoder reports what is wrong in the usual way.
 
 use image::{DynamicImage, GrayImage, RgbImage};
+
+use super::jpeg_dc;
 
 /// Natural (row-major) index of the k-th coefficient in zigzag order.
 pub(super) const ZIGZAG: [u8; 64] = [
@@ -20,8 +23,6 @@ pub(super) const ZIGZAG: [u8; 64] = [
 
 /// Codes up to this long are decoded with one table look-up.
 const LOOKUP_BITS: u32 = 10;
-/// Window of `Huffman::skip`: several AC symbols that are only skipped, in one look-up.
-const SKIP_BITS: u32 = 12;
 
 /// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 2, 4 or 8): an image of
 /// ceil(width / denom) x ceil(height / denom), or `None` when the stream is not one this
@@ -35,22 +36,23 @@ pub fn decode(data: &[u8], denom: u32, size: (u32, u32)) -> Option<DynamicImage>
         _ => return None,
     };
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("bmi2") {
-        // SAFETY: the CPU has BMI2, checked just above.
-        return unsafe { decode_bmi2(data, n, size) };
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("bmi2") {
+        // SAFETY: the CPU has AVX2 and BMI2, checked just above.
+        return unsafe { decode_avx2(data, n, size) };
     }
     Decoder::new(data, n, size).run()
 }
 
-/// The same decoder compiled with BMI2: its flag-free variable shifts (`shlx`, `shrx`)
-/// shorten the Huffman loop's chain from one code to the next.
+/// The same decoder compiled with AVX2 (for the loops over samples) and BMI2 (whose
+/// flag-free variable shifts, `shlx` and `shrx`, shorten the Huffman loop's chain from one
+/// code to the next).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "bmi2")]
-unsafe fn decode_bmi2(data: &[u8], n: usize, size: (u32, u32)) -> Option<DynamicImage> {
+#[target_feature(enable = "avx2,bmi2")]
+unsafe fn decode_avx2(data: &[u8], n: usize, size: (u32, u32)) -> Option<DynamicImage> {
     Decoder::new(data, n, size).run()
 }
 
-struct Huffman {
+pub(super) struct Huffman {
     /// `length << 8 | symbol` for every code of at most `LOOKUP_BITS` bits, indexed by the
     /// next `LOOKUP_BITS` bits of the stream; 0 for longer codes.
     lookup: Box<[u16; 1 << LOOKUP_BITS]>,
@@ -64,12 +66,6 @@ struct Huffman {
     /// advance is how far the coefficient index moves: 1 + the run of zeros, 16 for a run of
     /// sixteen zeros, 64 for end-of-block. Most symbols of a photo decode with one look-up.
     fast: Box<[i32; 1 << LOOKUP_BITS]>,
-    /// For AC tables: every whole symbol (code and value) that fits in the next
-    /// `SKIP_BITS` bits, up to and including an end-of-block, as
-    /// `end_of_block << 12 | advance << 4 | bits`, where the advance sums the symbols' moves
-    /// along the block. Blocks whose AC terms are only skipped (1/8 scale) decode a few
-    /// symbols per look-up. 0 when the first symbol does not fit.
-    skip: Box<[u16; 1 << SKIP_BITS]>,
 }
 
 /// `Huffman::fast`'s advance for end-of-block.
@@ -77,7 +73,7 @@ const END_OF_BLOCK: i32 = 64;
 
 impl Huffman {
     /// Builds the decoder of a DHT table (Annex C), or `None` for counts no prefix code has.
-    fn new(counts: &[u8; 16], symbols: Vec<u8>, ac: bool) -> Option<Huffman> {
+    pub(super) fn new(counts: &[u8; 16], symbols: Vec<u8>, ac: bool) -> Option<Huffman> {
         let mut lookup = Box::new([0u16; 1 << LOOKUP_BITS]);
         let mut max_code = [-1i32; 17];
         let mut offset = [0i32; 17];
@@ -136,48 +132,35 @@ impl Huffman {
             };
             *entry = value << 16 | advance << 5 | (len + size) as i32;
         }
-        let mut skip = Box::new([0u16; 1 << SKIP_BITS]);
-        if ac {
-            for (index, entry) in skip.iter_mut().enumerate() {
-                *entry = skipped_symbols(&fast, index as u32);
-            }
-        }
         Some(Huffman {
             lookup,
             max_code,
             offset,
             symbols,
             fast,
-            skip,
         })
     }
-}
 
-/// `Huffman::skip`'s entry for the `SKIP_BITS` bits `window`, from the one-symbol `fast`
-/// table.
-fn skipped_symbols(fast: &[i32; 1 << LOOKUP_BITS], window: u32) -> u16 {
-    let (mut used, mut advance, mut end) = (0u32, 0u32, 0u16);
-    while used < SKIP_BITS {
-        // The next LOOKUP_BITS bits from `used` on, zero beyond the window: an entry that
-        // needs no more than the bits left decodes the same whatever follows.
-        let next = (window << used) & ((1 << SKIP_BITS) - 1);
-        let entry = fast[(next >> (SKIP_BITS - LOOKUP_BITS)) as usize];
-        let bits = (entry & 31) as u32;
-        if entry == 0 || bits > SKIP_BITS - used {
-            break;
+    /// The first code of the `width`-bit `window` (most significant bit first, `width`
+    /// 16 at most) as (length, symbol), or `None` when no code of at most `width` bits
+    /// starts it.
+    pub(super) fn peek(&self, window: u32, width: u32) -> Option<(u32, u8)> {
+        let mut shortest = 1;
+        if width >= LOOKUP_BITS {
+            let entry = self.lookup[(window >> (width - LOOKUP_BITS)) as usize];
+            if entry != 0 {
+                return Some((u32::from(entry >> 8), entry as u8));
+            }
+            shortest = LOOKUP_BITS + 1;
         }
-        used += bits;
-        let step = ((entry >> 5) & 127) as u32;
-        if step == END_OF_BLOCK as u32 {
-            end = 1;
-            break;
+        for len in shortest..=width {
+            let code = (window >> (width - len)) as i32;
+            if code <= self.max_code[len as usize] {
+                let index = self.offset[len as usize] + code;
+                return Some((len, *self.symbols.get(usize::try_from(index).ok()?)?));
+            }
         }
-        advance += step;
-    }
-    if used == 0 {
-        0
-    } else {
-        end << 12 | (advance as u16) << 4 | used as u16
+        None
     }
 }
 
@@ -249,20 +232,9 @@ impl<'a> Bits<'a> {
     /// The next Huffman symbol; the buffer must hold at least 16 bits.
     #[inline(always)]
     fn symbol(&mut self, table: &Huffman) -> Option<u8> {
-        let entry = table.lookup[(self.acc >> (64 - LOOKUP_BITS)) as usize];
-        if entry != 0 {
-            self.consume(u32::from(entry >> 8));
-            return Some(entry as u8);
-        }
-        for len in LOOKUP_BITS + 1..=16 {
-            let code = (self.acc >> (64 - len)) as i32;
-            if code <= table.max_code[len as usize] {
-                self.consume(len);
-                let index = table.offset[len as usize] + code;
-                return table.symbols.get(usize::try_from(index).ok()?).copied();
-            }
-        }
-        None
+        let (len, symbol) = table.peek((self.acc >> 48) as u32, 16)?;
+        self.consume(len);
+        Some(symbol)
     }
 
     /// The signed value of the next `size` bits (JPEG's EXTEND), `size` at most 16.
@@ -583,6 +555,9 @@ impl<'a> Decoder<'a> {
                 }
             })
             .collect();
+        if self.n == 1 {
+            return self.scan_means(&layout, mcus_w, mcus_h);
+        }
         let mut bits = Bits::new(self.data, self.pos);
         let mut predictions = vec![0i32; count];
         let mut coefficients = [(0u8, 0i32); 64];
@@ -614,21 +589,7 @@ impl<'a> Decoder<'a> {
                 for by in 0..bh {
                     for bx in 0..bw {
                         let (x, y) = (mx * bw + bx, my * bh + by);
-                        if nx * ny == 1 {
-                            // A 1x1 output needs only the DC term.
-                            decode_block::<true>(&mut bits, dc, ac, prediction, &mut coefficients)?;
-                            let dc = coefficients[0].1 * quant[0];
-                            // The DC term over 8 is the block's mean (libjpeg's 1x1 IDCT).
-                            c.plane[y * stride + x] = (((dc + 4) >> 3) + 128).clamp(0, 255) as u8;
-                            continue;
-                        }
-                        let count = decode_block::<false>(
-                            &mut bits,
-                            dc,
-                            ac,
-                            prediction,
-                            &mut coefficients,
-                        )?;
+                        let count = decode_block(&mut bits, dc, ac, prediction, &mut coefficients)?;
                         reduced_idct(&coefficients[..count], quant, c, &mut block);
                         for row in 0..ny {
                             let start = (y * ny + row) * stride + x * nx;
@@ -648,8 +609,66 @@ impl<'a> Decoder<'a> {
         if !bits.in_bounds() {
             return None;
         }
-        // Find the marker after the entropy-coded data (skipping stuffed bytes and RSTn).
-        let mut at = bits.pos;
+        self.skip_to_marker(bits.pos)
+    }
+
+    /// At 1/8 scale: the scan's blocks as their means, one sample each (the DC term over 8
+    /// is the block's mean, libjpeg's 1x1 inverse DCT), for `layout` as in `scan`.
+    fn scan_means(
+        &mut self,
+        layout: &[(usize, usize, usize)],
+        mcus_w: usize,
+        mcus_h: usize,
+    ) -> Option<()> {
+        let mut members = Vec::new();
+        for &(index, bw, bh) in layout {
+            let c = &self.components[index];
+            let tables = (self.dc[c.dc].as_ref()?, self.ac[c.ac].as_ref()?);
+            members.extend(std::iter::repeat_n(tables, bw * bh));
+        }
+        let mut diffs = Vec::new();
+        let mcus = mcus_w * mcus_h;
+        let end = jpeg_dc::walk(
+            self.data,
+            self.pos,
+            &members,
+            mcus,
+            self.restart,
+            &mut diffs,
+        )?;
+        // Member by member, each with its prediction in a register: the members' blocks
+        // are interleaved in `diffs`, but each one's predictions chain only its own.
+        let mut largest = 0;
+        let mut first = 0;
+        for &(index, bw, bh) in layout {
+            let c = &mut self.components[index];
+            let quant = self.quant[c.quant].as_ref()?[0];
+            let means = Means {
+                diffs: &diffs,
+                first,
+                per_mcu: members.len(),
+                mcus_w,
+                restart: self.restart,
+                quant,
+                stride: c.blocks_w,
+            };
+            largest |= match (bw, bh) {
+                (1, 1) => means.fill::<1, 1>(&mut c.plane),
+                (2, 1) => means.fill::<2, 1>(&mut c.plane),
+                (1, 2) => means.fill::<1, 2>(&mut c.plane),
+                _ => means.fill::<2, 2>(&mut c.plane),
+            }?;
+            first += bw * bh;
+        }
+        if largest > 2047 {
+            return None;
+        }
+        self.skip_to_marker(end)
+    }
+
+    /// Moves `pos` to the marker after a scan's entropy-coded data, from `at` within it
+    /// (past stuffed bytes and restart markers).
+    fn skip_to_marker(&mut self, mut at: usize) -> Option<()> {
         loop {
             let b = *self.data.get(at)?;
             let next = *self.data.get(at + 1)?;
@@ -662,6 +681,7 @@ impl<'a> Decoder<'a> {
         Some(())
     }
 
+    #[inline(always)]
     fn output(self) -> Option<DynamicImage> {
         if self.components.is_empty() || self.components.iter().any(|c| !c.scanned) {
             return None;
@@ -705,14 +725,65 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// One member's blocks of a DC-only scan (`jpeg_dc::walk`), to be turned into its plane's
+/// samples.
+struct Means<'a> {
+    diffs: &'a [i16],
+    /// Where the member's blocks start within each MCU's, and how many blocks an MCU has.
+    first: usize,
+    per_mcu: usize,
+    mcus_w: usize,
+    restart: usize,
+    quant: i32,
+    /// The plane's width in samples (one per block).
+    stride: usize,
+}
+
+impl Means<'_> {
+    /// Writes the mean of each of the member's blocks (`BW x BH` per MCU) into `plane`:
+    /// the DC term over 8 (libjpeg's 1x1 inverse DCT). Returns the predictions' bits OR-ed
+    /// together, for the caller to check their size; `None` if `diffs` is short.
+    fn fill<const BW: usize, const BH: usize>(&self, plane: &mut [u8]) -> Option<u32> {
+        let (mut prediction, mut largest) = (0i32, 0u32);
+        let mut until_restart = self.restart;
+        let rows = (self.diffs.len() / self.per_mcu).div_ceil(self.mcus_w);
+        if plane.len() < rows * BH * self.stride || self.stride < self.mcus_w * BW {
+            return None;
+        }
+        for (my, row) in self.diffs.chunks(self.per_mcu * self.mcus_w).enumerate() {
+            let plane = &mut plane[my * BH * self.stride..];
+            for (mx, block) in row.chunks_exact(self.per_mcu).enumerate() {
+                if self.restart > 0 {
+                    if until_restart == 0 {
+                        prediction = 0;
+                        until_restart = self.restart;
+                    }
+                    until_restart -= 1;
+                }
+                let diffs = block.get(self.first..self.first + BW * BH)?;
+                for by in 0..BH {
+                    for bx in 0..BW {
+                        prediction += i32::from(diffs[by * BW + bx]);
+                        largest |= prediction.unsigned_abs();
+                        let sample = ((prediction * self.quant + 4) >> 3) + 128;
+                        plane[by * self.stride + mx * BW + bx] = sample.clamp(0, 255) as u8;
+                    }
+                }
+            }
+        }
+        Some(largest)
+    }
+}
+
 /// `plane` (`w x h`) upsampled by `fx` across and `fy` down (each 1 or 2) with libjpeg's
 /// "fancy" triangle filter: each output sample is 3/4 its own input sample and 1/4 the
 /// neighbour on its side, per upsampled axis, with edges repeated.
+#[inline(always)]
 fn upsample(plane: &[u8], w: usize, h: usize, fx: usize, fy: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(w * fx * h * fy);
+    let mut out = vec![0u8; w * fx * h * fy];
     // Column sums of the vertical pass, scaled by 4 whether or not it upsamples.
     let mut sums = vec![0u16; w];
-    for y in 0..h * fy {
+    for (y, row) in out.chunks_exact_mut(w * fx).enumerate() {
         let (near, far) = if fy == 2 {
             let near = y / 2;
             let far = if y % 2 == 0 {
@@ -729,25 +800,46 @@ fn upsample(plane: &[u8], w: usize, h: usize, fx: usize, fy: usize) -> Vec<u8> {
             *s = 3 * u16::from(a) + u16::from(b);
         }
         if fx == 2 {
-            for x in 0..w {
-                let this = 3 * sums[x];
-                let left = sums[x.saturating_sub(1)];
-                let right = sums[(x + 1).min(w - 1)];
-                out.push(((this + left + 8) >> 4) as u8);
-                out.push(((this + right + 7) >> 4) as u8);
-            }
+            widen(&sums, row);
         } else {
-            out.extend(sums.iter().map(|&s| ((s + 2) >> 2) as u8));
+            for (o, &s) in row.iter_mut().zip(&sums) {
+                *o = ((s + 2) >> 2) as u8;
+            }
         }
     }
     out
 }
 
-/// Huffman-decodes one block, keeping its coefficients (only the DC term if `DC_ONLY`) as
-/// (natural position, value not yet dequantised) in `out`; returns how many (the DC term
-/// always first).
+/// The horizontal pass of `upsample`: `sums` (scaled by 4) to twice as many samples in
+/// `out`, each 3/4 its own sum and 1/4 its neighbour's.
 #[inline(always)]
-fn decode_block<const DC_ONLY: bool>(
+fn widen(sums: &[u16], out: &mut [u8]) {
+    let w = sums.len();
+    let pair = |this: u16, left: u16, right: u16| {
+        [
+            ((3 * this + left + 8) >> 4) as u8,
+            ((3 * this + right + 7) >> 4) as u8,
+        ]
+    };
+    if w < 2 {
+        if let (Some(&s), Some(out)) = (sums.first(), out.get_mut(..2)) {
+            out.copy_from_slice(&pair(s, s, s));
+        }
+        return;
+    }
+    // The edges repeat their own sum; in between, a loop without edge cases to vectorize.
+    out[..2].copy_from_slice(&pair(sums[0], sums[0], sums[1]));
+    out[2 * w - 2..2 * w].copy_from_slice(&pair(sums[w - 1], sums[w - 2], sums[w - 1]));
+    let inner = out[2..2 * w - 2].chunks_exact_mut(2);
+    for (((o, &left), &this), &right) in inner.zip(&sums[..w - 2]).zip(&sums[1..]).zip(&sums[2..]) {
+        o.copy_from_slice(&pair(this, left, right));
+    }
+}
+
+/// Huffman-decodes one block, keeping its coefficients as (natural position, value not yet
+/// dequantised) in `out`; returns how many (the DC term always first).
+#[inline(always)]
+fn decode_block(
     bits: &mut Bits,
     dc: &Huffman,
     ac: &Huffman,
@@ -777,20 +869,6 @@ fn decode_block<const DC_ONLY: bool>(
     let mut k = 1usize;
     while k < 64 {
         bits.fill();
-        if DC_ONLY {
-            // Several symbols at once, when all of them stay inside this block (at 64 the
-            // block ends without an end-of-block, and what follows is the next block's).
-            let entry = ac.skip[(bits.acc >> (64 - SKIP_BITS)) as usize];
-            let advance = usize::from((entry >> 4) & 127);
-            if entry != 0 && k + advance < 64 {
-                bits.consume(u32::from(entry & 15));
-                k += advance;
-                if entry >> 12 != 0 {
-                    break;
-                }
-                continue;
-            }
-        }
         let fast = ac.fast[(bits.acc >> (64 - LOOKUP_BITS)) as usize];
         if fast != 0 {
             bits.consume((fast & 31) as u32);
@@ -802,7 +880,7 @@ fn decode_block<const DC_ONLY: bool>(
             if k > 64 {
                 return None;
             }
-            if !DC_ONLY && advance != 16 {
+            if advance != 16 {
                 out[count] = (ZIGZAG[k - 1], fast >> 16);
                 count += 1;
             }
@@ -824,11 +902,8 @@ fn decode_block<const DC_ONLY: bool>(
         if k > 63 {
             return None;
         }
-        let v = bits.value(size);
-        if !DC_ONLY {
-            out[count] = (ZIGZAG[k], v);
-            count += 1;
-        }
+        out[count] = (ZIGZAG[k], bits.value(size));
+        count += 1;
         k += 1;
     }
     if k > 64 {
@@ -900,6 +975,7 @@ fn sum_basis<const K: usize>(
 }
 
 /// JFIF's YCbCr to RGB in libjpeg's 16-bit fixed point (`jdcolor.c`).
+#[inline(always)]
 fn ycbcr_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     const HALF: i32 = 1 << 15;
     const fn fix(x: f64) -> i32 {
@@ -921,8 +997,8 @@ mod tests {
     use super::*;
 
     /// A colour test card with edges, `w x h` (at most 390 x 390), as JPEG with 4:2:0
-    /// chroma (restart markers are covered by tests/image, with Pillow's encoder).
-    fn card(w: u16, h: u16) -> (Vec<u8>, RgbImage) {
+    /// chroma at `quality`.
+    fn card(w: u16, h: u16, quality: u8) -> Vec<u8> {
         let image = RgbImage::from_fn(u32::from(w), u32::from(h), |x, y| {
             // Sharp edges in brightness, smooth colour (as in photos; and the full decoder
             // upsamples chroma its own way, which sharp colour edges would expose).
@@ -933,44 +1009,120 @@ mod tests {
                 ((x + y) / 4 + edge) as u8,
             ])
         });
-        let out = super::super::jpeg_encode::encode(image.as_raw(), w.into(), h.into(), true, 90);
-        (out, image)
+        super::super::jpeg_encode::encode(image.as_raw(), w.into(), h.into(), true, quality)
+    }
+
+    /// Photos from tests/image/data in each layout the decoder takes: Pillow's 4:2:0, with
+    /// restart intervals, 4:2:2, 4:4:4 (with restarts by rows) and gray with restarts.
+    fn photos() -> Vec<(&'static str, &'static [u8])> {
+        macro_rules! photo {
+            ($name:literal) => {
+                (
+                    $name,
+                    include_bytes!(concat!("../../../tests/image/data/", $name)),
+                )
+            };
+        }
+        vec![
+            photo!("coffee.jpg"),
+            photo!("astronaut.jpg"),
+            photo!("chelsea.jpg"),
+            photo!("coffee-restarts.jpg"),
+            photo!("coffee-422.jpg"),
+            photo!("coffee-444.jpg"),
+            photo!("camera-restarts.jpg"),
+        ]
+    }
+
+    /// JFIF's luma of an RGB image: what its YCbCr was, whatever the chroma did.
+    fn luma(image: &DynamicImage) -> DynamicImage {
+        let rgb = image.to_rgb8();
+        DynamicImage::ImageLuma8(GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+            let [r, g, b] = rgb.get_pixel(x, y).0.map(f64::from);
+            image::Luma([(0.299 * r + 0.587 * g + 0.114 * b).round() as u8])
+        }))
+    }
+
+    /// The mean absolute difference between `reduced` and the `denom x denom` box average
+    /// of `full`, over inner pixels (the edge blocks average the encoder's padding too).
+    fn box_difference(full: &DynamicImage, reduced: &DynamicImage, denom: u32) -> f64 {
+        let channels = usize::from(full.color().channel_count());
+        let (w, h) = (full.width(), full.height());
+        let (full, reduced) = (full.as_bytes(), reduced.as_bytes());
+        let reduced_w = w.div_ceil(denom) as usize;
+        let (mut diff, mut n) = (0f64, 0u64);
+        for y in 0..h / denom {
+            for x in 0..w / denom {
+                for c in 0..channels {
+                    let mut sum = 0u32;
+                    for j in 0..denom {
+                        for i in 0..denom {
+                            let at = ((y * denom + j) * w + x * denom + i) as usize;
+                            sum += u32::from(full[at * channels + c]);
+                        }
+                    }
+                    let mean = f64::from(sum) / f64::from(denom * denom);
+                    let at = (y as usize * reduced_w + x as usize) * channels + c;
+                    diff += (f64::from(reduced[at]) - mean).abs();
+                    n += 1;
+                }
+            }
+        }
+        diff / n as f64
     }
 
     #[test]
     fn reduced_decode_is_the_box_average_of_the_full_decode() {
-        let (data, _) = card(203, 117);
-        let full = image::load_from_memory(&data).unwrap().to_rgb8();
-        for denom in [2u32, 4, 8] {
-            let reduced = decode(&data, denom, (203, 117))
-                .expect("a baseline JPEG")
-                .to_rgb8();
-            assert_eq!(
-                reduced.dimensions(),
-                (203u32.div_ceil(denom), 117u32.div_ceil(denom))
-            );
-            // Inner pixels (the edge blocks average the encoder's padding too).
-            let (mut diff, mut n) = (0u64, 0u64);
-            for y in 0..117 / denom {
-                for x in 0..203 / denom {
-                    for c in 0..3 {
-                        let mut sum = 0u32;
-                        for j in 0..denom {
-                            for i in 0..denom {
-                                sum += u32::from(full.get_pixel(x * denom + i, y * denom + j)[c]);
-                            }
-                        }
-                        let mean = sum as f64 / f64::from(denom * denom);
-                        diff += (f64::from(reduced.get_pixel(x, y)[c]) - mean).abs().round() as u64;
-                        n += 1;
-                    }
+        let card = card(203, 117, 90);
+        let mut inputs = photos();
+        inputs.push(("card", &card));
+        for (name, data) in inputs {
+            let full = image::load_from_memory(data).unwrap();
+            let (w, h) = (full.width(), full.height());
+            for denom in [2u32, 4, 8] {
+                let reduced = decode(data, denom, (w, h))
+                    .unwrap_or_else(|| panic!("{name} 1/{denom}: declined"));
+                assert_eq!(
+                    (reduced.width(), reduced.height()),
+                    (w.div_ceil(denom), h.div_ceil(denom)),
+                    "{name} 1/{denom}"
+                );
+                assert_eq!(reduced.color(), full.color(), "{name}");
+                let diff = box_difference(&full, &reduced, denom);
+                // At 1/8 subsampled chroma is one mean per chroma block, upsampled (as in
+                // libjpeg); luma stays each block's mean.
+                let chroma_means = denom == 8 && !name.ends_with("444.jpg");
+                if chroma_means && full.color().has_color() {
+                    assert!(diff < 4.0, "{name} 1/{denom}: {diff}");
+                    let luma = box_difference(&luma(&full), &luma(&reduced), denom);
+                    assert!(luma < 1.0, "{name} 1/{denom} luma: {luma}");
+                } else {
+                    assert!(diff < 1.0, "{name} 1/{denom}: {diff}");
                 }
             }
-            assert!(
-                (diff as f64 / n as f64) < 1.0,
-                "1/{denom}: {}",
-                diff as f64 / n as f64
-            );
+        }
+    }
+
+    #[test]
+    fn the_dc_walk_takes_long_codes_and_full_blocks() {
+        // Noise at quality 100: every coefficient coded (blocks without an end-of-block),
+        // long AC codes, and alternately black and white blocks for DC differences too
+        // large for the walk's tables.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let image = RgbImage::from_fn(96, 64, |x, y| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let base = if (x / 16 + y / 16) % 2 == 0 { 20 } else { 230 };
+            let noise = (state % 25) as u8;
+            image::Rgb([base + noise, base + noise / 2, base])
+        });
+        for quality in [100, 75] {
+            let data = super::super::jpeg_encode::encode(image.as_raw(), 96, 64, true, quality);
+            let full = image::load_from_memory(&data).unwrap();
+            let reduced = decode(&data, 8, (96, 64)).expect("a baseline JPEG");
+            let diff = box_difference(&full, &reduced, 8);
+            assert!(diff < 1.5, "quality {quality}: {diff}");
         }
     }
 
@@ -989,89 +1141,17 @@ mod tests {
         assert_eq!(out, [20, 30, 50, 70, 90, 110, 130, 140]);
         let out = upsample(&ramp, 1, 4, 1, 2);
         assert_eq!(out, [20, 30, 50, 70, 90, 110, 130, 140]);
-    }
-
-    /// The AC tables in the DHT segments of `data`.
-    fn ac_tables(data: &[u8]) -> Vec<Huffman> {
-        let mut tables = Vec::new();
-        let mut at = 2;
-        while at + 4 <= data.len() && data[at] == 0xFF && data[at + 1] != 0xDA {
-            let len = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
-            if data[at + 1] == 0xC4 {
-                let mut body = &data[at + 4..at + 2 + len];
-                while !body.is_empty() {
-                    let counts: [u8; 16] = body[1..17].try_into().unwrap();
-                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
-                    if body[0] >> 4 == 1 {
-                        tables.push(
-                            Huffman::new(&counts, body[17..17 + total].to_vec(), true).unwrap(),
-                        );
-                    }
-                    body = &body[17 + total..];
-                }
-            }
-            at += 2 + len;
-        }
-        tables
-    }
-
-    #[test]
-    fn skip_entries_agree_with_symbol_by_symbol_decoding() {
-        let (data, _) = card(64, 48);
-        let tables = ac_tables(&data);
-        assert_eq!(tables.len(), 2, "luma and chroma AC tables");
-        for table in &tables {
-            let mut covered = 0;
-            for window in 0..1u32 << SKIP_BITS {
-                // Symbol by symbol over the window (zeros after it), as (bits so far,
-                // advance so far, ended) after each symbol.
-                let mut bits = Bits::new(&[], 0);
-                bits.acc = u64::from(window) << (64 - SKIP_BITS);
-                bits.count = 64;
-                let mut steps = vec![(0u32, 0u32, false)];
-                while let Some(rs) = bits.symbol(table) {
-                    let size = u32::from(rs & 15);
-                    bits.value(size);
-                    let (_, advance, _) = *steps.last().unwrap();
-                    let (used, ended) = (64 - bits.count, rs == 0);
-                    if used > SKIP_BITS || ended {
-                        if used <= SKIP_BITS {
-                            steps.push((used, advance, true));
-                        }
-                        break;
-                    }
-                    let step = if rs == 0xF0 {
-                        16
-                    } else {
-                        u32::from(rs >> 4) + 1
-                    };
-                    steps.push((used, advance + step, false));
-                }
-                let entry = table.skip[window as usize];
-                if entry == 0 {
-                    continue;
-                }
-                covered += 1;
-                let got = (
-                    u32::from(entry & 15),
-                    u32::from((entry >> 4) & 127),
-                    entry >> 12 != 0,
-                );
-                assert!(
-                    steps.contains(&got),
-                    "window {window:012b}: {got:?} not in {steps:?}"
-                );
-            }
-            // Nearly every window starts with a short symbol.
-            assert!(covered * 10 > 9 << SKIP_BITS, "{covered} windows covered");
-        }
+        // Planes one and two samples wide.
+        assert_eq!(upsample(&[100], 1, 1, 2, 1), [100, 100]);
+        assert_eq!(upsample(&[20, 60], 2, 1, 2, 1), [20, 30, 50, 60]);
     }
 
     #[test]
     fn corrupt_streams_do_not_panic() {
-        let (data, _) = card(64, 48);
+        let data = card(64, 48, 90);
         for cut in (0..data.len()).step_by(7) {
             let _ = decode(&data[..cut], 4, (64, 48));
+            let _ = decode(&data[..cut], 8, (64, 48));
         }
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
@@ -1090,9 +1170,10 @@ mod tests {
 
     #[test]
     fn progressive_and_other_frames_are_declined() {
-        let (mut data, _) = card(32, 32);
+        let mut data = card(32, 32, 90);
         let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         data[sof + 1] = 0xC2;
         assert!(decode(&data, 2, (32, 32)).is_none());
+        assert!(decode(&data, 8, (32, 32)).is_none());
     }
 }

@@ -12,6 +12,7 @@ pub mod codec;
 mod fast;
 mod gradients;
 mod gray;
+mod jpeg_dc;
 mod jpeg_encode;
 mod jpeg_scaled;
 mod morphology;

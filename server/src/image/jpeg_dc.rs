@@ -1,0 +1,561 @@
+//! The Huffman walk of a baseline scan that keeps only each block's DC term: what a
+//! 1/8-scale decode needs, where a block becomes one sample, its mean. The AC terms still
+//! have to be read to find where the next block starts, but only their lengths matter, so a
+//! table look-up skips several of them at once.
+//!
+//! Where a block ends depends on the data, so a branch on it is mispredicted about once per
+//! block, and a thumbnail is mostly blocks. The walk is therefore one straight-line step,
+//! repeated: a look-up (of a DC term, or of a run of AC terms) in the table the current
+//! position selects, then the position's update by conditional moves. The bit buffer refills
+//! without a branch too, from a copy of the entropy-coded bytes with their stuffed zeros
+//! taken out. Only codes too long for the tables, and corrupt data, leave the straight path.
+
+use std::hint::select_unpredictable;
+
+use super::jpeg_scaled::Huffman;
+
+/// Look-up width for DC terms: code and value bits of nearly every difference in a photo.
+const DC_BITS: u32 = 12;
+/// Look-up width for AC terms: several short symbols per look-up, in a table that (with the
+/// DC one) stays in the L1 cache for two components.
+const AC_BITS: u32 = 12;
+/// The most bits one look-up may consume, so that four steps fit in a refill's 56 bits:
+/// the codes of an AC entry must lie in its window, but the (skipped) value bits of the
+/// last one may run past it.
+const MAX_STEP: u32 = 18;
+/// The flag of an AC entry whose last symbol is end-of-block (never set in a DC entry).
+const ENDS: u32 = 1 << 15;
+/// Stuffed-free bytes are followed by this many zeros, so that a refill may read a whole
+/// word at any position the walk reaches before its bounds are checked.
+const PADDING: usize = 64;
+
+/// One block position within an MCU, in scan order: where its tables start in
+/// `Tables::entries`, which position follows, and that one's DC table (so that the walk
+/// knows the next table before a block ends, not one dependent look-up after).
+#[derive(Clone, Copy)]
+struct Slot {
+    dc: usize,
+    ac: usize,
+    next: usize,
+    next_dc: usize,
+}
+
+/// The look-up tables of every distinct (DC, AC) table pair of a scan, concatenated.
+///
+/// An entry holds how many bits it consumes in its low 6 bits (so that a shift by the
+/// entry itself consumes them). A DC entry, indexed by the next `DC_BITS` bits, has the
+/// difference (-256 to 255) in bits 6 to 14; an AC entry, indexed by the next `AC_BITS`
+/// bits, covers every whole symbol that fits, with how far they move the coefficient index
+/// (at most 63) in bits 6 to 11, and `ENDS` set when the last of them is end-of-block.
+/// 0 when the first symbol does not fit.
+struct Tables {
+    entries: Vec<u16>,
+    slots: Vec<Slot>,
+}
+
+impl Tables {
+    fn new(members: &[(&Huffman, &Huffman)]) -> Tables {
+        let mut entries = Vec::new();
+        let mut built: Vec<(*const Huffman, *const Huffman, usize, usize)> = Vec::new();
+        let mut slots = Vec::with_capacity(members.len());
+        for &(dc, ac) in members {
+            let key = (dc as *const Huffman, ac as *const Huffman);
+            let (dc_at, ac_at) = match built.iter().find(|b| (b.0, b.1) == key) {
+                Some(b) => (b.2, b.3),
+                None => {
+                    let dc_at = entries.len();
+                    entries.extend((0..1u32 << DC_BITS).map(|w| dc_entry(dc, w)));
+                    let ac_at = entries.len();
+                    entries.extend((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)));
+                    built.push((key.0, key.1, dc_at, ac_at));
+                    (dc_at, ac_at)
+                }
+            };
+            slots.push(Slot {
+                dc: dc_at,
+                ac: ac_at,
+                next: 0,
+                next_dc: 0,
+            });
+        }
+        let n = slots.len();
+        for i in 0..n {
+            slots[i].next = (i + 1) % n;
+            slots[i].next_dc = slots[(i + 1) % n].dc;
+        }
+        Tables { entries, slots }
+    }
+}
+
+/// The DC entry for the `DC_BITS` bits `window`.
+fn dc_entry(table: &Huffman, window: u32) -> u16 {
+    let Some((len, size)) = table.peek(window, DC_BITS) else {
+        return 0;
+    };
+    let size = u32::from(size);
+    if len + size > DC_BITS {
+        return 0;
+    }
+    let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
+    let value = extend(raw, size);
+    if !(-256..256).contains(&value) {
+        return 0;
+    }
+    (((value << 6) as u32 & 0x7FC0) | (len + size)) as u16
+}
+
+/// The AC entry for the `AC_BITS` bits `window`.
+fn ac_entry(table: &Huffman, window: u32) -> u16 {
+    let (mut used, mut advance, mut ends) = (0u32, 0u32, 0u32);
+    while used < AC_BITS {
+        // The bits from `used` on, zeros after the window: a symbol that fits in what is
+        // left decodes the same whatever follows.
+        let rest = (window << used) & ((1 << AC_BITS) - 1);
+        let Some((len, rs)) = table.peek(rest, AC_BITS) else {
+            break;
+        };
+        let size = u32::from(rs & 15);
+        if used + len > AC_BITS || used + len + size > MAX_STEP {
+            break;
+        }
+        let step = match rs {
+            0x00 => {
+                used += len;
+                ends = ENDS;
+                break;
+            }
+            0xF0 => 16,
+            // Other symbols of size 0 are invalid: left to the symbol-by-symbol path.
+            _ if size == 0 => break,
+            _ => u32::from(rs >> 4) + 1,
+        };
+        if advance + step > 63 {
+            break;
+        }
+        used += len + size;
+        advance += step;
+    }
+    if used == 0 {
+        0
+    } else {
+        (ends | advance << 6 | used) as u16
+    }
+}
+
+/// JPEG's EXTEND: the signed value of `size` raw bits.
+fn extend(raw: u32, size: u32) -> i32 {
+    if size == 0 {
+        0
+    } else if raw < 1 << (size - 1) {
+        raw as i32 - (1 << size) + 1
+    } else {
+        raw as i32
+    }
+}
+
+/// The destuffed bytes of one entropy-coded segment, read most significant bit first.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    /// The bytes before `at` are in `acc` or consumed.
+    at: usize,
+    /// The next `count` bits of the stream at the top, followed by (some of) byte `at` on.
+    acc: u64,
+    count: u32,
+}
+
+impl Reader<'_> {
+    /// Tops `acc` up to at least 56 bits, without a branch on the data.
+    #[inline(always)]
+    fn refill(&mut self) -> Option<()> {
+        let word = self.bytes.get(self.at..self.at + 8)?;
+        let word = u64::from_be_bytes(word.try_into().ok()?);
+        self.acc |= word >> self.count;
+        self.at += ((63 - self.count) >> 3) as usize;
+        self.count |= 56;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, bits: u32) {
+        self.acc <<= bits;
+        self.count -= bits;
+    }
+
+    /// Bits consumed so far.
+    fn consumed(&self) -> usize {
+        self.at * 8 - self.count as usize
+    }
+}
+
+/// The walk's position: which block, which coefficient of it, and the table to look in.
+struct Walk<'a> {
+    bits: Reader<'a>,
+    entries: &'a [u16],
+    slots: &'a [Slot],
+    members: &'a [(&'a Huffman, &'a Huffman)],
+    /// The current block (an index into the differences) with its slot's AC table, and
+    /// the next slot and its DC table.
+    block: usize,
+    ac: usize,
+    next: usize,
+    next_dc: usize,
+    /// Zigzag index of the next coefficient: 0 for the DC term.
+    k: u32,
+    /// Where the next look-up's table starts and how far the buffer shifts to index it.
+    base: usize,
+    shift: u32,
+}
+
+impl Walk<'_> {
+    /// Decodes one DC term or skips a run of AC terms, storing a DC difference at its block
+    /// (and anything else past the end of `diffs`).
+    #[inline(always)]
+    fn step(&mut self, diffs: &mut [i16]) -> Option<()> {
+        let at_dc = self.k == 0;
+        let index = self.base + (self.bits.acc >> self.shift) as usize;
+        // SAFETY: `base` is the start of a table of 1 << (64 - `shift`) entries (`Tables`).
+        let entry = u32::from(unsafe { *self.entries.get_unchecked(index) });
+        let target = select_unpredictable(at_dc, 1, self.k + ((entry >> 6) & 63));
+        // The symbols must stay within the block, and end it only with an end-of-block, so
+        // that whether it ends is the entry's flag alone, known a few operations earlier
+        // than the target. (A block whose last coefficient is coded is left to
+        // `one_symbol`.) One test for both conditions: two would be two branches.
+        if (u32::from(entry == 0) | u32::from(target >= 64)) != 0 {
+            return self.one_symbol(diffs);
+        }
+        let value = ((entry << 1) as u16 as i16) >> 7;
+        self.advance(entry & 63, target, entry & ENDS != 0, value, diffs)
+    }
+
+    /// The step for a symbol the tables do not hold, decoded on its own.
+    #[inline(always)]
+    fn one_symbol(&mut self, diffs: &mut [i16]) -> Option<()> {
+        self.bits.refill()?;
+        let (dc, ac) = self.members[self.block % self.members.len()];
+        let (bits, target, value) = one_symbol(dc, ac, self.k, self.bits.acc)?;
+        self.advance(bits, target, target >= 64, value, diffs)?;
+        self.bits.refill()
+    }
+
+    /// Consumes `bits` and moves to coefficient `target`, or to the next block if `ends`,
+    /// storing `value` if this step decoded a DC term.
+    #[inline(always)]
+    fn advance(
+        &mut self,
+        bits: u32,
+        target: u32,
+        ends: bool,
+        value: i16,
+        diffs: &mut [i16],
+    ) -> Option<()> {
+        self.bits.consume(bits);
+        // A DC term goes to its block. Anything else goes to the next block's place, which
+        // that block's DC term overwrites (the last block's goes to the spare one at the end).
+        *diffs.get_mut(self.block + usize::from(self.k != 0))? = value;
+        // Read whether or not the block ends: its address is known well before `ends`.
+        let upcoming = self.slots[self.next];
+        self.k = select_unpredictable(ends, 0, target);
+        self.block += usize::from(ends);
+        self.base = select_unpredictable(ends, self.next_dc, self.ac);
+        self.shift = select_unpredictable(ends, 64 - DC_BITS, 64 - AC_BITS);
+        self.ac = select_unpredictable(ends, upcoming.ac, self.ac);
+        self.next_dc = select_unpredictable(ends, upcoming.next_dc, self.next_dc);
+        self.next = select_unpredictable(ends, upcoming.next, self.next);
+        Some(())
+    }
+}
+
+/// A step's (bits, target, DC value) for a symbol the tables do not hold, decoded on its
+/// own from the (at least 56) bits at the top of `acc`, at coefficient `k` of a block. The
+/// target is 64 or more when the block ends.
+#[cold]
+#[inline(never)]
+fn one_symbol(dc: &Huffman, ac: &Huffman, k: u32, acc: u64) -> Option<(u32, u32, i16)> {
+    if k == 0 {
+        let (len, size) = dc.peek((acc >> 48) as u32, 16)?;
+        let size = u32::from(size);
+        if size > 11 {
+            return None;
+        }
+        let raw = if size == 0 {
+            0
+        } else {
+            ((acc << len) >> (64 - size)) as u32
+        };
+        return Some((len + size, 1, extend(raw, size) as i16));
+    }
+    let (len, rs) = ac.peek((acc >> 48) as u32, 16)?;
+    let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+    let target = match (run, size) {
+        (0, 0) => 64,
+        (15, 0) => k + 16,
+        (_, 0) => return None,
+        _ if size > 10 => return None,
+        _ => k + run + 1,
+    };
+    if target > 64 {
+        return None;
+    }
+    Some((len + size, target, 0))
+}
+
+/// Walks the scan whose entropy-coded data starts at `data[pos]`: `mcus` MCUs of blocks
+/// that use `members`' (DC, AC) tables in turn, with a restart marker every `restart` MCUs
+/// (0 for none). Stores each block's DC difference (its prediction reset at each restart)
+/// in `diffs`, in scan order, and returns the position of the marker after the scan; `None`
+/// for a corrupt stream.
+pub(super) fn walk(
+    data: &[u8],
+    pos: usize,
+    members: &[(&Huffman, &Huffman)],
+    mcus: usize,
+    restart: usize,
+    diffs: &mut Vec<i16>,
+) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("bmi2") {
+        // SAFETY: the CPU has BMI2, checked just above.
+        return unsafe { walk_bmi2(data, pos, members, mcus, restart, diffs) };
+    }
+    walk_any(data, pos, members, mcus, restart, diffs)
+}
+
+/// `walk` compiled with BMI2, whose flag-free variable shifts (`shlx`, `shrx`) shorten the
+/// chain from one look-up to the next.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+unsafe fn walk_bmi2(
+    data: &[u8],
+    pos: usize,
+    members: &[(&Huffman, &Huffman)],
+    mcus: usize,
+    restart: usize,
+    diffs: &mut Vec<i16>,
+) -> Option<usize> {
+    walk_any(data, pos, members, mcus, restart, diffs)
+}
+
+#[inline(always)]
+fn walk_any(
+    data: &[u8],
+    pos: usize,
+    members: &[(&Huffman, &Huffman)],
+    mcus: usize,
+    restart: usize,
+    diffs: &mut Vec<i16>,
+) -> Option<usize> {
+    let tables = Tables::new(members);
+    let per_mcu = members.len();
+    let total = mcus.checked_mul(per_mcu)?;
+    diffs.clear();
+    // One more: where look-ups that are not DC terms store their (meaningless) value.
+    diffs.resize(total + 1, 0);
+    let interval = if restart == 0 { mcus } else { restart };
+    let mut bytes = Vec::new();
+    let (mut pos, mut done) = (pos, 0usize);
+    loop {
+        let marker = destuff(data, pos, &mut bytes);
+        let end = (done + interval).min(mcus) * per_mcu;
+        let mut walk = Walk {
+            bits: Reader {
+                bytes: &bytes,
+                at: 0,
+                acc: 0,
+                count: 0,
+            },
+            entries: &tables.entries,
+            slots: &tables.slots,
+            members,
+            block: done * per_mcu,
+            ac: tables.slots[0].ac,
+            next: tables.slots[0].next,
+            next_dc: tables.slots[0].next_dc,
+            k: 0,
+            base: tables.slots[0].dc,
+            shift: 64 - DC_BITS,
+        };
+        // Four steps per refill: each takes at most 12 bits of the 56 (`one_symbol`
+        // refills for itself); and stop four blocks short, so that none walks past `end`.
+        while walk.block + 3 < end {
+            walk.bits.refill()?;
+            walk.step(diffs)?;
+            walk.step(diffs)?;
+            walk.step(diffs)?;
+        }
+        while walk.block < end {
+            walk.bits.refill()?;
+            walk.step(diffs)?;
+        }
+        if walk.bits.consumed() > (bytes.len() - PADDING) * 8 {
+            return None;
+        }
+        done = end / per_mcu;
+        if done == mcus {
+            diffs.truncate(total);
+            return Some(marker);
+        }
+        // A restart marker, then fresh data.
+        if data.get(marker) != Some(&0xFF) || !(0xD0..=0xD7).contains(data.get(marker + 1)?) {
+            return None;
+        }
+        pos = marker + 2;
+    }
+}
+
+/// Copies the entropy-coded bytes from `data[pos]` up to the next marker into `out`
+/// without their stuffed zeros, then `PADDING` zeros; returns the marker's position (or the
+/// data's end).
+fn destuff(data: &[u8], pos: usize, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut at = pos.min(data.len());
+    let end = loop {
+        let Some(ff) = memchr::memchr(0xFF, &data[at..]) else {
+            out.extend_from_slice(&data[at..]);
+            break data.len();
+        };
+        out.extend_from_slice(&data[at..at + ff]);
+        let ff = at + ff;
+        if data.get(ff + 1) != Some(&0) {
+            break ff;
+        }
+        out.push(0xFF);
+        at = ff + 2;
+    };
+    out.resize(out.len() + PADDING, 0);
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (DC, AC) Huffman tables in the DHT segments of `data`.
+    fn tables(data: &[u8]) -> (Vec<Huffman>, Vec<Huffman>) {
+        let (mut dc, mut ac) = (Vec::new(), Vec::new());
+        let mut at = 2;
+        while at + 4 <= data.len() && data[at] == 0xFF && data[at + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+            if data[at + 1] == 0xC4 {
+                let mut body = &data[at + 4..at + 2 + len];
+                while !body.is_empty() {
+                    let counts: [u8; 16] = body[1..17].try_into().unwrap();
+                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                    let class = body[0] >> 4;
+                    let table = Huffman::new(&counts, body[17..17 + total].to_vec(), class == 1);
+                    [&mut dc, &mut ac][usize::from(class)].push(table.unwrap());
+                    body = &body[17 + total..];
+                }
+            }
+            at += 2 + len;
+        }
+        (dc, ac)
+    }
+
+    fn photo_tables() -> (Vec<Huffman>, Vec<Huffman>) {
+        tables(include_bytes!("../../../tests/image/data/coffee.jpg"))
+    }
+
+    #[test]
+    fn ac_entries_agree_with_symbol_by_symbol_decoding() {
+        let (_, ac) = photo_tables();
+        assert_eq!(ac.len(), 2, "luma and chroma AC tables");
+        for table in &ac {
+            let mut covered = 0;
+            for window in 0..1u32 << AC_BITS {
+                // Symbol by symbol from the window (zeros after it): (bits, advance, ends)
+                // after each symbol whose code lies within the window.
+                let mut steps = Vec::new();
+                let (mut used, mut advance) = (0u32, 0u32);
+                while used < AC_BITS {
+                    let rest = ((window << used) & ((1 << AC_BITS) - 1)) << (16 - AC_BITS);
+                    let Some((len, rs)) = table.peek(rest, 16) else {
+                        break;
+                    };
+                    if used + len > AC_BITS {
+                        break;
+                    }
+                    used += len + u32::from(rs & 15);
+                    if rs == 0 {
+                        steps.push((used, advance, true));
+                        break;
+                    }
+                    advance += if rs == 0xF0 {
+                        16
+                    } else {
+                        u32::from(rs >> 4) + 1
+                    };
+                    steps.push((used, advance, false));
+                }
+                let entry = u32::from(ac_entry(table, window));
+                if entry == 0 {
+                    continue;
+                }
+                covered += 1;
+                let got = (entry & 63, (entry >> 6) & 63, entry & ENDS != 0);
+                assert!(got.0 <= MAX_STEP, "window {window:012b}: {got:?}");
+                assert!(
+                    steps.contains(&got),
+                    "window {window:012b}: {got:?} not in {steps:?}"
+                );
+            }
+            // Nearly every window starts with a short symbol.
+            assert!(covered * 20 > 19 << AC_BITS, "{covered} windows covered");
+        }
+    }
+
+    #[test]
+    fn dc_entries_hold_the_difference() {
+        let (dc, _) = photo_tables();
+        assert_eq!(dc.len(), 2, "luma and chroma DC tables");
+        for table in &dc {
+            let mut covered = 0;
+            for window in 0..1u32 << DC_BITS {
+                let entry = u32::from(dc_entry(table, window));
+                if entry == 0 {
+                    continue;
+                }
+                covered += 1;
+                let (len, size) = table.peek(window << (16 - DC_BITS), 16).unwrap();
+                let size = u32::from(size);
+                let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
+                assert_eq!(entry & 63, len + size, "window {window:012b}");
+                assert_eq!(entry & ENDS, 0, "window {window:012b}");
+                let value = ((entry << 1) as u16 as i16) >> 7;
+                assert_eq!(i32::from(value), extend(raw, size), "window {window:012b}");
+            }
+            assert!(covered * 20 > 19 << DC_BITS, "{covered} windows covered");
+        }
+    }
+
+    #[test]
+    fn destuffing_drops_stuffed_zeros_and_stops_at_a_marker() {
+        let data = [0x12, 0xFF, 0x00, 0x34, 0xFF, 0x00, 0xFF, 0xD0, 0x56];
+        let mut out = Vec::new();
+        assert_eq!(destuff(&data, 0, &mut out), 6);
+        assert_eq!(out[..4], [0x12, 0xFF, 0x34, 0xFF]);
+        assert_eq!(out.len(), 4 + PADDING);
+        assert!(out[4..].iter().all(|&b| b == 0));
+        assert_eq!(destuff(&data, 8, &mut out), 9);
+        assert_eq!(out.len(), 1 + PADDING);
+        // Past the end, and a lone 0xFF at the end.
+        assert_eq!(destuff(&data, 20, &mut out), 9);
+        assert_eq!(out.len(), PADDING);
+        assert_eq!(destuff(&[0x01, 0xFF], 0, &mut out), 1);
+    }
+
+    #[test]
+    fn a_walk_past_its_data_is_refused() {
+        // A scan cut short: the blocks it promises need more bits than it has.
+        let (dc, ac) = photo_tables();
+        let members = [(&dc[0], &ac[0])];
+        let mut diffs = Vec::new();
+        // One block of the standard luma tables: DC difference 0 (`00`), end-of-block
+        // (`1010`), padding ones; then the end-of-image marker.
+        let data = [0b0010_1011, 0xFF, 0xD9];
+        assert_eq!(walk(&data, 0, &members, 1, 0, &mut diffs), Some(1));
+        assert_eq!(diffs, [0]);
+        assert_eq!(walk(&data, 0, &members, 200, 0, &mut diffs), None);
+        // A restart marker expected but another one found.
+        assert_eq!(walk(&data, 0, &members, 2, 1, &mut diffs), None);
+    }
+}
