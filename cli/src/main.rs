@@ -20,6 +20,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Image buffers are megabytes each, allocated and freed per request: mimalloc keeps them in
+/// the process, where glibc's malloc returns them to the kernel and takes page faults to
+/// reuse them (about a fifth of a 12 MP JPEG thumbnail's time).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "mosaic",

@@ -16,6 +16,11 @@ use mosaic_server::idl::image::{
 };
 use mosaic_server::image::{codec, ops, ImageLimits};
 
+/// The allocator the `mosaic` binary runs the service with (see cli/src/main.rs), so that
+/// the kernels are timed as the server runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     photo: String,
     photo_jpeg: String,

@@ -10,7 +10,9 @@
 //! without a branch too, from a copy of the entropy-coded bytes with their stuffed zeros
 //! taken out. Only codes too long for the tables, and corrupt data, leave the straight path.
 
+use std::collections::VecDeque;
 use std::hint::select_unpredictable;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::jpeg_scaled::Huffman;
 
@@ -64,9 +66,8 @@ impl Tables {
                 Some(b) => (b.2, b.3),
                 None => {
                     let dc_at = entries.len();
-                    entries.extend((0..1u32 << DC_BITS).map(|w| dc_entry(dc, w)));
-                    let ac_at = entries.len();
-                    entries.extend((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)));
+                    entries.extend_from_slice(&pair_entries(dc, ac));
+                    let ac_at = dc_at + (1 << DC_BITS);
                     built.push((key.0, key.1, dc_at, ac_at));
                     (dc_at, ac_at)
                 }
@@ -85,6 +86,32 @@ impl Tables {
         }
         Tables { entries, slots }
     }
+}
+
+/// Table pairs built lately, by their definitions (see `pair_entries`).
+static BUILT: Mutex<VecDeque<(Vec<u8>, Arc<[u16]>)>> = Mutex::new(VecDeque::new());
+/// How many pairs `BUILT` keeps (16 KiB each).
+const KEPT: usize = 8;
+
+/// The DC entries of `dc` followed by the AC entries of `ac`. Building them takes longer
+/// than a small image's walk, and most JPEGs use the standard tables, or their encoder's
+/// own, over and over: recent pairs are kept.
+fn pair_entries(dc: &Huffman, ac: &Huffman) -> Arc<[u16]> {
+    let definition = [&dc.counts[..], &dc.symbols, &ac.counts, &ac.symbols].concat();
+    let built = || BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, entries)) = built().iter().find(|(d, _)| *d == definition) {
+        return Arc::clone(entries);
+    }
+    let entries: Arc<[u16]> = (0..1u32 << DC_BITS)
+        .map(|w| dc_entry(dc, w))
+        .chain((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)))
+        .collect();
+    let mut kept = built();
+    if kept.len() == KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((definition, Arc::clone(&entries)));
+    entries
 }
 
 /// The DC entry for the `DC_BITS` bits `window`.
@@ -408,6 +435,7 @@ fn walk_any(
 fn destuff(data: &[u8], pos: usize, out: &mut Vec<u8>) -> usize {
     out.clear();
     let mut at = pos.min(data.len());
+    out.reserve(data.len() - at + PADDING);
     let end = loop {
         let Some(ff) = memchr::memchr(0xFF, &data[at..]) else {
             out.extend_from_slice(&data[at..]);

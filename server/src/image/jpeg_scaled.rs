@@ -60,7 +60,9 @@ pub(super) struct Huffman {
     /// a code of that length to its index in `symbols`.
     max_code: [i32; 17],
     offset: [i32; 17],
-    symbols: Vec<u8>,
+    /// The table as its DHT segment defines it: codes per length, and the symbols.
+    pub(super) counts: [u8; 16],
+    pub(super) symbols: Vec<u8>,
     /// A code and its value bits together in at most `LOOKUP_BITS`, as
     /// `value << 16 | advance << 5 | bits`, indexed like `lookup`; 0 for longer ones. The
     /// advance is how far the coefficient index moves: 1 + the run of zeros, 16 for a run of
@@ -136,6 +138,7 @@ impl Huffman {
             lookup,
             max_code,
             offset,
+            counts: *counts,
             symbols,
             fast,
         })
@@ -744,15 +747,28 @@ impl Means<'_> {
     /// the DC term over 8 (libjpeg's 1x1 inverse DCT). Returns the predictions' bits OR-ed
     /// together, for the caller to check their size; `None` if `diffs` is short.
     fn fill<const BW: usize, const BH: usize>(&self, plane: &mut [u8]) -> Option<u32> {
+        // The sample of each DC term an 8-bit image can have (-2048 to 2047).
+        let samples: Vec<u8> = (-2048..2048)
+            .map(|dc: i32| (((dc * self.quant + 4) >> 3) + 128).clamp(0, 255) as u8)
+            .collect();
+        let samples: &[u8; 4096] = samples.as_slice().try_into().ok()?;
         let (mut prediction, mut largest) = (0i32, 0u32);
         let mut until_restart = self.restart;
-        let rows = (self.diffs.len() / self.per_mcu).div_ceil(self.mcus_w);
-        if plane.len() < rows * BH * self.stride || self.stride < self.mcus_w * BW {
+        let (stride, mcus_w) = (self.stride, self.mcus_w);
+        if stride < mcus_w * BW || self.first + BW * BH > self.per_mcu {
             return None;
         }
-        for (my, row) in self.diffs.chunks(self.per_mcu * self.mcus_w).enumerate() {
-            let plane = &mut plane[my * BH * self.stride..];
-            for (mx, block) in row.chunks_exact(self.per_mcu).enumerate() {
+        let mut bands = plane.chunks_exact_mut(BH * stride);
+        for row in self.diffs.chunks(self.per_mcu * mcus_w) {
+            let band = bands.next()?;
+            let (top, bottom) = band.split_at_mut(stride);
+            let top = top[..mcus_w * BW].as_chunks_mut::<BW>().0;
+            let bottom = bottom[..(BH - 1) * mcus_w * BW].as_chunks_mut::<BW>().0;
+            let blocks = row.chunks_exact(self.per_mcu);
+            if blocks.len() != mcus_w {
+                return None;
+            }
+            for (mx, block) in blocks.enumerate() {
                 if self.restart > 0 {
                     if until_restart == 0 {
                         prediction = 0;
@@ -760,13 +776,17 @@ impl Means<'_> {
                     }
                     until_restart -= 1;
                 }
-                let diffs = block.get(self.first..self.first + BW * BH)?;
+                let diffs = &block[self.first..self.first + BW * BH];
                 for by in 0..BH {
-                    for bx in 0..BW {
+                    let out = if by == 0 {
+                        &mut top[mx]
+                    } else {
+                        &mut bottom[mx]
+                    };
+                    for (bx, o) in out.iter_mut().enumerate() {
                         prediction += i32::from(diffs[by * BW + bx]);
                         largest |= prediction.unsigned_abs();
-                        let sample = ((prediction * self.quant + 4) >> 3) + 128;
-                        plane[by * self.stride + mx * BW + bx] = sample.clamp(0, 255) as u8;
+                        *o = samples[(prediction + 2048) as usize & 4095];
                     }
                 }
             }
