@@ -21,12 +21,15 @@ const DC_BITS: u32 = 12;
 /// Look-up width for AC terms: several short symbols per look-up, in a table that (with the
 /// DC one) stays in the L1 cache for two components.
 const AC_BITS: u32 = 12;
-/// The most bits one look-up may consume, so that four steps fit in a refill's 56 bits:
+/// The most bits one look-up may consume, so that three steps fit in a refill's 56 bits:
 /// the codes of an AC entry must lie in its window, but the (skipped) value bits of the
 /// last one may run past it.
 const MAX_STEP: u32 = 18;
 /// The flag of an AC entry whose last symbol is end-of-block (never set in a DC entry).
 const ENDS: u32 = 1 << 15;
+/// What `DcTerms::windows` holds for a DC term decoded on its own, its difference being in
+/// `DcTerms::escaped`.
+pub(super) const ESCAPED: u16 = u16::MAX;
 /// Stuffed-free bytes are followed by this many zeros, so that a refill may read a whole
 /// word at any position the walk reaches before its bounds are checked.
 const PADDING: usize = 64;
@@ -44,12 +47,12 @@ struct Slot {
 
 /// The look-up tables of every distinct (DC, AC) table pair of a scan, concatenated.
 ///
-/// An entry holds how many bits it consumes in its low 6 bits (so that a shift by the
-/// entry itself consumes them). A DC entry, indexed by the next `DC_BITS` bits, has the
-/// difference (-256 to 255) in bits 6 to 14; an AC entry, indexed by the next `AC_BITS`
-/// bits, covers every whole symbol that fits, with how far they move the coefficient index
-/// (at most 63) in bits 6 to 11, and `ENDS` set when the last of them is end-of-block.
-/// 0 when the first symbol does not fit.
+/// An entry holds how many bits it consumes in its low 6 bits, and how far it moves the
+/// coefficient index (at most 63) in bits 6 to 11. A DC entry, indexed by the next
+/// `DC_BITS` bits, moves it by 1 (the DC term's value is read from those bits later, see
+/// `dc_values`). An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
+/// that fits, with `ENDS` set when the last of them is end-of-block. 0 when the first
+/// symbol does not fit.
 struct Tables {
     entries: Vec<u16>,
     slots: Vec<Slot>,
@@ -88,30 +91,63 @@ impl Tables {
     }
 }
 
-/// Table pairs built lately, by their definitions (see `pair_entries`).
-static BUILT: Mutex<VecDeque<(Vec<u8>, Arc<[u16]>)>> = Mutex::new(VecDeque::new());
-/// How many pairs `BUILT` keeps (16 KiB each).
-const KEPT: usize = 8;
+/// Tables built lately, by what they were built from (see `kept`).
+static BUILT: Mutex<VecDeque<Built>> = Mutex::new(VecDeque::new());
+type Built = (Vec<u8>, Arc<[u16]>);
+/// How many tables `BUILT` keeps (8 KiB or 16 KiB each).
+const KEPT: usize = 12;
 
-/// The DC entries of `dc` followed by the AC entries of `ac`. Building them takes longer
+/// The table `build` makes of the Huffman tables `key` defines. Building one takes longer
 /// than a small image's walk, and most JPEGs use the standard tables, or their encoder's
-/// own, over and over: recent pairs are kept.
-fn pair_entries(dc: &Huffman, ac: &Huffman) -> Arc<[u16]> {
-    let definition = [&dc.counts[..], &dc.symbols, &ac.counts, &ac.symbols].concat();
+/// own, over and over: recent ones are kept.
+fn kept(key: Vec<u8>, build: impl FnOnce() -> Arc<[u16]>) -> Arc<[u16]> {
     let built = || BUILT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, entries)) = built().iter().find(|(d, _)| *d == definition) {
-        return Arc::clone(entries);
+    if let Some((_, table)) = built().iter().find(|(k, _)| *k == key) {
+        return Arc::clone(table);
     }
-    let entries: Arc<[u16]> = (0..1u32 << DC_BITS)
-        .map(|w| dc_entry(dc, w))
-        .chain((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)))
-        .collect();
+    let table = build();
     let mut kept = built();
     if kept.len() == KEPT {
         kept.pop_front();
     }
-    kept.push_back((definition, Arc::clone(&entries)));
-    entries
+    kept.push_back((key, Arc::clone(&table)));
+    table
+}
+
+/// The DC entries of `dc` followed by the AC entries of `ac`.
+fn pair_entries(dc: &Huffman, ac: &Huffman) -> Arc<[u16]> {
+    let key = [
+        &[b'e'][..],
+        &dc.counts,
+        &dc.symbols,
+        &ac.counts,
+        &ac.symbols,
+    ]
+    .concat();
+    kept(key, || {
+        (0..1u32 << DC_BITS)
+            .map(|w| dc_entry(dc, w))
+            .chain((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)))
+            .collect()
+    })
+}
+
+/// The DC difference (as `u16`) that each `DC_BITS`-bit window starts with, where `dc`'s
+/// entry for that window is not 0: what `DcTerms::windows` holds, decoded.
+pub(super) fn dc_values(dc: &Huffman) -> Arc<[u16]> {
+    let key = [&[b'v'][..], &dc.counts, &dc.symbols].concat();
+    kept(key, || {
+        (0..1u32 << DC_BITS)
+            .map(|window| {
+                let Some((len, size)) = dc.peek(window, DC_BITS) else {
+                    return 0;
+                };
+                let size = u32::from(size).min(DC_BITS - len);
+                let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
+                extend(raw, size) as u16
+            })
+            .collect()
+    })
 }
 
 /// The DC entry for the `DC_BITS` bits `window`.
@@ -120,15 +156,10 @@ fn dc_entry(table: &Huffman, window: u32) -> u16 {
         return 0;
     };
     let size = u32::from(size);
-    if len + size > DC_BITS {
+    if len + size > DC_BITS || size > 11 {
         return 0;
     }
-    let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
-    let value = extend(raw, size);
-    if !(-256..256).contains(&value) {
-        return 0;
-    }
-    (((value << 6) as u32 & 0x7FC0) | (len + size)) as u16
+    (1 << 6 | (len + size)) as u16
 }
 
 /// The AC entry for the `AC_BITS` bits `window`.
@@ -234,51 +265,55 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Decodes one DC term or skips a run of AC terms, storing a DC difference at its block
-    /// (and anything else past the end of `diffs`).
+    /// Decodes one DC term or skips a run of AC terms, storing a DC term's window at its
+    /// block (see `advance`).
     #[inline(always)]
-    fn step(&mut self, diffs: &mut [i16]) -> Option<()> {
-        let at_dc = self.k == 0;
-        let index = self.base + (self.bits.acc >> self.shift) as usize;
+    fn step(&mut self, terms: &mut DcTerms) -> Option<()> {
+        let window = (self.bits.acc >> self.shift) as usize;
         // SAFETY: `base` is the start of a table of 1 << (64 - `shift`) entries (`Tables`).
-        let entry = u32::from(unsafe { *self.entries.get_unchecked(index) });
-        let target = select_unpredictable(at_dc, 1, self.k + ((entry >> 6) & 63));
+        let entry = u32::from(unsafe { *self.entries.get_unchecked(self.base + window) });
+        let target = self.k + ((entry >> 6) & 63);
         // The symbols must stay within the block, and end it only with an end-of-block, so
         // that whether it ends is the entry's flag alone, known a few operations earlier
         // than the target. (A block whose last coefficient is coded is left to
         // `one_symbol`.) One test for both conditions: two would be two branches.
         if (u32::from(entry == 0) | u32::from(target >= 64)) != 0 {
-            return self.one_symbol(diffs);
+            return self.one_symbol(terms);
         }
-        let value = ((entry << 1) as u16 as i16) >> 7;
-        self.advance(entry & 63, target, entry & ENDS != 0, value, diffs)
+        self.advance(entry & 63, target, entry & ENDS != 0, window as u16, terms)
     }
 
     /// The step for a symbol the tables do not hold, decoded on its own.
     #[inline(always)]
-    fn one_symbol(&mut self, diffs: &mut [i16]) -> Option<()> {
+    fn one_symbol(&mut self, terms: &mut DcTerms) -> Option<()> {
         self.bits.refill()?;
         let (dc, ac) = self.members[self.block % self.members.len()];
         let (bits, target, value) = one_symbol(dc, ac, self.k, self.bits.acc)?;
-        self.advance(bits, target, target >= 64, value, diffs)?;
+        if self.k == 0 {
+            terms.escaped.push((self.block, value));
+        }
+        self.advance(bits, target, target >= 64, ESCAPED, terms)?;
         self.bits.refill()
     }
 
     /// Consumes `bits` and moves to coefficient `target`, or to the next block if `ends`,
-    /// storing `value` if this step decoded a DC term.
+    /// storing `window` if this step decoded a DC term.
     #[inline(always)]
     fn advance(
         &mut self,
         bits: u32,
         target: u32,
         ends: bool,
-        value: i16,
-        diffs: &mut [i16],
+        window: u16,
+        terms: &mut DcTerms,
     ) -> Option<()> {
         self.bits.consume(bits);
-        // A DC term goes to its block. Anything else goes to the next block's place, which
-        // that block's DC term overwrites (the last block's goes to the spare one at the end).
-        *diffs.get_mut(self.block + usize::from(self.k != 0))? = value;
+        // A DC term's window goes to its block. Anything else goes to the next block's
+        // place, which that block's DC term overwrites (the last block's goes to the spare
+        // one at the end).
+        *terms
+            .windows
+            .get_mut(self.block + usize::from(self.k != 0))? = window;
         // Read whether or not the block ends: its address is known well before `ends`.
         let upcoming = self.slots[self.next];
         self.k = select_unpredictable(ends, 0, target);
@@ -326,25 +361,35 @@ fn one_symbol(dc: &Huffman, ac: &Huffman, k: u32, acc: u64) -> Option<(u32, u32,
     Some((len + size, target, 0))
 }
 
+/// The DC terms of a scan's blocks, in scan order (their predictions reset at each
+/// restart marker).
+#[derive(Default)]
+pub(super) struct DcTerms {
+    /// Per block, the `DC_BITS` bits its DC term starts with, which hold its code and value
+    /// (see `dc_values`); or `ESCAPED`.
+    pub(super) windows: Vec<u16>,
+    /// The blocks whose DC term did not fit in a window, with its difference.
+    pub(super) escaped: Vec<(usize, i16)>,
+}
+
 /// Walks the scan whose entropy-coded data starts at `data[pos]`: `mcus` MCUs of blocks
 /// that use `members`' (DC, AC) tables in turn, with a restart marker every `restart` MCUs
-/// (0 for none). Stores each block's DC difference (its prediction reset at each restart)
-/// in `diffs`, in scan order, and returns the position of the marker after the scan; `None`
-/// for a corrupt stream.
+/// (0 for none). Leaves the blocks' DC terms in `terms` and returns the position of the
+/// marker after the scan; `None` for a corrupt stream.
 pub(super) fn walk(
     data: &[u8],
     pos: usize,
     members: &[(&Huffman, &Huffman)],
     mcus: usize,
     restart: usize,
-    diffs: &mut Vec<i16>,
+    terms: &mut DcTerms,
 ) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("bmi2") {
         // SAFETY: the CPU has BMI2, checked just above.
-        return unsafe { walk_bmi2(data, pos, members, mcus, restart, diffs) };
+        return unsafe { walk_bmi2(data, pos, members, mcus, restart, terms) };
     }
-    walk_any(data, pos, members, mcus, restart, diffs)
+    walk_any(data, pos, members, mcus, restart, terms)
 }
 
 /// `walk` compiled with BMI2, whose flag-free variable shifts (`shlx`, `shrx`) shorten the
@@ -357,9 +402,9 @@ unsafe fn walk_bmi2(
     members: &[(&Huffman, &Huffman)],
     mcus: usize,
     restart: usize,
-    diffs: &mut Vec<i16>,
+    terms: &mut DcTerms,
 ) -> Option<usize> {
-    walk_any(data, pos, members, mcus, restart, diffs)
+    walk_any(data, pos, members, mcus, restart, terms)
 }
 
 #[inline(always)]
@@ -369,14 +414,15 @@ fn walk_any(
     members: &[(&Huffman, &Huffman)],
     mcus: usize,
     restart: usize,
-    diffs: &mut Vec<i16>,
+    terms: &mut DcTerms,
 ) -> Option<usize> {
     let tables = Tables::new(members);
     let per_mcu = members.len();
     let total = mcus.checked_mul(per_mcu)?;
-    diffs.clear();
-    // One more: where look-ups that are not DC terms store their (meaningless) value.
-    diffs.resize(total + 1, 0);
+    terms.windows.clear();
+    terms.escaped.clear();
+    // One more: where the look-ups after the last DC term store their (meaningless) window.
+    terms.windows.resize(total + 1, 0);
     let interval = if restart == 0 { mcus } else { restart };
     let mut bytes = Vec::new();
     let (mut pos, mut done) = (pos, 0usize);
@@ -401,24 +447,25 @@ fn walk_any(
             base: tables.slots[0].dc,
             shift: 64 - DC_BITS,
         };
-        // Four steps per refill: each takes at most 12 bits of the 56 (`one_symbol`
-        // refills for itself); and stop four blocks short, so that none walks past `end`.
+        // Three steps per refill: each takes at most `MAX_STEP` bits of the 56
+        // (`one_symbol` refills for itself); and stop three blocks short, so that none walks
+        // past `end`.
         while walk.block + 3 < end {
             walk.bits.refill()?;
-            walk.step(diffs)?;
-            walk.step(diffs)?;
-            walk.step(diffs)?;
+            walk.step(terms)?;
+            walk.step(terms)?;
+            walk.step(terms)?;
         }
         while walk.block < end {
             walk.bits.refill()?;
-            walk.step(diffs)?;
+            walk.step(terms)?;
         }
         if walk.bits.consumed() > (bytes.len() - PADDING) * 8 {
             return None;
         }
         done = end / per_mcu;
         if done == mcus {
-            diffs.truncate(total);
+            terms.windows.truncate(total);
             return Some(marker);
         }
         // A restart marker, then fresh data.
@@ -532,10 +579,11 @@ mod tests {
     }
 
     #[test]
-    fn dc_entries_hold_the_difference() {
+    fn dc_entries_and_values_agree_with_symbol_by_symbol_decoding() {
         let (dc, _) = photo_tables();
         assert_eq!(dc.len(), 2, "luma and chroma DC tables");
         for table in &dc {
+            let values = dc_values(table);
             let mut covered = 0;
             for window in 0..1u32 << DC_BITS {
                 let entry = u32::from(dc_entry(table, window));
@@ -547,8 +595,12 @@ mod tests {
                 let size = u32::from(size);
                 let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
                 assert_eq!(entry & 63, len + size, "window {window:012b}");
-                assert_eq!(entry & ENDS, 0, "window {window:012b}");
-                let value = ((entry << 1) as u16 as i16) >> 7;
+                assert_eq!(
+                    entry >> 6,
+                    1,
+                    "window {window:012b}: moves to the first AC term"
+                );
+                let value = values[window as usize] as i16;
                 assert_eq!(i32::from(value), extend(raw, size), "window {window:012b}");
             }
             assert!(covered * 20 > 19 << DC_BITS, "{covered} windows covered");
@@ -576,14 +628,17 @@ mod tests {
         // A scan cut short: the blocks it promises need more bits than it has.
         let (dc, ac) = photo_tables();
         let members = [(&dc[0], &ac[0])];
-        let mut diffs = Vec::new();
+        let mut terms = DcTerms::default();
         // One block of the standard luma tables: DC difference 0 (`00`), end-of-block
         // (`1010`), padding ones; then the end-of-image marker.
         let data = [0b0010_1011, 0xFF, 0xD9];
-        assert_eq!(walk(&data, 0, &members, 1, 0, &mut diffs), Some(1));
-        assert_eq!(diffs, [0]);
-        assert_eq!(walk(&data, 0, &members, 200, 0, &mut diffs), None);
+        assert_eq!(walk(&data, 0, &members, 1, 0, &mut terms), Some(1));
+        // The window: the block's bits, then the zeros that follow the destuffed bytes.
+        assert_eq!(terms.windows, [0b0010_1011_0000]);
+        assert!(terms.escaped.is_empty());
+        assert_eq!(dc_values(&dc[0])[0b0010_1011_0000], 0);
+        assert_eq!(walk(&data, 0, &members, 200, 0, &mut terms), None);
         // A restart marker expected but another one found.
-        assert_eq!(walk(&data, 0, &members, 2, 1, &mut diffs), None);
+        assert_eq!(walk(&data, 0, &members, 2, 1, &mut terms), None);
     }
 }

@@ -629,7 +629,7 @@ impl<'a> Decoder<'a> {
             let tables = (self.dc[c.dc].as_ref()?, self.ac[c.ac].as_ref()?);
             members.extend(std::iter::repeat_n(tables, bw * bh));
         }
-        let mut diffs = Vec::new();
+        let mut terms = jpeg_dc::DcTerms::default();
         let mcus = mcus_w * mcus_h;
         let end = jpeg_dc::walk(
             self.data,
@@ -637,17 +637,19 @@ impl<'a> Decoder<'a> {
             &members,
             mcus,
             self.restart,
-            &mut diffs,
+            &mut terms,
         )?;
         // Member by member, each with its prediction in a register: the members' blocks
-        // are interleaved in `diffs`, but each one's predictions chain only its own.
+        // are interleaved in the scan, but each one's predictions chain only its own.
         let mut largest = 0;
         let mut first = 0;
         for &(index, bw, bh) in layout {
             let c = &mut self.components[index];
             let quant = self.quant[c.quant].as_ref()?[0];
+            let values = jpeg_dc::dc_values(self.dc[c.dc].as_ref()?);
             let means = Means {
-                diffs: &diffs,
+                terms: &terms,
+                values: values.as_ref().try_into().ok()?,
                 first,
                 per_mcu: members.len(),
                 mcus_w,
@@ -731,7 +733,9 @@ impl<'a> Decoder<'a> {
 /// One member's blocks of a DC-only scan (`jpeg_dc::walk`), to be turned into its plane's
 /// samples.
 struct Means<'a> {
-    diffs: &'a [i16],
+    terms: &'a jpeg_dc::DcTerms,
+    /// The DC difference of each window in `terms` (see `jpeg_dc::dc_values`).
+    values: &'a [u16; 4096],
     /// Where the member's blocks start within each MCU's, and how many blocks an MCU has.
     first: usize,
     per_mcu: usize,
@@ -745,7 +749,8 @@ struct Means<'a> {
 impl Means<'_> {
     /// Writes the mean of each of the member's blocks (`BW x BH` per MCU) into `plane`:
     /// the DC term over 8 (libjpeg's 1x1 inverse DCT). Returns the predictions' bits OR-ed
-    /// together, for the caller to check their size; `None` if `diffs` is short.
+    /// together, for the caller to check their size; `None` if `terms` and `plane` do not
+    /// have the layout they should.
     fn fill<const BW: usize, const BH: usize>(&self, plane: &mut [u8]) -> Option<u32> {
         // The sample of each DC term an 8-bit image can have (-2048 to 2047).
         let samples: Vec<u8> = (-2048..2048)
@@ -759,7 +764,7 @@ impl Means<'_> {
             return None;
         }
         let mut bands = plane.chunks_exact_mut(BH * stride);
-        for row in self.diffs.chunks(self.per_mcu * mcus_w) {
+        for (my, row) in self.terms.windows.chunks(self.per_mcu * mcus_w).enumerate() {
             let band = bands.next()?;
             let (top, bottom) = band.split_at_mut(stride);
             let top = top[..mcus_w * BW].as_chunks_mut::<BW>().0;
@@ -776,7 +781,7 @@ impl Means<'_> {
                     }
                     until_restart -= 1;
                 }
-                let diffs = &block[self.first..self.first + BW * BH];
+                let windows = &block[self.first..self.first + BW * BH];
                 for by in 0..BH {
                     let out = if by == 0 {
                         &mut top[mx]
@@ -784,7 +789,14 @@ impl Means<'_> {
                         &mut bottom[mx]
                     };
                     for (bx, o) in out.iter_mut().enumerate() {
-                        prediction += i32::from(diffs[by * BW + bx]);
+                        let window = windows[by * BW + bx];
+                        let diff = if window == jpeg_dc::ESCAPED {
+                            let block = (my * mcus_w + mx) * self.per_mcu + self.first;
+                            self.escaped(block + by * BW + bx)?
+                        } else {
+                            self.values[usize::from(window) & 4095] as i16
+                        };
+                        prediction += i32::from(diff);
                         largest |= prediction.unsigned_abs();
                         *o = samples[(prediction + 2048) as usize & 4095];
                     }
@@ -792,6 +804,14 @@ impl Means<'_> {
             }
         }
         Some(largest)
+    }
+
+    /// The difference of `block`, escaped from the windows.
+    #[cold]
+    fn escaped(&self, block: usize) -> Option<i16> {
+        let escaped = &self.terms.escaped;
+        let at = escaped.binary_search_by_key(&block, |&(b, _)| b).ok()?;
+        Some(escaped[at].1)
     }
 }
 
