@@ -16,8 +16,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::jpeg_scaled::Huffman;
 
-/// Look-up width for DC terms: code and value bits of nearly every difference in a photo.
+/// Look-up width for DC terms: every code of a photo's DC table.
 const DC_BITS: u32 = 12;
+/// How many bits of the stream each DC term keeps in `DcTerms::windows`: its code and
+/// value bits, for nearly every difference in a photo (a 12-bit window escaped one in 45).
+const WINDOW_BITS: u32 = 15;
 /// Look-up width for AC terms: several short symbols per look-up, in a table that (with the
 /// DC one) stays in the L1 cache for two components.
 const AC_BITS: u32 = 12;
@@ -28,8 +31,12 @@ const MAX_STEP: u32 = 18;
 /// The flag of an AC entry whose last symbol is end-of-block (never set in a DC entry).
 const ENDS: u32 = 1 << 15;
 /// What `DcTerms::windows` holds for a DC term decoded on its own, its difference being in
-/// `DcTerms::escaped`.
+/// `DcTerms::escaped` (a window has only `WINDOW_BITS` bits).
 pub(super) const ESCAPED: u16 = u16::MAX;
+/// The flag of a `DcValues` entry whose code and value bits run past its `DC_BITS`: the
+/// value is then read from the whole window, with the code's length in bits 4 to 7 and
+/// the value's size in bits 0 to 3. No difference (-2047 to 2047) has bits 12 to 14 so.
+const LONG: u16 = 0x4000;
 /// Stuffed-free bytes are followed by this many zeros, so that a refill may read a whole
 /// word at any position the walk reaches before its bounds are checked.
 const PADDING: usize = 64;
@@ -49,8 +56,8 @@ struct Slot {
 ///
 /// An entry holds how many bits it consumes in its low 6 bits, and how far it moves the
 /// coefficient index (at most 63) in bits 6 to 11. A DC entry, indexed by the next
-/// `DC_BITS` bits, moves it by 1 (the DC term's value is read from those bits later, see
-/// `dc_values`). An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
+/// `DC_BITS` bits, moves it by 1 (the DC term's value is read from its window later, see
+/// `DcValues`). An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
 /// that fits, with `ENDS` set when the last of them is end-of-block. 0 when the first
 /// symbol does not fit.
 struct Tables {
@@ -132,22 +139,54 @@ fn pair_entries(dc: &Huffman, ac: &Huffman) -> Arc<[u16]> {
     })
 }
 
-/// The DC difference (as `u16`) that each `DC_BITS`-bit window starts with, where `dc`'s
-/// entry for that window is not 0: what `DcTerms::windows` holds, decoded.
-pub(super) fn dc_values(dc: &Huffman) -> Arc<[u16]> {
-    let key = [&[b'v'][..], &dc.counts, &dc.symbols].concat();
-    kept(key, || {
-        (0..1u32 << DC_BITS)
-            .map(|window| {
-                let Some((len, size)) = dc.peek(window, DC_BITS) else {
-                    return 0;
-                };
-                let size = u32::from(size).min(DC_BITS - len);
-                let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
-                extend(raw, size) as u16
-            })
-            .collect()
-    })
+/// The DC difference each window of `DcTerms::windows` starts with, for one DC table.
+pub(super) struct DcValues(Arc<[u16; 1 << DC_BITS]>);
+
+impl DcValues {
+    pub(super) fn new(dc: &Huffman) -> Option<DcValues> {
+        let key = [&[b'v'][..], &dc.counts, &dc.symbols].concat();
+        let table = kept(key, || {
+            (0..1u32 << DC_BITS)
+                .map(|prefix| dc_value_entry(dc, prefix))
+                .collect()
+        });
+        Some(DcValues(table.try_into().ok()?))
+    }
+
+    /// The difference `window` starts with, if `dc_entry` accepted its first `DC_BITS`.
+    #[inline(always)]
+    pub(super) fn get(&self, window: u16) -> i16 {
+        let entry = self.0[usize::from(window >> (WINDOW_BITS - DC_BITS)) & 4095];
+        if entry & 0x7000 != LONG {
+            return entry as i16;
+        }
+        long_value(entry, window)
+    }
+}
+
+/// The `DcValues` entry of a window starting with the `DC_BITS` bits `prefix`: the
+/// difference if its bits lie within them, else `LONG` with the lengths to read it.
+fn dc_value_entry(dc: &Huffman, prefix: u32) -> u16 {
+    let Some((len, size)) = dc.peek(prefix, DC_BITS) else {
+        return 0;
+    };
+    let size = u32::from(size).min(11);
+    if len + size > DC_BITS {
+        return LONG | (len << 4 | size) as u16;
+    }
+    let raw = (prefix >> (DC_BITS - len - size)) & ((1 << size) - 1);
+    extend(raw, size) as u16
+}
+
+/// The difference of a `LONG` `entry`, read from the whole `window`.
+#[cold]
+fn long_value(entry: u16, window: u16) -> i16 {
+    let (len, size) = (u32::from(entry >> 4) & 15, u32::from(entry) & 15);
+    let Some(rest) = WINDOW_BITS.checked_sub(len + size) else {
+        return 0;
+    };
+    let raw = (u32::from(window) >> rest) & ((1 << size) - 1);
+    extend(raw, size) as i16
 }
 
 /// The DC entry for the `DC_BITS` bits `window`.
@@ -156,7 +195,7 @@ fn dc_entry(table: &Huffman, window: u32) -> u16 {
         return 0;
     };
     let size = u32::from(size);
-    if len + size > DC_BITS || size > 11 {
+    if len + size > WINDOW_BITS || size > 11 {
         return 0;
     }
     (1 << 6 | (len + size)) as u16
@@ -280,7 +319,8 @@ impl Walk<'_> {
         if (u32::from(entry == 0) | u32::from(target >= 64)) != 0 {
             return self.one_symbol(terms);
         }
-        self.advance(entry & 63, target, entry & ENDS != 0, window as u16, terms)
+        let kept = (self.bits.acc >> (64 - WINDOW_BITS)) as u16;
+        self.advance(entry & 63, target, entry & ENDS != 0, kept, terms)
     }
 
     /// The step for a symbol the tables do not hold, decoded on its own.
@@ -365,8 +405,8 @@ fn one_symbol(dc: &Huffman, ac: &Huffman, k: u32, acc: u64) -> Option<(u32, u32,
 /// restart marker).
 #[derive(Default)]
 pub(super) struct DcTerms {
-    /// Per block, the `DC_BITS` bits its DC term starts with, which hold its code and value
-    /// (see `dc_values`); or `ESCAPED`.
+    /// Per block, the `WINDOW_BITS` bits its DC term starts with, which hold its code and
+    /// value (see `DcValues`); or `ESCAPED`.
     pub(super) windows: Vec<u16>,
     /// The blocks whose DC term did not fit in a window, with its difference.
     pub(super) escaped: Vec<(usize, i16)>,
@@ -583,27 +623,37 @@ mod tests {
         let (dc, _) = photo_tables();
         assert_eq!(dc.len(), 2, "luma and chroma DC tables");
         for table in &dc {
-            let values = dc_values(table);
-            let mut covered = 0;
-            for window in 0..1u32 << DC_BITS {
-                let entry = u32::from(dc_entry(table, window));
+            let values = DcValues::new(table).unwrap();
+            let (mut covered, mut long) = (0, 0);
+            for prefix in 0..1u32 << DC_BITS {
+                let entry = u32::from(dc_entry(table, prefix));
                 if entry == 0 {
                     continue;
                 }
                 covered += 1;
-                let (len, size) = table.peek(window << (16 - DC_BITS), 16).unwrap();
+                let (len, size) = table.peek(prefix << (16 - DC_BITS), 16).unwrap();
                 let size = u32::from(size);
-                let raw = (window >> (DC_BITS - len - size)) & ((1 << size) - 1);
-                assert_eq!(entry & 63, len + size, "window {window:012b}");
+                assert_eq!(entry & 63, len + size, "prefix {prefix:012b}");
                 assert_eq!(
                     entry >> 6,
                     1,
-                    "window {window:012b}: moves to the first AC term"
+                    "prefix {prefix:012b}: moves to the first AC term"
                 );
-                let value = values[window as usize] as i16;
-                assert_eq!(i32::from(value), extend(raw, size), "window {window:012b}");
+                long += usize::from(len + size > DC_BITS);
+                // Every window with this prefix, however its value bits go on.
+                let extra = WINDOW_BITS - DC_BITS;
+                for suffix in 0..1u32 << extra {
+                    let window = prefix << extra | suffix;
+                    let raw = (window >> (WINDOW_BITS - len - size)) & ((1 << size) - 1);
+                    assert_eq!(
+                        i32::from(values.get(window as u16)),
+                        extend(raw, size),
+                        "window {window:015b}"
+                    );
+                }
             }
-            assert!(covered * 20 > 19 << DC_BITS, "{covered} windows covered");
+            assert!(covered * 20 > 19 << DC_BITS, "{covered} prefixes covered");
+            assert!(long > 0, "some values run past the prefix");
         }
     }
 
@@ -634,9 +684,9 @@ mod tests {
         let data = [0b0010_1011, 0xFF, 0xD9];
         assert_eq!(walk(&data, 0, &members, 1, 0, &mut terms), Some(1));
         // The window: the block's bits, then the zeros that follow the destuffed bytes.
-        assert_eq!(terms.windows, [0b0010_1011_0000]);
+        assert_eq!(terms.windows, [0b0010_1011_0000_000]);
         assert!(terms.escaped.is_empty());
-        assert_eq!(dc_values(&dc[0])[0b0010_1011_0000], 0);
+        assert_eq!(DcValues::new(&dc[0]).unwrap().get(0b0010_1011_0000_000), 0);
         assert_eq!(walk(&data, 0, &members, 200, 0, &mut terms), None);
         // A restart marker expected but another one found.
         assert_eq!(walk(&data, 0, &members, 2, 1, &mut terms), None);

@@ -646,10 +646,10 @@ impl<'a> Decoder<'a> {
         for &(index, bw, bh) in layout {
             let c = &mut self.components[index];
             let quant = self.quant[c.quant].as_ref()?[0];
-            let values = jpeg_dc::dc_values(self.dc[c.dc].as_ref()?);
+            let values = jpeg_dc::DcValues::new(self.dc[c.dc].as_ref()?)?;
             let means = Means {
                 terms: &terms,
-                values: values.as_ref().try_into().ok()?,
+                values: &values,
                 first,
                 per_mcu: members.len(),
                 mcus_w,
@@ -734,8 +734,8 @@ impl<'a> Decoder<'a> {
 /// samples.
 struct Means<'a> {
     terms: &'a jpeg_dc::DcTerms,
-    /// The DC difference of each window in `terms` (see `jpeg_dc::dc_values`).
-    values: &'a [u16; 4096],
+    /// The DC difference of each window in `terms`.
+    values: &'a jpeg_dc::DcValues,
     /// Where the member's blocks start within each MCU's, and how many blocks an MCU has.
     first: usize,
     per_mcu: usize,
@@ -794,7 +794,7 @@ impl Means<'_> {
                             let block = (my * mcus_w + mx) * self.per_mcu + self.first;
                             self.escaped(block + by * BW + bx)?
                         } else {
-                            self.values[usize::from(window) & 4095] as i16
+                            self.values.get(window)
                         };
                         prediction += i32::from(diff);
                         largest |= prediction.unsigned_abs();
