@@ -18,6 +18,9 @@ use super::jpeg_scaled::Huffman;
 
 /// Look-up width for DC terms: every code of a photo's DC table.
 const DC_BITS: u32 = 12;
+/// The look-up width of either kind of entry: one, so that the walk shifts by a constant.
+const LOOKUP_BITS: u32 = DC_BITS;
+const _: () = assert!(AC_BITS == LOOKUP_BITS);
 /// How many bits of the stream each DC term keeps in `DcTerms::windows`: its code and
 /// value bits, for nearly every difference in a photo (a 12-bit window escaped one in 45).
 const WINDOW_BITS: u32 = 15;
@@ -290,26 +293,127 @@ struct Walk<'a> {
     entries: &'a [u16],
     slots: &'a [Slot],
     members: &'a [(&'a Huffman, &'a Huffman)],
-    /// The current block (an index into the differences) with its slot's AC table, and
-    /// the next slot and its DC table.
+    /// The current block (an index into the differences) and its slot.
     block: usize,
-    ac: usize,
-    next: usize,
-    next_dc: usize,
+    slot: usize,
     /// Zigzag index of the next coefficient: 0 for the DC term.
     k: u32,
-    /// Where the next look-up's table starts and how far the buffer shifts to index it.
+    /// Where the next look-up's table starts.
     base: usize,
-    shift: u32,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    /// A walk from byte `at` of `bytes`, at the start of `block`.
+    fn new(
+        bytes: &'a [u8],
+        at: usize,
+        tables: &'a Tables,
+        members: &'a [(&'a Huffman, &'a Huffman)],
+        block: usize,
+    ) -> Walk<'a> {
+        let slot = block % tables.slots.len();
+        Walk {
+            bits: Reader {
+                bytes,
+                at,
+                acc: 0,
+                count: 0,
+            },
+            entries: &tables.entries,
+            slots: &tables.slots,
+            members,
+            block,
+            slot,
+            k: 0,
+            base: tables.slots[slot].dc,
+        }
+    }
+
+    /// Walks on to the start of block `end`, checking that it stays within the data.
+    #[inline(always)]
+    fn run_to(&mut self, end: usize, terms: &mut DcTerms) -> Option<()> {
+        // Three steps per refill: each takes at most `MAX_STEP` bits of the 56
+        // (`one_symbol` refills for itself); and stop three blocks short, so that none walks
+        // past `end`.
+        while self.block + 3 < end {
+            self.bits.refill()?;
+            self.step(terms)?;
+            self.step(terms)?;
+            self.step(terms)?;
+        }
+        while self.block < end {
+            self.bits.refill()?;
+            self.step(terms)?;
+        }
+        (self.bits.consumed() <= (self.bits.bytes.len() - PADDING) * 8).then_some(())
+    }
+
+    /// Walks `MEETING_BLOCKS` blocks from a block 0 of its own, returning the bit
+    /// position each one starts at. A walk that starts out of step may find codes no block
+    /// can have: it then starts again, at block 0, from the byte after (a few times).
+    #[inline(always)]
+    fn record_starts(&mut self, terms: &mut DcTerms) -> Option<Vec<usize>> {
+        let mut starts = Vec::with_capacity(MEETING_BLOCKS);
+        for _ in 0..RESTARTS {
+            starts.clear();
+            terms.escaped.clear();
+            while self.block < MEETING_BLOCKS {
+                if starts.len() == self.block {
+                    starts.push(self.bits.consumed());
+                }
+                if self.bits.refill().and_then(|()| self.step(terms)).is_none() {
+                    break;
+                }
+            }
+            if self.block == MEETING_BLOCKS {
+                return Some(starts);
+            }
+            self.bits = Reader {
+                at: self.bits.consumed() / 8 + 1,
+                acc: 0,
+                count: 0,
+                ..self.bits
+            };
+            (self.block, self.slot, self.k, self.base) = (0, 0, 0, self.slots[0].dc);
+        }
+        None
+    }
+
+    /// Walks on until a block starts where one of `starts` (recorded by another walk whose
+    /// block `i` is at member `i % per_mcu`) did, at the same member; returns that block
+    /// and the index of its start in `starts`. `None` once the walk is past them all (or
+    /// at block `total`).
+    #[inline(always)]
+    fn meet(
+        &mut self,
+        starts: &[usize],
+        per_mcu: usize,
+        total: usize,
+        terms: &mut DcTerms,
+    ) -> Option<(usize, usize)> {
+        let mut i = 0;
+        while self.block < total {
+            if self.k == 0 {
+                let at = self.bits.consumed();
+                while *starts.get(i)? < at {
+                    i += 1;
+                }
+                if starts[i] == at && self.block % per_mcu == i % per_mcu && self.block >= i {
+                    return Some((self.block, i));
+                }
+            }
+            self.bits.refill()?;
+            self.step(terms)?;
+        }
+        None
+    }
+
     /// Decodes one DC term or skips a run of AC terms, storing a DC term's window at its
     /// block (see `advance`).
     #[inline(always)]
     fn step(&mut self, terms: &mut DcTerms) -> Option<()> {
-        let window = (self.bits.acc >> self.shift) as usize;
-        // SAFETY: `base` is the start of a table of 1 << (64 - `shift`) entries (`Tables`).
+        let window = (self.bits.acc >> (64 - LOOKUP_BITS)) as usize;
+        // SAFETY: `base` is the start of a table of 1 << `LOOKUP_BITS` entries (`Tables`).
         let entry = u32::from(unsafe { *self.entries.get_unchecked(self.base + window) });
         let target = self.k + ((entry >> 6) & 63);
         // The symbols must stay within the block, and end it only with an end-of-block, so
@@ -327,7 +431,7 @@ impl Walk<'_> {
     #[inline(always)]
     fn one_symbol(&mut self, terms: &mut DcTerms) -> Option<()> {
         self.bits.refill()?;
-        let (dc, ac) = self.members[self.block % self.members.len()];
+        let (dc, ac) = self.members[self.slot];
         let (bits, target, value) = one_symbol(dc, ac, self.k, self.bits.acc)?;
         if self.k == 0 {
             terms.escaped.push((self.block, value));
@@ -354,15 +458,17 @@ impl Walk<'_> {
         *terms
             .windows
             .get_mut(self.block + usize::from(self.k != 0))? = window;
-        // Read whether or not the block ends: its address is known well before `ends`.
-        let upcoming = self.slots[self.next];
+        // Read whether or not the block ends: its slot is known well before `ends`. Read as
+        // volatile, because the compiler would otherwise turn the choice of the next base
+        // into a choice of address and a load after it, on the chain from one look-up to
+        // the next.
+        // SAFETY: `slot` is below the number of slots: it starts so (`Walk::new`), and every
+        // slot's `next` is (`Tables::new`).
+        let here = unsafe { std::ptr::read_volatile(self.slots.get_unchecked(self.slot)) };
         self.k = select_unpredictable(ends, 0, target);
         self.block += usize::from(ends);
-        self.base = select_unpredictable(ends, self.next_dc, self.ac);
-        self.shift = select_unpredictable(ends, 64 - DC_BITS, 64 - AC_BITS);
-        self.ac = select_unpredictable(ends, upcoming.ac, self.ac);
-        self.next_dc = select_unpredictable(ends, upcoming.next_dc, self.next_dc);
-        self.next = select_unpredictable(ends, upcoming.next, self.next);
+        self.base = select_unpredictable(ends, here.next_dc, here.ac);
+        self.slot = select_unpredictable(ends, here.next, self.slot);
         Some(())
     }
 }
@@ -469,39 +575,12 @@ fn walk_any(
     loop {
         let marker = destuff(data, pos, &mut bytes);
         let end = (done + interval).min(mcus) * per_mcu;
-        let mut walk = Walk {
-            bits: Reader {
-                bytes: &bytes,
-                at: 0,
-                acc: 0,
-                count: 0,
-            },
-            entries: &tables.entries,
-            slots: &tables.slots,
-            members,
-            block: done * per_mcu,
-            ac: tables.slots[0].ac,
-            next: tables.slots[0].next,
-            next_dc: tables.slots[0].next_dc,
-            k: 0,
-            base: tables.slots[0].dc,
-            shift: 64 - DC_BITS,
-        };
-        // Three steps per refill: each takes at most `MAX_STEP` bits of the 56
-        // (`one_symbol` refills for itself); and stop three blocks short, so that none walks
-        // past `end`.
-        while walk.block + 3 < end {
-            walk.bits.refill()?;
-            walk.step(terms)?;
-            walk.step(terms)?;
-            walk.step(terms)?;
-        }
-        while walk.block < end {
-            walk.bits.refill()?;
-            walk.step(terms)?;
-        }
-        if walk.bits.consumed() > (bytes.len() - PADDING) * 8 {
-            return None;
+        let start = done * per_mcu;
+        let mut walk = Walk::new(&bytes, 0, &tables, members, start);
+        if start == 0 && end == total && bytes.len() >= SPLIT_BYTES {
+            walk_halves(walk, &tables, members, total, terms)?;
+        } else {
+            walk.run_to(end, terms)?;
         }
         done = end / per_mcu;
         if done == mcus {
@@ -514,6 +593,99 @@ fn walk_any(
         }
         pos = marker + 2;
     }
+}
+
+/// The least data for which a scan is walked in two halves (`walk_halves`).
+const SPLIT_BYTES: usize = 1 << 15;
+/// How many block starts the second half's walk records for the first one to meet.
+const MEETING_BLOCKS: usize = 512;
+/// How many times the second half's walk may start again after finding itself out of step.
+const RESTARTS: usize = 16;
+
+/// Walks a whole scan of `total` blocks (no restart markers), `first` being the walk from
+/// its start, as two walks at once: one walk alone is bound by the latency of its chain of
+/// look-ups, and a second, independent chain runs in the same time.
+///
+/// Where a block starts in the second half is not known until the first walk gets there,
+/// so the second starts at the middle byte as if a block of the MCU's first member began
+/// there, and records where its next `MEETING_BLOCKS` blocks start. Huffman codes fall
+/// back into step after a few symbols, and so does the position within the MCU after a
+/// few blocks: once the first walk starts a block where the second one did, at the same
+/// member, the two walks are in the same state from there on, and the second one's blocks
+/// are the scan's. Should they never meet (or the second walk fail), the first walk goes on
+/// alone: the result is the same either way, only the time differs. Returns whether they
+/// met.
+#[inline(always)]
+fn walk_halves(
+    mut first: Walk<'_>,
+    tables: &Tables,
+    members: &[(&Huffman, &Huffman)],
+    total: usize,
+    terms: &mut DcTerms,
+) -> Option<bool> {
+    let bytes = first.bits.bytes;
+    let per_mcu = members.len();
+    let mut second = Walk::new(bytes, (bytes.len() - PADDING) / 2, tables, members, 0);
+    let near_end = bytes.len() - PADDING - 16;
+    // Its blocks are numbered from 0 until the walks meet (then shifted into place).
+    let mut second_terms = DcTerms {
+        windows: vec![0; total + 1],
+        escaped: Vec::new(),
+    };
+    let alone =
+        |mut first: Walk<'_>, terms: &mut DcTerms| first.run_to(total, terms).map(|()| false);
+    let Some(starts) = second.record_starts(&mut second_terms) else {
+        return alone(first, terms);
+    };
+    // Both at once, until the first walk reaches where the second started, or the second
+    // nears the end of the data (past which it would be walking the padding).
+    let meet_at = starts[0];
+    let mut second_ok = true;
+    while first.bits.consumed() < meet_at && first.block + 3 < total && second.bits.at < near_end {
+        first.bits.refill()?;
+        second_ok = second.bits.refill().is_some();
+        if !second_ok {
+            break;
+        }
+        first.step(terms)?;
+        let one = second.step(&mut second_terms);
+        first.step(terms)?;
+        let two = second.step(&mut second_terms);
+        first.step(terms)?;
+        let three = second.step(&mut second_terms);
+        second_ok = one.is_some() & two.is_some() & three.is_some();
+        if !second_ok {
+            break;
+        }
+    }
+    // The first walk alone, looking for a block start the second one recorded.
+    let met = second_ok
+        .then(|| first.meet(&starts, per_mcu, total, terms))
+        .flatten();
+    let Some((block, recorded)) = met else {
+        return alone(first, terms);
+    };
+    // From `block` on, the second walk's blocks (`recorded` on) are the scan's.
+    let offset = block - recorded;
+    let last = total - offset;
+    if second.block > last {
+        // Past the scan's last block: data after it, which the first walk never reaches.
+        return alone(first, terms);
+    }
+    second.run_to(last, &mut second_terms)?;
+    terms
+        .windows
+        .get_mut(block..=total)?
+        .copy_from_slice(second_terms.windows.get(recorded..=last)?);
+    terms.escaped.retain(|&(b, _)| b < block);
+    terms.escaped.extend(
+        second_terms
+            .escaped
+            .iter()
+            .filter(|&&(b, _)| b >= recorded)
+            .map(|&(b, value)| (b + offset, value)),
+    );
+    Some(true)
 }
 
 /// Copies the entropy-coded bytes from `data[pos]` up to the next marker into `out`
@@ -657,6 +829,163 @@ mod tests {
         }
     }
 
+    /// A baseline JPEG's scan: its Huffman tables by class and id, the (DC, AC) table ids
+    /// of each block of an MCU, the number of MCUs, the restart interval and where the
+    /// entropy-coded data starts.
+    struct Scan {
+        tables: [[Option<Huffman>; 4]; 2],
+        members: Vec<(usize, usize)>,
+        mcus: usize,
+        restart: usize,
+        pos: usize,
+    }
+
+    fn scan(data: &[u8]) -> Scan {
+        let be16 = |at: usize| usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
+        let mut tables: [[Option<Huffman>; 4]; 2] = Default::default();
+        let (mut size, mut sampling, mut restart) = ((0, 0), Vec::new(), 0);
+        let mut at = 2;
+        loop {
+            assert_eq!(data[at], 0xFF, "a marker at {at}");
+            let (kind, len, body) = (data[at + 1], be16(at + 2), at + 4);
+            match kind {
+                0xC0 => {
+                    size = (be16(body + 3), be16(body + 1));
+                    for c in data[body + 6..body + 6 + 3 * usize::from(data[body + 5])].chunks(3) {
+                        sampling.push((c[0], usize::from(c[1] >> 4), usize::from(c[1] & 15)));
+                    }
+                }
+                0xC4 => {
+                    let mut table = &data[body..at + 2 + len];
+                    while !table.is_empty() {
+                        let counts: [u8; 16] = table[1..17].try_into().unwrap();
+                        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                        let (class, id) = (table[0] >> 4, usize::from(table[0] & 15));
+                        let symbols = table[17..17 + total].to_vec();
+                        tables[usize::from(class)][id] =
+                            Some(Huffman::new(&counts, symbols, class == 1).unwrap());
+                        table = &table[17 + total..];
+                    }
+                }
+                0xDD => restart = be16(body),
+                0xDA => break,
+                _ => {}
+            }
+            at += 2 + len;
+        }
+        let body = at + 4;
+        let selectors = &data[body + 1..body + 1 + 2 * usize::from(data[body])];
+        let (h_max, v_max) = sampling
+            .iter()
+            .fold((1, 1), |m, c| (m.0.max(c.1), m.1.max(c.2)));
+        let mut members = Vec::new();
+        for s in selectors.chunks(2) {
+            let &(_, h, v) = sampling.iter().find(|c| c.0 == s[0]).unwrap();
+            let blocks = if selectors.len() == 2 { 1 } else { h * v };
+            let ids = (usize::from(s[1] >> 4), usize::from(s[1] & 15));
+            members.extend(std::iter::repeat_n(ids, blocks));
+        }
+        let (h_max, v_max) = if selectors.len() == 2 {
+            (1, 1)
+        } else {
+            (h_max, v_max)
+        };
+        let mcus = size.0.div_ceil(8 * h_max) * size.1.div_ceil(8 * v_max);
+        let pos = at + 2 + be16(at + 2);
+        Scan {
+            tables,
+            members,
+            mcus,
+            restart,
+            pos,
+        }
+    }
+
+    /// The DC terms of `scan` in `data` walked from start to end, and walked in two halves
+    /// with whether those met; `None` where a walk finds the data corrupt.
+    fn walk_both_ways(data: &[u8], scan: &Scan) -> (Option<DcTerms>, Option<(DcTerms, bool)>) {
+        let members: Vec<(&Huffman, &Huffman)> = scan
+            .members
+            .iter()
+            .map(|&(dc, ac)| {
+                let dc = scan.tables[0][dc].as_ref().unwrap();
+                (dc, scan.tables[1][ac].as_ref().unwrap())
+            })
+            .collect();
+        let tables = Tables::new(&members);
+        let total = scan.mcus * members.len();
+        let mut bytes = Vec::new();
+        destuff(data, scan.pos, &mut bytes);
+        let fresh = || DcTerms {
+            windows: vec![0; total + 1],
+            escaped: Vec::new(),
+        };
+        let mut whole = fresh();
+        let whole = Walk::new(&bytes, 0, &tables, &members, 0)
+            .run_to(total, &mut whole)
+            .map(|()| whole);
+        let mut halves = fresh();
+        let first = Walk::new(&bytes, 0, &tables, &members, 0);
+        let halves =
+            walk_halves(first, &tables, &members, total, &mut halves).map(|met| (halves, met));
+        (whole, halves)
+    }
+
+    const PHOTOS: [&[u8]; 4] = [
+        include_bytes!("../../../tests/image/data/coffee.jpg"),
+        include_bytes!("../../../tests/image/data/astronaut.jpg"),
+        include_bytes!("../../../tests/image/data/chelsea.jpg"),
+        include_bytes!("../../../tests/image/data/coffee-422.jpg"),
+    ];
+
+    #[test]
+    fn a_walk_in_two_halves_equals_one_from_start_to_end() {
+        for (i, photo) in PHOTOS.into_iter().enumerate() {
+            let scan = scan(photo);
+            assert_eq!(scan.restart, 0, "photo {i}: one segment");
+            let (whole, halves) = walk_both_ways(photo, &scan);
+            let (whole, (halves, met)) = (whole.unwrap(), halves.unwrap());
+            assert!(met, "photo {i}: the halves met");
+            assert_eq!(halves.windows[..], whole.windows[..], "photo {i}");
+            assert_eq!(halves.escaped, whole.escaped, "photo {i}");
+        }
+    }
+
+    #[test]
+    fn a_walk_in_two_halves_fails_where_one_from_start_to_end_does() {
+        let photo = PHOTOS[0];
+        let scan = scan(photo);
+        let data_len = photo.len() - scan.pos;
+        let mut corrupt = 0;
+        // Damage early, at the middle (where the second half starts) and late; and cuts.
+        for n in 0..40 {
+            let mut data = photo.to_vec();
+            let at = scan.pos + data_len * n / 40 + n % 7;
+            data[at] ^= 0x5A;
+            let (whole, halves) = walk_both_ways(&data, &scan);
+            corrupt += usize::from(whole.is_none());
+            match (whole, halves) {
+                (None, None) => {}
+                (Some(whole), Some((halves, _))) => {
+                    assert_eq!(halves.windows[..], whole.windows[..], "byte {at} damaged");
+                    assert_eq!(halves.escaped, whole.escaped, "byte {at} damaged");
+                }
+                (whole, halves) => panic!(
+                    "byte {at} damaged: whole {}, halves {}",
+                    whole.is_some(),
+                    halves.is_some()
+                ),
+            }
+        }
+        assert!(corrupt > 5, "{corrupt} of 40 damaged scans found corrupt");
+        for cut in [data_len / 3, data_len / 2, data_len - 100] {
+            let mut data = photo[..scan.pos + cut].to_vec();
+            data.extend_from_slice(&[0xFF, 0xD9]);
+            let (whole, halves) = walk_both_ways(&data, &scan);
+            assert!(whole.is_none() && halves.is_none(), "cut at {cut}");
+        }
+    }
+
     #[test]
     fn destuffing_drops_stuffed_zeros_and_stops_at_a_marker() {
         let data = [0x12, 0xFF, 0x00, 0x34, 0xFF, 0x00, 0xFF, 0xD0, 0x56];
@@ -684,9 +1013,9 @@ mod tests {
         let data = [0b0010_1011, 0xFF, 0xD9];
         assert_eq!(walk(&data, 0, &members, 1, 0, &mut terms), Some(1));
         // The window: the block's bits, then the zeros that follow the destuffed bytes.
-        assert_eq!(terms.windows, [0b0010_1011_0000_000]);
+        assert_eq!(terms.windows, [0b0010_1011 << 7]);
         assert!(terms.escaped.is_empty());
-        assert_eq!(DcValues::new(&dc[0]).unwrap().get(0b0010_1011_0000_000), 0);
+        assert_eq!(DcValues::new(&dc[0]).unwrap().get(0b0010_1011 << 7), 0);
         assert_eq!(walk(&data, 0, &members, 200, 0, &mut terms), None);
         // A restart marker expected but another one found.
         assert_eq!(walk(&data, 0, &members, 2, 1, &mut terms), None);
