@@ -130,12 +130,14 @@ impl Codes {
 
 /// Entropy-coded bytes, 0xFF stuffed with 0x00.
 ///
-/// Written without a data-dependent branch in the common case: every `put` stores the
-/// accumulator's whole pending bytes as one 8-byte word and advances by as many bytes as are
-/// complete, so `out` always has 8 bytes of slack past `len`. Only a word holding 0xFF (about
-/// one in sixty) takes the byte-by-byte path.
+/// Written without a data-dependent branch: every `put` stores the accumulator's whole
+/// pending bytes as one 8-byte word and advances by as many bytes as are complete, so `out`
+/// always has 8 bytes of slack past `len`. The 0xFF bytes (about one in sixty) are stuffed
+/// in one pass at the end, which costs less than looking for them at every `put`.
 struct BitWriter {
     out: Vec<u8>,
+    /// Where the entropy-coded bytes start in `out` (after the headers).
+    start: usize,
     state: Bits,
 }
 
@@ -151,8 +153,8 @@ struct Bits {
 }
 
 impl BitWriter {
-    /// The most one block can write: 64 codes of at most 27 bits, every byte stuffed.
-    const BLOCK_BYTES: usize = 2 * 64 * 27 / 8 + 8;
+    /// The most one block can write: 64 codes of at most 27 bits.
+    const BLOCK_BYTES: usize = 64 * 27 / 8 + 8;
 
     fn new(header: Vec<u8>, capacity: usize) -> BitWriter {
         let len = header.len();
@@ -160,6 +162,7 @@ impl BitWriter {
         out.resize(len + capacity.max(Self::BLOCK_BYTES), 0);
         BitWriter {
             out,
+            start: len,
             state: Bits {
                 len,
                 acc: 0,
@@ -176,44 +179,47 @@ impl BitWriter {
         }
     }
 
-    /// Pads the last byte with ones and returns the bytes.
+    /// Pads the last byte with ones and returns the bytes, stuffed.
     fn finish(mut self) -> Vec<u8> {
         let pad = (8 - self.state.count % 8) % 8;
         self.state.put(&mut self.out, (1 << pad) - 1, pad);
         self.out.truncate(self.state.len);
+        stuff(&mut self.out, self.start);
         self.out
+    }
+}
+
+/// Inserts a 0x00 after every 0xFF of `bytes[from..]`, in place: the bytes move back once,
+/// from the end, in runs between 0xFF bytes.
+fn stuff(bytes: &mut Vec<u8>, from: usize) {
+    let count = memchr::memchr_iter(0xFF, &bytes[from..]).count();
+    let mut end = bytes.len();
+    bytes.resize(end + count, 0);
+    let mut to = bytes.len();
+    while let Some(ff) = memchr::memrchr(0xFF, &bytes[from..end]) {
+        let ff = from + ff;
+        let run = end - ff - 1;
+        bytes.copy_within(ff + 1..end, to - run);
+        to -= run;
+        bytes[to - 2..to].copy_from_slice(&[0xFF, 0]);
+        to -= 2;
+        end = ff;
     }
 }
 
 impl Bits {
     /// Appends the low `len` bits of `bits` (`len` at most 32, with at most 7 bits pending)
-    /// to `out`, which has 8 bytes of slack past `self.len`.
+    /// to `out`, which has 8 bytes of slack past `self.len`, unstuffed.
     #[inline(always)]
     fn put(&mut self, out: &mut [u8], bits: u32, len: u32) {
         self.acc = (self.acc << len) | u64::from(bits);
         self.count += len;
-        // The pending bits, first bit at the top; count is 1..=39 here unless len was 0.
+        // The pending bits, first bit at the top; count is 1..=39 here unless len was 0
+        // (then the word is stale, and no byte of it is taken).
         let word = self.acc.wrapping_shl(64 - self.count);
         let whole = self.count / 8;
-        // A byte of `word` is 0xFF where its complement has a zero byte (this test never
-        // misses one, and can only wrongly flag a byte above a real one, which the slow path
-        // sorts out); only the top `whole` bytes count. `whole` is at most 4.
-        let inverted = !word;
-        let has_ff = inverted.wrapping_sub(0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080;
-        let mask = !(u64::MAX >> (whole * 8));
-        if has_ff & mask == 0 {
-            out[self.len..self.len + 8].copy_from_slice(&word.to_be_bytes());
-            self.len += whole as usize;
-        } else {
-            for &byte in &word.to_be_bytes()[..whole as usize] {
-                out[self.len] = byte;
-                self.len += 1;
-                if byte == 0xFF {
-                    out[self.len] = 0;
-                    self.len += 1;
-                }
-            }
-        }
+        out[self.len..self.len + 8].copy_from_slice(&word.to_be_bytes());
+        self.len += whole as usize;
         self.count -= whole * 8;
     }
 }
@@ -883,6 +889,7 @@ mod tests {
     #[test]
     fn the_bit_writer_stuffs_every_ff_byte() {
         // A cheap deterministic generator; runs of ones make 0xFF bytes at every alignment.
+        // The bytes before the entropy-coded ones (here a marker) are not stuffed.
         let mut seed = 0x2545_f491_u32;
         let mut next = move || {
             seed ^= seed << 13;
@@ -898,14 +905,14 @@ mod tests {
                     (v & ((1u64 << n) - 1) as u32, n)
                 })
                 .collect();
-            let mut writer = BitWriter::new(vec![0xAB], 16);
+            let mut writer = BitWriter::new(vec![0xFF, 0xD8], 16);
             for chunk in codes.chunks(64) {
                 writer.reserve_block();
                 for &(v, n) in chunk {
                     writer.state.put(&mut writer.out, v, n);
                 }
             }
-            let mut want = vec![0xAB];
+            let mut want = vec![0xFF, 0xD8];
             want.extend(reference(&codes));
             assert_eq!(writer.finish(), want, "round {round}");
         }
