@@ -182,7 +182,9 @@ impl BitWriter {
     /// Pads the last byte with ones and returns the bytes, stuffed.
     fn finish(mut self) -> Vec<u8> {
         let pad = (8 - self.state.count % 8) % 8;
-        self.state.put(&mut self.out, (1 << pad) - 1, pad);
+        self.reserve_block();
+        // SAFETY: `reserve_block` left room for a whole block.
+        unsafe { self.state.put(&mut self.out, (1 << pad) - 1, pad) };
         self.out.truncate(self.state.len);
         stuff(&mut self.out, self.start);
         self.out
@@ -209,16 +211,26 @@ fn stuff(bytes: &mut Vec<u8>, from: usize) {
 
 impl Bits {
     /// Appends the low `len` bits of `bits` (`len` at most 32, with at most 7 bits pending)
-    /// to `out`, which has 8 bytes of slack past `self.len`, unstuffed.
+    /// to `out`, unstuffed.
+    ///
+    /// # Safety
+    ///
+    /// `out` has at least 8 bytes past `self.len`. (`BitWriter::reserve_block` makes room
+    /// for a whole block's puts; a checked store here cost 8% of the encoder's time.)
     #[inline(always)]
-    fn put(&mut self, out: &mut [u8], bits: u32, len: u32) {
+    unsafe fn put(&mut self, out: &mut [u8], bits: u32, len: u32) {
         self.acc = (self.acc << len) | u64::from(bits);
         self.count += len;
         // The pending bits, first bit at the top; count is 1..=39 here unless len was 0
         // (then the word is stale, and no byte of it is taken).
         let word = self.acc.wrapping_shl(64 - self.count);
         let whole = self.count / 8;
-        out[self.len..self.len + 8].copy_from_slice(&word.to_be_bytes());
+        debug_assert!(self.len + 8 <= out.len());
+        // SAFETY: the 8 bytes are within `out`, as the caller guarantees.
+        unsafe {
+            let at = out.as_mut_ptr().add(self.len).cast::<[u8; 8]>();
+            at.write_unaligned(word.to_be_bytes());
+        }
         self.len += whole as usize;
         self.count -= whole * 8;
     }
@@ -452,11 +464,15 @@ impl Encoder {
         *prediction = i32::from(coefficients[0]);
         let size = magnitude_bits(diff);
         let (code, len) = dc[size as usize];
-        bits.put(
-            buffer,
-            u32::from(code) << size | value_bits(diff, size),
-            u32::from(len) + size,
-        );
+        // SAFETY (each `put` of the block): `reserve_block` above made room for a block's
+        // codes, at most 64 of at most 27 bits, and the last one's 8-byte store.
+        unsafe {
+            bits.put(
+                buffer,
+                u32::from(code) << size | value_bits(diff, size),
+                u32::from(len) + size,
+            )
+        };
         let mut nonzero = nonzero & !1;
         let mut last = 0;
         while nonzero != 0 {
@@ -465,22 +481,27 @@ impl Encoder {
             let mut run = k - last - 1;
             while run >= 16 {
                 let (code, len) = ac[0xF0];
-                bits.put(buffer, u32::from(code), u32::from(len));
+                // SAFETY: as above.
+                unsafe { bits.put(buffer, u32::from(code), u32::from(len)) };
                 run -= 16;
             }
             let v = i32::from(coefficients[usize::from(ZIGZAG_TRANSPOSED[k])]);
             let size = magnitude_bits(v);
             let (code, len) = ac[run << 4 | size as usize];
-            bits.put(
-                buffer,
-                u32::from(code) << size | value_bits(v, size),
-                u32::from(len) + size,
-            );
+            // SAFETY: as above.
+            unsafe {
+                bits.put(
+                    buffer,
+                    u32::from(code) << size | value_bits(v, size),
+                    u32::from(len) + size,
+                )
+            };
             last = k;
         }
         if last != 63 {
             let (code, len) = ac[0x00];
-            bits.put(buffer, u32::from(code), u32::from(len));
+            // SAFETY: as above.
+            unsafe { bits.put(buffer, u32::from(code), u32::from(len)) };
         }
         out.state = bits;
     }
@@ -909,7 +930,8 @@ mod tests {
             for chunk in codes.chunks(64) {
                 writer.reserve_block();
                 for &(v, n) in chunk {
-                    writer.state.put(&mut writer.out, v, n);
+                    // SAFETY: room for 64 codes of at most 27 bits was just reserved.
+                    unsafe { writer.state.put(&mut writer.out, v, n) };
                 }
             }
             let mut want = vec![0xFF, 0xD8];
