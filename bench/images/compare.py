@@ -57,10 +57,12 @@ def prepare(directory: Path) -> dict[str, Path]:
         "photo": directory / "photo-1080p.png",
         "photo_jpeg": directory / "photo-1080p.jpg",
         "large_jpeg": directory / "photo-12mp.jpg",
+        "large_progressive": directory / "photo-12mp-progressive.jpg",
     }
     photo.save(paths["photo"])
     photo.save(paths["photo_jpeg"], quality=90)
     large.save(paths["large_jpeg"], quality=90)
+    large.save(paths["large_progressive"], quality=90, progressive=True)
     return paths
 
 
@@ -83,11 +85,12 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
     png_bytes = paths["photo"].read_bytes()
     jpeg_bytes = paths["photo_jpeg"].read_bytes()
     large_jpeg = paths["large_jpeg"].read_bytes()
+    large_progressive = paths["large_progressive"].read_bytes()
     h, w = rgb.shape[:2]
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -17, 1.0)
 
-    def pil_thumbnail(_: object) -> None:
-        im = Image.open(io.BytesIO(large_jpeg))
+    def pil_thumbnail(jpeg: bytes) -> None:
+        im = Image.open(io.BytesIO(jpeg))
         im.draft("RGB", (256, 256))
         im.thumbnail((256, 256))
 
@@ -144,7 +147,15 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
                 nothing,
                 lambda _: cv2.imdecode(np.frombuffer(large_jpeg, np.uint8), cv2.IMREAD_REDUCED_COLOR_8),
             ),
-            median_ms(iters, nothing, pil_thumbnail),
+            median_ms(iters, nothing, lambda _: pil_thumbnail(large_jpeg)),
+        ),
+        "decode + thumbnail of the large progressive jpeg": (
+            median_ms(
+                iters,
+                nothing,
+                lambda _: cv2.imdecode(np.frombuffer(large_progressive, np.uint8), cv2.IMREAD_REDUCED_COLOR_8),
+            ),
+            median_ms(iters, nothing, lambda _: pil_thumbnail(large_progressive)),
         ),
     }
 
@@ -159,6 +170,8 @@ def mosaic_times(image_ops: Path, paths: dict[str, Path], iters: int) -> dict[st
             str(paths["photo_jpeg"]),
             "--large-jpeg",
             str(paths["large_jpeg"]),
+            "--large-progressive",
+            str(paths["large_progressive"]),
             "--iters",
             str(iters),
         ],

@@ -39,13 +39,18 @@ def main() -> None:
 def layouts() -> None:
     """Small JPEGs of the layouts the server's reduced-scale decoder handles besides
     Pillow's default 4:2:0, for its Rust unit tests: odd sizes (partial MCUs at the edges),
-    restart intervals, 4:2:2, 4:4:4 and gray."""
+    restart intervals, 4:2:2, 4:4:4 and gray; and progressive ones (libjpeg's simple
+    progression: DC first at half precision, AC scans, then the DC terms' last bit)."""
     crop = Image.fromarray(data.coffee()[41:244, 57:358])  # 301x203
     crop.save(DATA / "coffee-restarts.jpg", quality=90, restart_marker_blocks=5)
     crop.save(DATA / "coffee-422.jpg", quality=90, subsampling=1)
     crop.save(DATA / "coffee-444.jpg", quality=95, subsampling=0, restart_marker_rows=2)
     gray = Image.fromarray(data.camera()[:203, :301])
     gray.save(DATA / "camera-restarts.jpg", quality=90, restart_marker_blocks=3)
+    crop.save(
+        DATA / "coffee-progressive.jpg", quality=90, progressive=True, restart_marker_blocks=7
+    )
+    gray.save(DATA / "camera-progressive.jpg", quality=90, progressive=True)
 
 
 if __name__ == "__main__":

@@ -357,9 +357,11 @@ def test_reduced_jpeg_thumbnail_close_to_full_decode(client: Client, name: str, 
         {"quality": 90, "subsampling": 0},  # 4:4:4
         {"quality": 90, "subsampling": 1},  # 4:2:2
         {"quality": 90, "restart_marker_blocks": 7},
-        {"quality": 90, "progressive": True},  # not reduced: decoded in full
+        # Progressive: its DC scans alone at 1/8, decoded in full for the larger sizes.
+        {"quality": 90, "progressive": True},
+        {"quality": 90, "progressive": True, "restart_marker_blocks": 5},
     ],
-    ids=["420", "444", "422", "restarts", "progressive"],
+    ids=["420", "444", "422", "restarts", "progressive", "progressive restarts"],
 )
 @pytest.mark.parametrize("op", ["thumbnail", "small thumbnail", "fit", "exact"])
 def test_reduced_jpeg_layouts_and_sizes(client: Client, options: dict[str, Any], op: str) -> None:

@@ -2,7 +2,8 @@
 //! `bench/images/compare.py` prepares, so that they can be set against Pillow's and OpenCV's
 //! times for the same work on the same pixels.
 //!
-//! Usage: `image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG [--iters N]`.
+//! Usage: `image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG --large-progressive JPEG
+//! [--iters N]`.
 //! Prints one line per operation: `name<TAB>median milliseconds`.
 
 use std::time::Instant;
@@ -25,6 +26,7 @@ struct Args {
     photo: String,
     photo_jpeg: String,
     large_jpeg: String,
+    large_progressive: String,
     iters: usize,
 }
 
@@ -33,6 +35,7 @@ fn args() -> Result<Args> {
         photo: String::new(),
         photo_jpeg: String::new(),
         large_jpeg: String::new(),
+        large_progressive: String::new(),
         iters: 15,
     };
     let mut it = std::env::args().skip(1);
@@ -42,12 +45,19 @@ fn args() -> Result<Args> {
             "--photo" => a.photo = value,
             "--photo-jpeg" => a.photo_jpeg = value,
             "--large-jpeg" => a.large_jpeg = value,
+            "--large-progressive" => a.large_progressive = value,
             "--iters" => a.iters = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
-    if a.photo.is_empty() || a.photo_jpeg.is_empty() || a.large_jpeg.is_empty() {
-        bail!("usage: image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG [--iters N]");
+    if [&a.photo, &a.photo_jpeg, &a.large_jpeg, &a.large_progressive]
+        .iter()
+        .any(|path| path.is_empty())
+    {
+        bail!(
+            "usage: image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG \
+             --large-progressive JPEG [--iters N]"
+        );
     }
     Ok(a)
 }
@@ -156,20 +166,23 @@ fn main() -> Result<()> {
         max_width: 256,
         max_height: 256,
     });
-    let ms = time(
-        a.iters,
-        || (),
-        |()| -> Result<DynamicImage> {
-            // As the service runs a transform: the decoder learns that the pipeline starts
-            // by shrinking, so a JPEG decodes at a reduced DCT scale.
-            let pipeline = std::slice::from_ref(&thumb);
-            let decoded = codec::decode_for(&large, &limits, |w, h| {
-                ops::leading_shrink(pipeline, w, h).map(|r| (r.width as u32, r.height as u32))
-            })
-            .map_err(anyhow::Error::msg)?;
-            ops::run_decoded(decoded, pipeline, &limits).map_err(anyhow::Error::msg)
-        },
-    );
-    println!("decode + thumbnail of the large jpeg\t{ms:.3}");
+    let large_progressive = encoded(&a.large_progressive)?;
+    for (name, jpeg) in [("jpeg", &large), ("progressive jpeg", &large_progressive)] {
+        let ms = time(
+            a.iters,
+            || (),
+            |()| -> Result<DynamicImage> {
+                // As the service runs a transform: the decoder learns that the pipeline
+                // starts by shrinking, so a JPEG decodes at a reduced DCT scale.
+                let pipeline = std::slice::from_ref(&thumb);
+                let decoded = codec::decode_for(jpeg, &limits, |w, h| {
+                    ops::leading_shrink(pipeline, w, h).map(|r| (r.width as u32, r.height as u32))
+                })
+                .map_err(anyhow::Error::msg)?;
+                ops::run_decoded(decoded, pipeline, &limits).map_err(anyhow::Error::msg)
+            },
+        );
+        println!("decode + thumbnail of the large {name}\t{ms:.3}");
+    }
     Ok(())
 }

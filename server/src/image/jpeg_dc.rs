@@ -31,7 +31,8 @@ const AC_BITS: u32 = 12;
 /// the codes of an AC entry must lie in its window, but the (skipped) value bits of the
 /// last one may run past it.
 const MAX_STEP: u32 = 18;
-/// The flag of an AC entry whose last symbol is end-of-block (never set in a DC entry).
+/// The flag of an AC entry whose last symbol is end-of-block (and of every DC entry in a
+/// scan of DC terms alone).
 const ENDS: u32 = 1 << 15;
 /// What `DcTerms::windows` holds for a DC term decoded on its own, its difference being in
 /// `DcTerms::escaped` (a window has only `WINDOW_BITS` bits).
@@ -43,6 +44,10 @@ const LONG: u16 = 0x4000;
 /// Stuffed-free bytes are followed by this many zeros, so that a refill may read a whole
 /// word at any position the walk reaches before its bounds are checked.
 const PADDING: usize = 64;
+
+/// A block position's Huffman tables, DC and AC; no AC table in a scan of DC terms alone
+/// (a progressive JPEG's DC scans), whose blocks end after their DC term.
+pub(super) type Member<'a> = (&'a Huffman, Option<&'a Huffman>);
 
 /// One block position within an MCU, in scan order: where its tables start in
 /// `Tables::entries`, which position follows, and that one's DC table (so that the walk
@@ -60,7 +65,7 @@ struct Slot {
 /// An entry holds how many bits it consumes in its low 6 bits, and how far it moves the
 /// coefficient index (at most 63) in bits 6 to 11. A DC entry, indexed by the next
 /// `DC_BITS` bits, moves it by 1 (the DC term's value is read from its window later, see
-/// `DcValues`). An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
+/// `DcValues`), or in a scan of DC terms alone, ends the block. An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
 /// that fits, with `ENDS` set when the last of them is end-of-block. 0 when the first
 /// symbol does not fit.
 struct Tables {
@@ -69,12 +74,12 @@ struct Tables {
 }
 
 impl Tables {
-    fn new(members: &[(&Huffman, &Huffman)]) -> Tables {
+    fn new(members: &[Member<'_>]) -> Tables {
         let mut entries = Vec::new();
-        let mut built: Vec<(*const Huffman, *const Huffman, usize, usize)> = Vec::new();
+        let mut built: Vec<(*const Huffman, Option<*const Huffman>, usize, usize)> = Vec::new();
         let mut slots = Vec::with_capacity(members.len());
         for &(dc, ac) in members {
-            let key = (dc as *const Huffman, ac as *const Huffman);
+            let key = (dc as *const Huffman, ac.map(|ac| ac as *const Huffman));
             let (dc_at, ac_at) = match built.iter().find(|b| (b.0, b.1) == key) {
                 Some(b) => (b.2, b.3),
                 None => {
@@ -124,20 +129,25 @@ fn kept(key: Vec<u8>, build: impl FnOnce() -> Arc<[u16]>) -> Arc<[u16]> {
     table
 }
 
-/// The DC entries of `dc` followed by the AC entries of `ac`.
-fn pair_entries(dc: &Huffman, ac: &Huffman) -> Arc<[u16]> {
-    let key = [
-        &[b'e'][..],
-        &dc.counts,
-        &dc.symbols,
-        &ac.counts,
-        &ac.symbols,
-    ]
-    .concat();
+/// The DC entries of `dc` followed by the AC entries of `ac`. Without `ac`, the DC entries
+/// end their block (and the AC entries, for a DC term that `one_symbol` decodes, end it
+/// where it stands, consuming nothing).
+fn pair_entries(dc: &Huffman, ac: Option<&Huffman>) -> Arc<[u16]> {
+    let (class, ac_counts, ac_symbols) = match ac {
+        Some(ac) => (b'e', &ac.counts[..], &ac.symbols[..]),
+        None => (b'd', &[][..], &[][..]),
+    };
+    let key = [&[class][..], &dc.counts, &dc.symbols, ac_counts, ac_symbols].concat();
     kept(key, || {
+        let ac_entries = (0..1u32 << AC_BITS).map(|w| ac.map_or(ENDS as u16, |ac| ac_entry(ac, w)));
+        let dc_only = |entry: u16| match entry {
+            0 => 0,
+            _ => ENDS as u16 | (entry & 63),
+        };
         (0..1u32 << DC_BITS)
             .map(|w| dc_entry(dc, w))
-            .chain((0..1u32 << AC_BITS).map(|w| ac_entry(ac, w)))
+            .map(|entry| if ac.is_some() { entry } else { dc_only(entry) })
+            .chain(ac_entries)
             .collect()
     })
 }
@@ -292,7 +302,7 @@ struct Walk<'a> {
     bits: Reader<'a>,
     entries: &'a [u16],
     slots: &'a [Slot],
-    members: &'a [(&'a Huffman, &'a Huffman)],
+    members: &'a [Member<'a>],
     /// The current block (an index into the differences) and its slot.
     block: usize,
     slot: usize,
@@ -308,7 +318,7 @@ impl<'a> Walk<'a> {
         bytes: &'a [u8],
         at: usize,
         tables: &'a Tables,
-        members: &'a [(&'a Huffman, &'a Huffman)],
+        members: &'a [Member<'a>],
         block: usize,
     ) -> Walk<'a> {
         let slot = block % tables.slots.len();
@@ -478,7 +488,7 @@ impl<'a> Walk<'a> {
 /// target is 64 or more when the block ends.
 #[cold]
 #[inline(never)]
-fn one_symbol(dc: &Huffman, ac: &Huffman, k: u32, acc: u64) -> Option<(u32, u32, i16)> {
+fn one_symbol(dc: &Huffman, ac: Option<&Huffman>, k: u32, acc: u64) -> Option<(u32, u32, i16)> {
     if k == 0 {
         let (len, size) = dc.peek((acc >> 48) as u32, 16)?;
         let size = u32::from(size);
@@ -492,7 +502,7 @@ fn one_symbol(dc: &Huffman, ac: &Huffman, k: u32, acc: u64) -> Option<(u32, u32,
         };
         return Some((len + size, 1, extend(raw, size) as i16));
     }
-    let (len, rs) = ac.peek((acc >> 48) as u32, 16)?;
+    let (len, rs) = ac?.peek((acc >> 48) as u32, 16)?;
     let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
     let target = match (run, size) {
         (0, 0) => 64,
@@ -525,7 +535,7 @@ pub(super) struct DcTerms {
 pub(super) fn walk(
     data: &[u8],
     pos: usize,
-    members: &[(&Huffman, &Huffman)],
+    members: &[Member<'_>],
     mcus: usize,
     restart: usize,
     terms: &mut DcTerms,
@@ -545,7 +555,7 @@ pub(super) fn walk(
 unsafe fn walk_bmi2(
     data: &[u8],
     pos: usize,
-    members: &[(&Huffman, &Huffman)],
+    members: &[Member<'_>],
     mcus: usize,
     restart: usize,
     terms: &mut DcTerms,
@@ -557,7 +567,7 @@ unsafe fn walk_bmi2(
 fn walk_any(
     data: &[u8],
     pos: usize,
-    members: &[(&Huffman, &Huffman)],
+    members: &[Member<'_>],
     mcus: usize,
     restart: usize,
     terms: &mut DcTerms,
@@ -619,7 +629,7 @@ const RESTARTS: usize = 16;
 fn walk_halves(
     mut first: Walk<'_>,
     tables: &Tables,
-    members: &[(&Huffman, &Huffman)],
+    members: &[Member<'_>],
     total: usize,
     terms: &mut DcTerms,
 ) -> Option<bool> {
@@ -904,12 +914,12 @@ mod tests {
     /// The DC terms of `scan` in `data` walked from start to end, and walked in two halves
     /// with whether those met; `None` where a walk finds the data corrupt.
     fn walk_both_ways(data: &[u8], scan: &Scan) -> (Option<DcTerms>, Option<(DcTerms, bool)>) {
-        let members: Vec<(&Huffman, &Huffman)> = scan
+        let members: Vec<Member<'_>> = scan
             .members
             .iter()
             .map(|&(dc, ac)| {
                 let dc = scan.tables[0][dc].as_ref().unwrap();
-                (dc, scan.tables[1][ac].as_ref().unwrap())
+                (dc, Some(scan.tables[1][ac].as_ref().unwrap()))
             })
             .collect();
         let tables = Tables::new(&members);
@@ -1006,7 +1016,7 @@ mod tests {
     fn a_walk_past_its_data_is_refused() {
         // A scan cut short: the blocks it promises need more bits than it has.
         let (dc, ac) = photo_tables();
-        let members = [(&dc[0], &ac[0])];
+        let members = [(&dc[0], Some(&ac[0]))];
         let mut terms = DcTerms::default();
         // One block of the standard luma tables: DC difference 0 (`00`), end-of-block
         // (`1010`), padding ones; then the end-of-image marker.

@@ -5,10 +5,15 @@
 //! is never built, transformed or colour-converted. At 1/8, where a block is only its mean
 //! (its DC term), `jpeg_dc` walks the scan instead, skipping the AC terms unread.
 //!
-//! Only what thumbnails of photos need is handled: 8-bit baseline or extended Huffman,
-//! gray or YCbCr, chroma at full or half resolution. Anything else (progressive, arithmetic,
-//! CMYK, Adobe RGB, other sampling) and any malformed stream returns `None`: the caller then
-//! decodes in full, and that decoder reports what is wrong in the usual way.
+//! A progressive JPEG at 1/8 needs only its DC scans, which hold every block's DC term
+//! (in one scan, or in one and then bit by bit in refinement scans): the AC scans, most of
+//! the file, are skipped to their end marker unread.
+//!
+//! Only what thumbnails of photos need is handled: 8-bit baseline or extended Huffman (and
+//! progressive Huffman at 1/8), gray or YCbCr, chroma at full or half resolution. Anything
+//! else (progressive at 1/2 or 1/4, arithmetic, CMYK, Adobe RGB, other sampling) and any
+//! malformed stream returns `None`: the caller then decodes in full, and that decoder
+//! reports what is wrong in the usual way.
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
@@ -287,6 +292,10 @@ struct Component {
     /// The reduced samples: `nx` x `ny` per block.
     plane: Vec<u8>,
     scanned: bool,
+    /// A progressive frame's DC terms, per block (`blocks_w` a row), as its DC scans
+    /// leave them; with the DC quantiser in effect at the first of them.
+    dc_terms: Vec<i32>,
+    dc_quant: i32,
 }
 
 struct Decoder<'a> {
@@ -304,6 +313,7 @@ struct Decoder<'a> {
     ac: [Option<Huffman>; 4],
     restart: usize,
     adobe_rgb: bool,
+    progressive: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -321,6 +331,7 @@ impl<'a> Decoder<'a> {
             ac: [None, None, None, None],
             restart: 0,
             adobe_rgb: false,
+            progressive: false,
         }
     }
 
@@ -359,6 +370,11 @@ impl<'a> Decoder<'a> {
             }
             match marker {
                 0xC0 | 0xC1 => self.frame()?,
+                // Progressive: at 1/8 its DC scans are all a block's mean needs.
+                0xC2 if self.n == 1 => {
+                    self.progressive = true;
+                    self.frame()?;
+                }
                 0xC4 => self.huffman_tables()?,
                 0xDB => self.quant_tables()?,
                 0xDD => {
@@ -424,6 +440,8 @@ impl<'a> Decoder<'a> {
                 basis: Vec::new(),
                 plane: Vec::new(),
                 scanned: false,
+                dc_terms: Vec::new(),
+                dc_quant: 0,
             });
         }
         if count == 1 {
@@ -459,6 +477,9 @@ impl<'a> Decoder<'a> {
                 }
             }
             c.plane = vec![0; c.blocks_w * c.nx * c.blocks_h * c.ny];
+            if self.progressive {
+                c.dc_terms = vec![0; c.blocks_w * c.blocks_h];
+            }
         }
         Some(())
     }
@@ -513,8 +534,24 @@ impl<'a> Decoder<'a> {
         let body = self.segment()?;
         let count = usize::from(*body.first()?);
         let specs = body.get(1..1 + 2 * count)?;
-        // Baseline: the whole spectrum (Ss 0, Se 63) at full precision (Ah = Al = 0).
-        if count == 0 || body.get(1 + 2 * count..4 + 2 * count)? != [0, 63, 0] {
+        let &[start, end, approximation] = body.get(1 + 2 * count..4 + 2 * count)? else {
+            return None;
+        };
+        let refinement = match (self.progressive, start, end) {
+            // Baseline: the whole spectrum at full precision (Ah = Al = 0).
+            (false, 0, 63) if approximation == 0 => None,
+            // Progressive DC: every block's DC term, or one more bit of it (Ah > 0), shifted
+            // left by Al.
+            (true, 0, 0) if approximation & 15 <= 13 => {
+                Some((approximation >> 4 != 0, u32::from(approximation & 15)))
+            }
+            // Progressive AC: nothing a block's mean needs.
+            (true, 1..=63, _) if end >= start && end <= 63 && count == 1 => {
+                return self.skip_to_marker(self.pos);
+            }
+            _ => return None,
+        };
+        if count == 0 {
             return None;
         }
         let mut members = Vec::with_capacity(count);
@@ -558,6 +595,9 @@ impl<'a> Decoder<'a> {
                 }
             })
             .collect();
+        if let Some((refine, shift)) = refinement {
+            return self.scan_dc(&layout, mcus_w, mcus_h, refine, shift);
+        }
         if self.n == 1 {
             return self.scan_means(&layout, mcus_w, mcus_h);
         }
@@ -566,21 +606,7 @@ impl<'a> Decoder<'a> {
         let mut coefficients = [(0u8, 0i32); 64];
         let mut block = [0u8; 64];
         for mcu in 0..mcus_w * mcus_h {
-            if self.restart > 0 && mcu > 0 && mcu % self.restart == 0 {
-                // Restart: what is left of the byte is padding, then RSTn, then fresh
-                // predictions.
-                if !bits.in_bounds() {
-                    return None;
-                }
-                let at = bits.pos;
-                if self.data.get(at) != Some(&0xFF)
-                    || !(0xD0..=0xD7).contains(self.data.get(at + 1)?)
-                {
-                    return None;
-                }
-                bits = Bits::new(self.data, at + 2);
-                predictions.fill(0);
-            }
+            self.restart_at(mcu, &mut bits, &mut predictions)?;
             let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
             for (&(index, bw, bh), prediction) in layout.iter().zip(&mut predictions) {
                 let c = &mut self.components[index];
@@ -615,6 +641,86 @@ impl<'a> Decoder<'a> {
         self.skip_to_marker(bits.pos)
     }
 
+    /// Before MCU `mcu`: if a restart interval ends there, checks that the data does too
+    /// (what is left of the byte is padding), steps over its RSTn marker and resets the
+    /// predictions.
+    fn restart_at(&self, mcu: usize, bits: &mut Bits<'a>, predictions: &mut [i32]) -> Option<()> {
+        if self.restart == 0 || mcu == 0 || !mcu.is_multiple_of(self.restart) {
+            return Some(());
+        }
+        if !bits.in_bounds() {
+            return None;
+        }
+        let at = bits.pos;
+        if self.data.get(at) != Some(&0xFF) || !(0xD0..=0xD7).contains(self.data.get(at + 1)?) {
+            return None;
+        }
+        *bits = Bits::new(self.data, at + 2);
+        predictions.fill(0);
+        Some(())
+    }
+
+    /// A progressive DC scan (for `layout` as in `scan`) into the components' `dc_terms`:
+    /// each block's term shifted left by `shift`, or if `refine`, one more bit of each
+    /// block's term, at `shift`.
+    fn scan_dc(
+        &mut self,
+        layout: &[(usize, usize, usize)],
+        mcus_w: usize,
+        mcus_h: usize,
+        refine: bool,
+        shift: u32,
+    ) -> Option<()> {
+        if refine {
+            return self.refine_dc(layout, mcus_w, mcus_h, shift);
+        }
+        // Coded as a baseline scan's DC terms are, each block ending after its own.
+        let (terms, end) = self.walk_dc(layout, mcus_w * mcus_h, false)?;
+        let mut largest = 0;
+        for (index, means) in self.members_means(layout, &terms, mcus_w)? {
+            let c = &mut self.components[index];
+            c.dc_quant = self.quant[c.quant].as_ref()?[0];
+            largest |= means.fill(&mut c.dc_terms, |term| term << shift)?;
+        }
+        // Larger terms than 8-bit samples make (which the shift must not overflow).
+        if largest > 2047 || largest << shift > 2047 {
+            return None;
+        }
+        self.skip_to_marker(end)
+    }
+
+    /// A progressive DC refinement scan: the next bit down (at `shift`) of every block's
+    /// term, one bit per block.
+    fn refine_dc(
+        &mut self,
+        layout: &[(usize, usize, usize)],
+        mcus_w: usize,
+        mcus_h: usize,
+        shift: u32,
+    ) -> Option<()> {
+        let mut bits = Bits::new(self.data, self.pos);
+        let mut predictions = vec![0i32; layout.len()];
+        for mcu in 0..mcus_w * mcus_h {
+            self.restart_at(mcu, &mut bits, &mut predictions)?;
+            let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
+            for &(index, bw, bh) in layout {
+                let c = &mut self.components[index];
+                for by in 0..bh {
+                    bits.fill();
+                    let row = (my * bh + by) * c.blocks_w + mx * bw;
+                    for term in c.dc_terms.get_mut(row..row + bw)? {
+                        *term |= ((bits.acc >> 63) as i32) << shift;
+                        bits.consume(1);
+                    }
+                }
+            }
+        }
+        if !bits.in_bounds() {
+            return None;
+        }
+        self.skip_to_marker(bits.pos)
+    }
+
     /// At 1/8 scale: the scan's blocks as their means, one sample each (the DC term over 8
     /// is the block's mean, libjpeg's 1x1 inverse DCT), for `layout` as in `scan`.
     fn scan_means(
@@ -623,14 +729,44 @@ impl<'a> Decoder<'a> {
         mcus_w: usize,
         mcus_h: usize,
     ) -> Option<()> {
+        let (terms, end) = self.walk_dc(layout, mcus_w * mcus_h, true)?;
+        let mut largest = 0;
+        for (index, means) in self.members_means(layout, &terms, mcus_w)? {
+            let c = &mut self.components[index];
+            let quant = self.quant[c.quant].as_ref()?[0];
+            // The sample of each DC term an 8-bit image can have (-2048 to 2047).
+            let samples: Vec<u8> = (-2048..2048)
+                .map(|dc: i32| (((dc * quant + 4) >> 3) + 128).clamp(0, 255) as u8)
+                .collect();
+            let samples: &[u8; 4096] = samples.as_slice().try_into().ok()?;
+            let sample = |dc: i32| samples[(dc + 2048) as usize & 4095];
+            largest |= means.fill(&mut c.plane, sample)?;
+        }
+        if largest > 2047 {
+            return None;
+        }
+        self.skip_to_marker(end)
+    }
+
+    /// The DC terms of a scan's `mcus` MCUs of `layout` (see `jpeg_dc::walk`), whose blocks
+    /// have AC terms too if `ac`; and where the scan's data ends.
+    fn walk_dc(
+        &self,
+        layout: &[(usize, usize, usize)],
+        mcus: usize,
+        ac: bool,
+    ) -> Option<(jpeg_dc::DcTerms, usize)> {
         let mut members = Vec::new();
         for &(index, bw, bh) in layout {
             let c = &self.components[index];
-            let tables = (self.dc[c.dc].as_ref()?, self.ac[c.ac].as_ref()?);
-            members.extend(std::iter::repeat_n(tables, bw * bh));
+            let ac = if ac {
+                Some(self.ac[c.ac].as_ref()?)
+            } else {
+                None
+            };
+            members.extend(std::iter::repeat_n((self.dc[c.dc].as_ref()?, ac), bw * bh));
         }
         let mut terms = jpeg_dc::DcTerms::default();
-        let mcus = mcus_w * mcus_h;
         let end = jpeg_dc::walk(
             self.data,
             self.pos,
@@ -639,45 +775,48 @@ impl<'a> Decoder<'a> {
             self.restart,
             &mut terms,
         )?;
-        // Member by member, each with its prediction in a register: the members' blocks
-        // are interleaved in the scan, but each one's predictions chain only its own.
-        let mut largest = 0;
+        Some((terms, end))
+    }
+
+    /// Per member of `layout`: its component and how to read its blocks' DC terms from
+    /// `terms`. Member by member, each with its prediction in a register: the members'
+    /// blocks are interleaved in the scan, but each one's predictions chain only its own.
+    fn members_means<'t>(
+        &self,
+        layout: &[(usize, usize, usize)],
+        terms: &'t jpeg_dc::DcTerms,
+        mcus_w: usize,
+    ) -> Option<Vec<(usize, Means<'t>)>> {
+        let per_mcu = layout.iter().map(|&(_, bw, bh)| bw * bh).sum();
         let mut first = 0;
+        let mut members = Vec::with_capacity(layout.len());
         for &(index, bw, bh) in layout {
-            let c = &mut self.components[index];
-            let quant = self.quant[c.quant].as_ref()?[0];
-            let values = jpeg_dc::DcValues::new(self.dc[c.dc].as_ref()?)?;
-            let means = Means {
-                terms: &terms,
-                values: &values,
-                first,
-                per_mcu: members.len(),
-                mcus_w,
-                restart: self.restart,
-                quant,
-                stride: c.blocks_w,
-            };
-            largest |= match (bw, bh) {
-                (1, 1) => means.fill::<1, 1>(&mut c.plane),
-                (2, 1) => means.fill::<2, 1>(&mut c.plane),
-                (1, 2) => means.fill::<1, 2>(&mut c.plane),
-                _ => means.fill::<2, 2>(&mut c.plane),
-            }?;
+            let c = &self.components[index];
+            members.push((
+                index,
+                Means {
+                    terms,
+                    values: jpeg_dc::DcValues::new(self.dc[c.dc].as_ref()?)?,
+                    layout: (bw, bh),
+                    first,
+                    per_mcu,
+                    mcus_w,
+                    restart: self.restart,
+                    stride: c.blocks_w,
+                },
+            ));
             first += bw * bh;
         }
-        if largest > 2047 {
-            return None;
-        }
-        self.skip_to_marker(end)
+        Some(members)
     }
 
     /// Moves `pos` to the marker after a scan's entropy-coded data, from `at` within it
     /// (past stuffed bytes and restart markers).
     fn skip_to_marker(&mut self, mut at: usize) -> Option<()> {
         loop {
-            let b = *self.data.get(at)?;
+            at += memchr::memchr(0xFF, self.data.get(at..)?)?;
             let next = *self.data.get(at + 1)?;
-            if b == 0xFF && next != 0 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
+            if next != 0 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
                 break;
             }
             at += 1;
@@ -687,9 +826,17 @@ impl<'a> Decoder<'a> {
     }
 
     #[inline(always)]
-    fn output(self) -> Option<DynamicImage> {
+    fn output(mut self) -> Option<DynamicImage> {
         if self.components.is_empty() || self.components.iter().any(|c| !c.scanned) {
             return None;
+        }
+        if self.progressive {
+            // Each block's mean, as `Means::fill` makes it of a baseline scan's.
+            for c in &mut self.components {
+                for (sample, &term) in c.plane.iter_mut().zip(&c.dc_terms) {
+                    *sample = (((term * c.dc_quant + 4) >> 3) + 128).clamp(0, 255) as u8;
+                }
+            }
         }
         let n = self.n;
         let out_w = (self.width * n).div_ceil(8);
@@ -735,28 +882,39 @@ impl<'a> Decoder<'a> {
 struct Means<'a> {
     terms: &'a jpeg_dc::DcTerms,
     /// The DC difference of each window in `terms`.
-    values: &'a jpeg_dc::DcValues,
-    /// Where the member's blocks start within each MCU's, and how many blocks an MCU has.
+    values: jpeg_dc::DcValues,
+    /// The member's blocks per MCU, across and down; where they start within each MCU's,
+    /// and how many blocks an MCU has.
+    layout: (usize, usize),
     first: usize,
     per_mcu: usize,
     mcus_w: usize,
     restart: usize,
-    quant: i32,
-    /// The plane's width in samples (one per block).
+    /// The plane's width (one value per block).
     stride: usize,
 }
 
 impl Means<'_> {
-    /// Writes the mean of each of the member's blocks (`BW x BH` per MCU) into `plane`:
-    /// the DC term over 8 (libjpeg's 1x1 inverse DCT). Returns the predictions' bits OR-ed
-    /// together, for the caller to check their size; `None` if `terms` and `plane` do not
-    /// have the layout they should.
-    fn fill<const BW: usize, const BH: usize>(&self, plane: &mut [u8]) -> Option<u32> {
-        // The sample of each DC term an 8-bit image can have (-2048 to 2047).
-        let samples: Vec<u8> = (-2048..2048)
-            .map(|dc: i32| (((dc * self.quant + 4) >> 3) + 128).clamp(0, 255) as u8)
-            .collect();
-        let samples: &[u8; 4096] = samples.as_slice().try_into().ok()?;
+    /// Writes `value` of each of the member's blocks' DC terms into `plane`. Returns the
+    /// terms' bits OR-ed together, for the caller to check their size; `None` if `terms`
+    /// and `plane` do not have the layout they should.
+    fn fill<T>(&self, plane: &mut [T], value: impl Fn(i32) -> T) -> Option<u32> {
+        match self.layout {
+            (1, 1) => self.fill_as::<1, 1, T>(plane, value),
+            (2, 1) => self.fill_as::<2, 1, T>(plane, value),
+            (1, 2) => self.fill_as::<1, 2, T>(plane, value),
+            (2, 2) => self.fill_as::<2, 2, T>(plane, value),
+            _ => None,
+        }
+    }
+
+    /// `fill` for `BW x BH` blocks per MCU.
+    #[inline(always)]
+    fn fill_as<const BW: usize, const BH: usize, T>(
+        &self,
+        plane: &mut [T],
+        value: impl Fn(i32) -> T,
+    ) -> Option<u32> {
         let (mut prediction, mut largest) = (0i32, 0u32);
         let mut until_restart = self.restart;
         let (stride, mcus_w) = (self.stride, self.mcus_w);
@@ -796,9 +954,9 @@ impl Means<'_> {
                         } else {
                             self.values.get(window)
                         };
-                        prediction += i32::from(diff);
+                        prediction = prediction.wrapping_add(i32::from(diff));
                         largest |= prediction.unsigned_abs();
-                        *o = samples[(prediction + 2048) as usize & 4095];
+                        *o = value(prediction);
                     }
                 }
             }
@@ -1205,6 +1363,53 @@ mod tests {
             }
             let _ = decode(&bad, 8, (64, 48));
             let _ = decode(&bad, 2, (64, 48));
+        }
+    }
+
+    #[test]
+    fn a_progressive_jpeg_at_one_eighth_is_its_dc_scans() {
+        macro_rules! data {
+            ($name:literal) => {
+                include_bytes!(concat!("../../../tests/image/data/", $name)).as_slice()
+            };
+        }
+        // The same pixels and quality coded progressively (DC at half precision, then the
+        // AC scans, then the DC terms' last bit; interleaved colour with restart markers,
+        // and gray) and in one baseline scan: the same DC terms, so the same means.
+        for (name, progressive, baseline) in [
+            (
+                "coffee",
+                data!("coffee-progressive.jpg"),
+                data!("coffee-restarts.jpg"),
+            ),
+            (
+                "camera",
+                data!("camera-progressive.jpg"),
+                data!("camera-restarts.jpg"),
+            ),
+        ] {
+            let full = image::load_from_memory(progressive).unwrap();
+            let size = (full.width(), full.height());
+            let reduced = decode(progressive, 8, size).expect(name);
+            assert_eq!(
+                reduced.as_bytes(),
+                decode(baseline, 8, size).unwrap().as_bytes(),
+                "{name}"
+            );
+            let diff = box_difference(&luma(&full), &luma(&reduced), 8);
+            assert!(diff < 1.0, "{name} luma: {diff}");
+            // Larger scales need the AC terms: decoded in full instead.
+            assert!(decode(progressive, 4, size).is_none(), "{name}");
+            // A progressive stream cut short, or damaged, is declined or decoded, never
+            // a panic.
+            for cut in (0..progressive.len()).step_by(11) {
+                let _ = decode(&progressive[..cut], 8, size);
+            }
+            for at in (0..progressive.len()).step_by(5) {
+                let mut bad = progressive.to_vec();
+                bad[at] ^= 0x41;
+                let _ = decode(&bad, 8, size);
+            }
         }
     }
 
