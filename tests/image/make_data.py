@@ -51,6 +51,9 @@ def layouts() -> None:
         DATA / "coffee-progressive.jpg", quality=90, progressive=True, restart_marker_blocks=7
     )
     gray.save(DATA / "camera-progressive.jpg", quality=90, progressive=True)
+    # Large enough for the DC walk to split its DC scan in two halves.
+    astronaut = Image.fromarray(data.astronaut())
+    astronaut.save(DATA / "astronaut-progressive.jpg", quality=90, progressive=True)
 
 
 if __name__ == "__main__":

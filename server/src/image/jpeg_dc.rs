@@ -580,29 +580,74 @@ fn walk_any(
     // One more: where the look-ups after the last DC term store their (meaningless) window.
     terms.windows.resize(total + 1, 0);
     let interval = if restart == 0 { mcus } else { restart };
-    let mut bytes = Vec::new();
+    // Where each segment (a restart interval's MCUs) starts and ends, in blocks.
+    let segment = |done: usize| (done * per_mcu, (done + interval).min(mcus) * per_mcu);
+    // The marker at `at` must be a restart marker; fresh data follows it.
+    let after_restart = |at: usize| {
+        let marker = data.get(at..at + 2)?;
+        (marker[0] == 0xFF && (0xD0..=0xD7).contains(&marker[1])).then_some(at + 2)
+    };
+    let (mut bytes, mut next_bytes) = (Vec::new(), Vec::new());
     let (mut pos, mut done) = (pos, 0usize);
-    loop {
+    let marker = loop {
         let marker = destuff(data, pos, &mut bytes);
-        let end = (done + interval).min(mcus) * per_mcu;
-        let start = done * per_mcu;
+        let (start, end) = segment(done);
         let mut walk = Walk::new(&bytes, 0, &tables, members, start);
-        if start == 0 && end == total && bytes.len() >= SPLIT_BYTES {
-            walk_halves(walk, &tables, members, total, terms)?;
-        } else {
-            walk.run_to(end, terms)?;
+        if end == total {
+            if start == 0 && bytes.len() >= SPLIT_BYTES {
+                walk_halves(walk, &tables, members, total, terms)?;
+            } else {
+                walk.run_to(total, terms)?;
+            }
+            break marker;
         }
-        done = end / per_mcu;
-        if done == mcus {
-            terms.windows.truncate(total);
-            return Some(marker);
+        // Restart markers: two segments at once, each walk alone bound by its latency.
+        pos = after_restart(marker)?;
+        let marker = destuff(data, pos, &mut next_bytes);
+        let (next_start, next_end) = segment(end / per_mcu);
+        let next = Walk::new(&next_bytes, 0, &tables, members, next_start);
+        walk_pair(walk, end, next, next_end, terms)?;
+        if next_end == total {
+            break marker;
         }
-        // A restart marker, then fresh data.
-        if data.get(marker) != Some(&0xFF) || !(0xD0..=0xD7).contains(data.get(marker + 1)?) {
-            return None;
-        }
-        pos = marker + 2;
+        pos = after_restart(marker)?;
+        done = next_end / per_mcu;
+    };
+    terms.windows.truncate(total);
+    // The two walks of a pair found their escaped terms in turn.
+    terms.escaped.sort_unstable_by_key(|&(block, _)| block);
+    Some(marker)
+}
+
+/// Walks two consecutive restart segments at once (as `walk_halves` does two halves):
+/// `first` to the start of block `first_end`, where `second` starts, and `second` to
+/// `second_end`.
+#[inline(always)]
+fn walk_pair(
+    mut first: Walk<'_>,
+    first_end: usize,
+    mut second: Walk<'_>,
+    second_end: usize,
+    terms: &mut DcTerms,
+) -> Option<()> {
+    // The first walk's last steps store their (meaningless) windows at the block where the
+    // second starts, whose own window its first step stores: put back once the first ends.
+    second.bits.refill()?;
+    second.step(terms)?;
+    let second_window = *terms.windows.get(first_end)?;
+    while first.block + 3 < first_end && second.block + 3 < second_end {
+        first.bits.refill()?;
+        second.bits.refill()?;
+        first.step(terms)?;
+        second.step(terms)?;
+        first.step(terms)?;
+        second.step(terms)?;
+        first.step(terms)?;
+        second.step(terms)?;
     }
+    first.run_to(first_end, terms)?;
+    terms.windows[first_end] = second_window;
+    second.run_to(second_end, terms)
 }
 
 /// The least data for which a scan is walked in two halves (`walk_halves`).
@@ -839,7 +884,7 @@ mod tests {
         }
     }
 
-    /// A baseline JPEG's scan: its Huffman tables by class and id, the (DC, AC) table ids
+    /// A JPEG's first scan: its Huffman tables by class and id, the (DC, AC) table ids
     /// of each block of an MCU, the number of MCUs, the restart interval and where the
     /// entropy-coded data starts.
     struct Scan {
@@ -859,7 +904,7 @@ mod tests {
             assert_eq!(data[at], 0xFF, "a marker at {at}");
             let (kind, len, body) = (data[at + 1], be16(at + 2), at + 4);
             match kind {
-                0xC0 => {
+                0xC0 | 0xC2 => {
                     size = (be16(body + 3), be16(body + 1));
                     for c in data[body + 6..body + 6 + 3 * usize::from(data[body + 5])].chunks(3) {
                         sampling.push((c[0], usize::from(c[1] >> 4), usize::from(c[1] & 15)));
@@ -912,14 +957,19 @@ mod tests {
     }
 
     /// The DC terms of `scan` in `data` walked from start to end, and walked in two halves
-    /// with whether those met; `None` where a walk finds the data corrupt.
-    fn walk_both_ways(data: &[u8], scan: &Scan) -> (Option<DcTerms>, Option<(DcTerms, bool)>) {
+    /// with whether those met; `None` where a walk finds the data corrupt. The blocks have
+    /// AC terms if `ac` (else the scan is a progressive one of DC terms).
+    fn walk_both_ways(
+        data: &[u8],
+        scan: &Scan,
+        ac: bool,
+    ) -> (Option<DcTerms>, Option<(DcTerms, bool)>) {
         let members: Vec<Member<'_>> = scan
             .members
             .iter()
-            .map(|&(dc, ac)| {
+            .map(|&(dc, ac_id)| {
                 let dc = scan.tables[0][dc].as_ref().unwrap();
-                (dc, Some(scan.tables[1][ac].as_ref().unwrap()))
+                (dc, ac.then(|| scan.tables[1][ac_id].as_ref().unwrap()))
             })
             .collect();
         let tables = Tables::new(&members);
@@ -953,12 +1003,87 @@ mod tests {
         for (i, photo) in PHOTOS.into_iter().enumerate() {
             let scan = scan(photo);
             assert_eq!(scan.restart, 0, "photo {i}: one segment");
-            let (whole, halves) = walk_both_ways(photo, &scan);
+            let (whole, halves) = walk_both_ways(photo, &scan, true);
             let (whole, (halves, met)) = (whole.unwrap(), halves.unwrap());
             assert!(met, "photo {i}: the halves met");
             assert_eq!(halves.windows[..], whole.windows[..], "photo {i}");
             assert_eq!(halves.escaped, whole.escaped, "photo {i}");
         }
+    }
+
+    #[test]
+    fn restart_segments_walked_in_pairs_equal_one_by_one() {
+        for (i, photo) in [
+            &include_bytes!("../../../tests/image/data/coffee-restarts.jpg")[..],
+            include_bytes!("../../../tests/image/data/camera-restarts.jpg"),
+            include_bytes!("../../../tests/image/data/coffee-444.jpg"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let scan = scan(photo);
+            assert!(
+                scan.restart > 0 && scan.restart < scan.mcus,
+                "photo {i}: segments"
+            );
+            let members: Vec<Member<'_>> = scan
+                .members
+                .iter()
+                .map(|&(dc, ac)| {
+                    let dc = scan.tables[0][dc].as_ref().unwrap();
+                    (dc, Some(scan.tables[1][ac].as_ref().unwrap()))
+                })
+                .collect();
+            let mut pairs = DcTerms::default();
+            let end = walk(
+                photo,
+                scan.pos,
+                &members,
+                scan.mcus,
+                scan.restart,
+                &mut pairs,
+            );
+            // One segment after the other, each walked alone.
+            let (tables, per_mcu) = (Tables::new(&members), members.len());
+            let total = scan.mcus * per_mcu;
+            let mut alone = DcTerms {
+                windows: vec![0; total + 1],
+                escaped: Vec::new(),
+            };
+            let (mut pos, mut done, mut bytes) = (scan.pos, 0, Vec::new());
+            let marker = loop {
+                let marker = destuff(photo, pos, &mut bytes);
+                let end = (done + scan.restart).min(scan.mcus) * per_mcu;
+                let mut segment = Walk::new(&bytes, 0, &tables, &members, done * per_mcu);
+                segment.run_to(end, &mut alone).unwrap();
+                done = end / per_mcu;
+                if done == scan.mcus {
+                    break marker;
+                }
+                pos = marker + 2;
+            };
+            alone.windows.truncate(total);
+            assert_eq!(end, Some(marker), "photo {i}");
+            assert_eq!(pairs.windows, alone.windows, "photo {i}");
+            assert_eq!(pairs.escaped, alone.escaped, "photo {i}");
+        }
+    }
+
+    #[test]
+    fn a_scan_of_dc_terms_alone_walks_in_two_halves_too() {
+        // A progressive JPEG's first scan: every block's DC term (at half precision).
+        let photo = include_bytes!("../../../tests/image/data/astronaut-progressive.jpg");
+        let scan = scan(photo);
+        assert_eq!(scan.members.len(), 6, "4:2:0, interleaved");
+        let (whole, halves) = walk_both_ways(photo, &scan, false);
+        let (whole, (halves, met)) = (whole.unwrap(), halves.unwrap());
+        assert!(met, "the halves met");
+        assert_eq!(halves.windows[..], whole.windows[..]);
+        assert_eq!(halves.escaped, whole.escaped);
+        // One DC term per block, each ending it: as many windows as blocks, most nonzero.
+        let total = scan.mcus * 6;
+        let zero = whole.windows[..total].iter().filter(|&&w| w == 0).count();
+        assert!(zero * 4 < total, "{zero} of {total} windows are 0");
     }
 
     #[test]
@@ -972,7 +1097,7 @@ mod tests {
             let mut data = photo.to_vec();
             let at = scan.pos + data_len * n / 40 + n % 7;
             data[at] ^= 0x5A;
-            let (whole, halves) = walk_both_ways(&data, &scan);
+            let (whole, halves) = walk_both_ways(&data, &scan, true);
             corrupt += usize::from(whole.is_none());
             match (whole, halves) {
                 (None, None) => {}
@@ -991,7 +1116,7 @@ mod tests {
         for cut in [data_len / 3, data_len / 2, data_len - 100] {
             let mut data = photo[..scan.pos + cut].to_vec();
             data.extend_from_slice(&[0xFF, 0xD9]);
-            let (whole, halves) = walk_both_ways(&data, &scan);
+            let (whole, halves) = walk_both_ways(&data, &scan, true);
             assert!(whole.is_none() && halves.is_none(), "cut at {cut}");
         }
     }
