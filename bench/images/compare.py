@@ -94,6 +94,14 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
         im.draft("RGB", (256, 256))
         im.thumbnail((256, 256))
 
+    def thumbnail_times(jpeg: bytes) -> tuple[float, float]:
+        return (
+            median_ms(
+                iters, nothing, lambda _: cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_COLOR_8)
+            ),
+            median_ms(iters, nothing, lambda _: pil_thumbnail(jpeg)),
+        )
+
     def pil_encode(_: object) -> None:
         pil.save(io.BytesIO(), "JPEG", quality=85)
 
@@ -141,22 +149,8 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
             ),
             median_ms(iters, nothing, lambda _: Image.open(io.BytesIO(jpeg_bytes)).load()),
         ),
-        "decode + thumbnail of the large jpeg": (
-            median_ms(
-                iters,
-                nothing,
-                lambda _: cv2.imdecode(np.frombuffer(large_jpeg, np.uint8), cv2.IMREAD_REDUCED_COLOR_8),
-            ),
-            median_ms(iters, nothing, lambda _: pil_thumbnail(large_jpeg)),
-        ),
-        "decode + thumbnail of the large progressive jpeg": (
-            median_ms(
-                iters,
-                nothing,
-                lambda _: cv2.imdecode(np.frombuffer(large_progressive, np.uint8), cv2.IMREAD_REDUCED_COLOR_8),
-            ),
-            median_ms(iters, nothing, lambda _: pil_thumbnail(large_progressive)),
-        ),
+        "decode + thumbnail of the large jpeg": thumbnail_times(large_jpeg),
+        "decode + thumbnail of the large progressive jpeg": thumbnail_times(large_progressive),
     }
 
 
