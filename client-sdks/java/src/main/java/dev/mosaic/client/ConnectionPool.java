@@ -138,6 +138,11 @@ final class ConnectionPool implements AutoCloseable {
     private Connection openReserved(Deadline deadline) throws MosaicException {
         boolean opened = false;
         try {
+            // A waiter woken at its deadline has no call left to make on a new connection.
+            if (deadline.expired()) {
+                throw new CallTimeoutException("no time left to connect to " + connector + " within "
+                    + deadline.budget());
+            }
             Connection connection = connector.connect(deadline);
             opened = true;
             return connection;

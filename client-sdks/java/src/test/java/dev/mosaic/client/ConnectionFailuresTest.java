@@ -77,7 +77,11 @@ class ConnectionFailuresTest {
                 }
                 // Every caller, waiting or not, was done within its own timeout.
                 assertTrue(System.nanoTime() - started < timeout.plus(SLACK).toNanos());
-                assertEquals(0, client.openConnections());
+                // The connections that carried timed-out calls were closed. (A waiter that got
+                // a slot just before its deadline may have pooled a fresh, unused one.)
+                int closed = hung.closedByClient();
+                assertTrue(closed >= 2, closed + " of " + hung.accepted() + " connections closed");
+                assertEquals(hung.accepted() - closed, client.openConnections());
             } finally {
                 executor.shutdownNow();
             }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -37,6 +39,29 @@ final class SilentServer implements AutoCloseable {
     /** Connections accepted since the start. */
     int accepted() {
         return accepted.size();
+    }
+
+    /**
+     * Of the connections accepted, those the client has closed: read to their end now
+     * (whatever request they carried first), each waited on for at most {@code 100 ms}.
+     */
+    int closedByClient() throws IOException {
+        int closed = 0;
+        byte[] buffer = new byte[4096];
+        for (Socket socket : accepted) {
+            socket.setSoTimeout(100);
+            try {
+                while (socket.getInputStream().read(buffer) >= 0) {
+                    // The request, unanswered.
+                }
+                closed++;
+            } catch (SocketTimeoutException e) {
+                // Still open.
+            } catch (SocketException e) {
+                closed++; // Reset by the client.
+            }
+        }
+        return closed;
     }
 
     @Override
