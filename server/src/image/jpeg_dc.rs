@@ -65,9 +65,9 @@ struct Slot {
 /// An entry holds how many bits it consumes in its low 6 bits, and how far it moves the
 /// coefficient index (at most 63) in bits 6 to 11. A DC entry, indexed by the next
 /// `DC_BITS` bits, moves it by 1 (the DC term's value is read from its window later, see
-/// `DcValues`), or in a scan of DC terms alone, ends the block. An AC entry, indexed by the next `AC_BITS` bits, covers every whole symbol
-/// that fits, with `ENDS` set when the last of them is end-of-block. 0 when the first
-/// symbol does not fit.
+/// `DcValues`), or in a scan of DC terms alone, ends the block. An AC entry, indexed by
+/// the next `AC_BITS` bits, covers every whole symbol that fits, with `ENDS` set when the
+/// last of them is end-of-block. 0 when the first symbol does not fit.
 struct Tables {
     entries: Vec<u16>,
     slots: Vec<Slot>,
