@@ -178,11 +178,13 @@ fn a_killed_server_leaves_lookups_within_one_ttl_and_sigterm_deregisters_at_once
     // kill -9: no goodbye; the lease lapses.
     doomed.child.kill().unwrap();
     doomed.child.wait().unwrap();
-    let gone = until(&reg, Duration::from_millis(ttl_ms + 1000), |s| {
+    let gone = until(&reg, Duration::from_millis(ttl_ms + 2000), |s| {
         s.instances.len() == 1
     });
     eprintln!("a kill -9'd server left lookups after {gone:?} (TTL {ttl_ms} ms)");
-    assert!(gone <= Duration::from_millis(ttl_ms + 250), "{gone:?}");
+    // One TTL after the last heartbeat, plus room for a loaded machine's polling (each
+    // lookup here is a new client on a new runtime).
+    assert!(gone <= Duration::from_millis(ttl_ms + 750), "{gone:?}");
 
     // SIGTERM: the server deregisters before it exits.
     polite.signal("TERM");
