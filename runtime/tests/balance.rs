@@ -45,7 +45,8 @@ impl Struct for Blob {
     }
 }
 
-/// `whoami` answers the server's name after the server's delay.
+/// `whoami` answers the server's name after the server's delay, plus the milliseconds its
+/// argument asks for (none when empty).
 struct Named {
     name: String,
     delay: Duration,
@@ -57,11 +58,16 @@ impl Service for Named {
     }
 
     fn call(&self, call: Call) -> CallFuture {
-        if let Err(e) = call.decode::<Blob>() {
-            return call.protocol_error(e);
-        }
+        let args = match call.decode::<Blob>() {
+            Ok(args) => args,
+            Err(e) => return call.protocol_error(e),
+        };
+        let asked = std::str::from_utf8(&args.value)
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(Duration::ZERO, Duration::from_millis);
         let name = Bytes::from(self.name.clone());
-        let delay = self.delay;
+        let delay = self.delay + asked;
         match call.method() {
             "whoami" => Box::pin(async move {
                 if !delay.is_zero() {
@@ -112,16 +118,17 @@ fn dead_addr() -> String {
 }
 
 async fn whoami(c: &Client) -> Result<String, Error> {
-    let r: Blob = c
-        .call(
-            None,
-            "whoami",
-            &Blob {
-                id: 1,
-                value: Bytes::new(),
-            },
-        )
-        .await?;
+    whoami_after(c, Duration::ZERO).await
+}
+
+/// `whoami`, asking the server to take `extra` longer than it would.
+async fn whoami_after(c: &Client, extra: Duration) -> Result<String, Error> {
+    let value = if extra.is_zero() {
+        Bytes::new()
+    } else {
+        Bytes::from(extra.as_millis().to_string())
+    };
+    let r: Blob = c.call(None, "whoami", &Blob { id: 1, value }).await?;
     Ok(String::from_utf8(r.value.to_vec()).unwrap())
 }
 
@@ -338,6 +345,33 @@ async fn an_ejected_endpoint_is_readmitted_after_a_trial_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_slow_call_does_not_eject_an_endpoint_that_answers_the_rest() {
+    let (a, b) = (
+        serve("a", Duration::ZERO).await,
+        serve("b", Duration::ZERO).await,
+    );
+    let c = Client::builder_static([a.as_str(), b.as_str()])
+        .balancer(Balancer::RoundRobin)
+        .timeout(Duration::from_millis(200))
+        .build();
+    // Round robin: the slow request goes to `a`, then every other call; each slow one is
+    // followed by an answered one from `a`, so its timeouts never come in a row.
+    for _ in 0..4 {
+        let e = whoami_after(&c, Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+        assert_eq!(whoami(&c).await.unwrap(), "b");
+        assert_eq!(
+            tally(&c, 2).await,
+            HashMap::from([("a".into(), 1), ("b".into(), 1)])
+        );
+        let s = stats_of(&c, &a);
+        assert!(!s.ejected, "{s:?}");
+    }
+    let s = stats_of(&c, &a);
+    assert_eq!((s.calls, s.errors), (8, 4), "{s:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_endpoint_is_ejected_and_a_failed_trial_doubles_its_backoff() {
     let slow = serve("slow", Duration::from_secs(3)).await;
     let fast = serve("fast", Duration::ZERO).await;
@@ -345,9 +379,13 @@ async fn a_timed_out_endpoint_is_ejected_and_a_failed_trial_doubles_its_backoff(
         .balancer(Balancer::RoundRobin)
         .timeout(Duration::from_millis(200))
         .build();
-    // Round robin sends the first call to the slow one.
-    assert!(matches!(whoami(&c).await, Err(Error::Timeout(_))));
-    assert!(stats_of(&c, &slow).ejected);
+    // Round robin sends every other call to the slow one; its third timeout in a row (with
+    // no answer from it between) ejects it.
+    for timeouts in 1..=3 {
+        assert!(matches!(whoami(&c).await, Err(Error::Timeout(_))));
+        assert_eq!(stats_of(&c, &slow).ejected, timeouts == 3);
+        assert_eq!(whoami(&c).await.unwrap(), "fast");
+    }
     assert_eq!(tally(&c, 6).await["fast"], 6);
     // The trial after the backoff times out too: ejected again, for 2 s.
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -230,6 +230,8 @@ pub(super) enum Outcome {
     Answered,
     /// No connection could be opened, or the deadline passed waiting for it.
     Unreachable,
+    /// The deadline passed after the connection was made: slow, or hung.
+    TimedOut,
     /// Some other failure (the connection broke, bad bytes): counted, not ejected for.
     Failed,
 }
@@ -246,10 +248,13 @@ impl Attempt<'_> {
         if !matches!(outcome, Outcome::Answered) {
             self.state.errors.fetch_add(1, Ordering::Relaxed);
         }
+        let trial = std::mem::take(&mut self.trial);
         match outcome {
-            Outcome::Unreachable => health.eject(std::mem::take(&mut self.trial)),
-            _ if std::mem::take(&mut self.trial) => health.readmit(),
-            _ => {}
+            Outcome::Unreachable => health.eject(trial),
+            Outcome::TimedOut => health.timed_out(trial),
+            _ if trial => health.readmit(),
+            Outcome::Answered => health.answered(),
+            Outcome::Failed => {}
         }
     }
 }

@@ -1,13 +1,19 @@
-//! Passive health: an endpoint whose connections are refused or whose calls time out is
-//! ejected (it gets no new calls) for a backoff that starts at 1 s and doubles to 30 s. When the
-//! backoff ends, one trial call goes there: if it gets through, the endpoint is back; if it
-//! fails the same way, it is ejected again for twice as long.
+//! Passive health: an endpoint whose connections are refused, or whose calls time out
+//! [`TIMEOUTS_TO_EJECT`] times in a row, is ejected (it gets no new calls) for a backoff that
+//! starts at 1 s and doubles to 30 s. When the backoff ends, one trial call goes there: if it
+//! gets through, the endpoint is back; if it fails the same way (or times out once), it is
+//! ejected again for twice as long.
 //!
 //! Why passive: the calls themselves are the probe, so a healthy set costs nothing (one relaxed
 //! atomic load per candidate), and an endpoint that a registry still lists but that cannot
-//! answer stops taking calls within one failure instead of one registry TTL.
+//! answer stops taking calls within one refused connection instead of one registry TTL.
+//!
+//! Why timeouts accrue: an image or model server answers some calls slowly (a large image, a
+//! cold model) and stays healthy; ejecting it for one late reply would push its share onto the
+//! others. A server that answers nothing still goes after a few calls, and any answer in
+//! between resets the count.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -15,6 +21,8 @@ use std::time::{Duration, Instant};
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest ejection.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Calls that time out in a row, with no answer between them, before the endpoint is ejected.
+pub(super) const TIMEOUTS_TO_EJECT: u32 = 3;
 
 #[derive(Debug, Default)]
 pub(super) struct Health {
@@ -22,6 +30,8 @@ pub(super) struct Health {
     ejected: AtomicBool,
     /// A trial call is under way.
     trial: AtomicBool,
+    /// Calls timed out in a row since the last answer (or ejection).
+    timeouts: AtomicU32,
     state: Mutex<State>,
 }
 
@@ -75,21 +85,42 @@ impl Health {
         self.trial.store(false, Ordering::Release);
     }
 
+    /// The endpoint answered a call that was not a trial: it ends a run of timeouts.
+    #[inline]
+    pub(super) fn answered(&self) {
+        // A load first: the common case (no timeouts) writes nothing shared.
+        if self.timeouts.load(Ordering::Relaxed) != 0 {
+            self.timeouts.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// A call timed out after its connection was made. A trial's timeout ejects again at
+    /// once; otherwise the endpoint goes after [`TIMEOUTS_TO_EJECT`] in a row.
+    pub(super) fn timed_out(&self, trial: bool) {
+        if trial {
+            self.eject(true);
+        } else if self.timeouts.fetch_add(1, Ordering::Relaxed) + 1 >= TIMEOUTS_TO_EJECT {
+            self.eject(false);
+        }
+    }
+
     /// The endpoint answered a trial call: it takes calls again.
     pub(super) fn readmit(&self) {
         let mut state = self.state();
         state.strikes = 0;
         state.until = None;
+        self.timeouts.store(0, Ordering::Relaxed);
         self.ejected.store(false, Ordering::Relaxed);
         self.trial.store(false, Ordering::Release);
     }
 
-    /// A connection was refused or a call timed out. Failures while already ejected (calls
-    /// that were in flight when the first one failed) do not lengthen the backoff; a failed
-    /// trial does.
+    /// A connection was refused, a trial failed, or calls kept timing out. Failures while
+    /// already ejected (calls that were in flight when the first one failed) do not lengthen
+    /// the backoff; a failed trial does.
     pub(super) fn eject(&self, trial: bool) {
         let mut state = self.state();
         let now = Instant::now();
+        self.timeouts.store(0, Ordering::Relaxed);
         if !trial && state.until.is_some_and(|t| t > now) {
             return;
         }
@@ -137,5 +168,28 @@ mod tests {
         h.readmit();
         assert!(!h.is_ejected() && h.admits());
         assert_eq!(h.state().strikes, 0);
+    }
+
+    #[test]
+    fn timeouts_eject_only_when_they_come_in_a_row() {
+        let h = Health::default();
+        for _ in 1..TIMEOUTS_TO_EJECT {
+            h.timed_out(false);
+        }
+        assert!(h.admits(), "not yet: {} in a row", TIMEOUTS_TO_EJECT - 1);
+        h.answered();
+        for _ in 1..TIMEOUTS_TO_EJECT {
+            h.timed_out(false);
+        }
+        assert!(h.admits(), "an answer started the count again");
+        h.timed_out(false);
+        assert!(h.is_ejected() && !h.admits());
+        assert_eq!(h.state().strikes, 1);
+        // A trial that times out ejects again at once, for twice as long.
+        h.state().until = Some(Instant::now());
+        assert!(h.claim_trial());
+        h.timed_out(true);
+        assert!(h.is_ejected() && !h.admits());
+        assert_eq!(h.state().strikes, 2);
     }
 }

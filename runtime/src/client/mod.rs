@@ -259,20 +259,21 @@ impl Client {
             let message = self.encode(service, method, MessageType::Call, seqid, args)?;
             let state = self.pick(&current, avoid)?;
             let guard = state.begin();
+            let mut connected = false;
             let work = async {
                 let conn = state
                     .connection(config)
                     .await
                     .map_err(AttemptError::Unreachable)?;
+                connected = true;
                 let reply = conn.send(message, Expect::Reply(seqid)).await?;
                 Ok(self.decode_reply(reply, method, seqid)?)
             };
             let result = match deadline {
-                Some(d) => tokio::time::timeout_at(d, work)
-                    .await
-                    .unwrap_or(Err(AttemptError::TimedOut)),
-                None => work.await,
+                Some(d) => tokio::time::timeout_at(d, work).await,
+                None => Ok(work.await),
             };
+            let result = result.unwrap_or(Err(AttemptError::TimedOut { connected }));
             let result = self.settle(guard, result);
             match result {
                 // Sent again only if it certainly never reached a handler: no connection was
@@ -304,20 +305,21 @@ impl Client {
         let message = self.encode(service, method, MessageType::Oneway, seqid, args)?;
         let state = self.pick(&current, None)?;
         let guard = state.begin();
+        let mut connected = false;
         let work = async {
             let conn = state
                 .connection(config)
                 .await
                 .map_err(AttemptError::Unreachable)?;
+            connected = true;
             conn.send(message, Expect::Written).await?;
             Ok(())
         };
         let result = match deadline {
-            Some(d) => tokio::time::timeout_at(d, work)
-                .await
-                .unwrap_or(Err(AttemptError::TimedOut)),
-            None => work.await,
+            Some(d) => tokio::time::timeout_at(d, work).await,
+            None => Ok(work.await),
         };
+        let result = result.unwrap_or(Err(AttemptError::TimedOut { connected }));
         self.settle(guard, result).map_err(|(e, _)| e)
     }
 
@@ -364,8 +366,14 @@ impl Client {
                 guard.finish(Outcome::Unreachable);
                 Err((e, true))
             }
-            Err(AttemptError::TimedOut) => {
-                guard.finish(Outcome::Unreachable);
+            Err(AttemptError::TimedOut { connected }) => {
+                // Not connected by the deadline: as good as refused. Connected: slow or hung,
+                // which only a run of timeouts tells apart.
+                guard.finish(if connected {
+                    Outcome::TimedOut
+                } else {
+                    Outcome::Unreachable
+                });
                 let t = self.inner.config.timeout.unwrap_or_default();
                 Err((Error::Timeout(t), false))
             }
@@ -473,8 +481,8 @@ impl Client {
 enum AttemptError {
     /// No connection could be opened.
     Unreachable(Error),
-    /// The deadline passed.
-    TimedOut,
+    /// The deadline passed; `connected` if it passed after the connection was made.
+    TimedOut { connected: bool },
     /// Anything else.
     Failed(Error),
 }
