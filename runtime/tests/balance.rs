@@ -1,5 +1,6 @@
 //! Balancing across several servers over real sockets on 127.0.0.1: power of two choices,
-//! round robin, weights, consistent hashing, passive health, retries elsewhere, watched sets.
+//! round robin, weights, consistent hashing, zones, passive health, retries elsewhere, watched
+//! sets.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -468,4 +469,46 @@ async fn an_empty_watched_set_fails_within_the_deadline() {
     let err = whoami(&c).await.unwrap_err();
     assert!(matches!(&err, Error::Transport(e) if e.kind() == std::io::ErrorKind::NotFound));
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_keeps_every_balancer_among_its_endpoints_while_one_is_usable() {
+    let (a, b, c) = (
+        serve("a", Duration::ZERO).await,
+        serve("b", Duration::ZERO).await,
+        serve("c", Duration::ZERO).await,
+    );
+    let endpoints = [
+        Endpoint::from(a.as_str()).with_zone("x"),
+        Endpoint::from(b.as_str()).with_zone("y"),
+        Endpoint::from(c.as_str()).with_zone("x"),
+    ];
+    let rr = Client::builder_static(endpoints.clone())
+        .balancer(Balancer::RoundRobin)
+        .zone("x")
+        .build();
+    assert_eq!(
+        tally(&rr, 10).await,
+        HashMap::from([("a".into(), 5), ("c".into(), 5)])
+    );
+    let p2c = Client::builder_static(endpoints.clone()).zone("x").build();
+    assert_eq!(tally(&p2c, 50).await.get("b"), None);
+    let ring = Client::builder_static(endpoints.clone())
+        .balancer(Balancer::ConsistentHash)
+        .zone("y")
+        .build();
+    for key in ["resnet50", "vit", "clip"] {
+        assert_eq!(tally(&ring.with_key(key), 3).await["b"], 3);
+    }
+    // No endpoint of the zone is usable (the only one is dead): the others take the calls.
+    let dead = dead_addr();
+    let c2 = Client::builder_static([
+        Endpoint::from(dead.as_str()).with_zone("z"),
+        Endpoint::from(a.as_str()).with_zone("x"),
+    ])
+    .zone("z")
+    .retries(1)
+    .build();
+    assert_eq!(tally(&c2, 5).await["a"], 5);
+    assert!(stats_of(&c2, &dead).ejected);
 }

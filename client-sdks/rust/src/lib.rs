@@ -21,7 +21,8 @@
 //! by [power of two choices](Balancer::PowerOfTwoChoices) (the less busy of two instances
 //! drawn by weight) unless [`Connect::balancer`] says otherwise; with
 //! [`Balancer::ConsistentHash`], [`Client::with_key`](mosaic_runtime::Client::with_key) keeps
-//! calls about one key (a model, a tenant) on one instance.
+//! calls about one key (a model, a tenant) on one instance; [`Connect::zone`] keeps calls in
+//! one zone while any instance there is healthy.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -102,6 +103,7 @@ pub struct Connect {
     retries: u32,
     protocol: Protocol,
     balancer: Balancer,
+    zone: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +158,7 @@ impl Connect {
             retries: 2,
             protocol: Protocol::Binary,
             balancer: Balancer::default(),
+            zone: None,
         }
     }
 
@@ -196,6 +199,13 @@ impl Connect {
         self
     }
 
+    /// Prefers the instances the registry lists in `zone` (`mosaic serve --zone`) while any
+    /// of them takes calls; the others get calls only when none of those can. Default: none.
+    pub fn zone(mut self, zone: impl Into<String>) -> Self {
+        self.zone = Some(zone.into());
+        self
+    }
+
     /// How long one long poll of the registry waits for a change before asking again; it
     /// must be within the registry's limit (5 min unless configured). Only for clients made
     /// by [`discover`]. Default: 30 s.
@@ -222,13 +232,17 @@ impl Connect {
     }
 
     fn configure(&self, builder: ClientBuilder) -> ClientBuilder {
-        builder
+        let builder = builder
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .max_connections(self.max_connections)
             .retries(self.retries)
             .protocol(self.protocol)
-            .balancer(self.balancer)
+            .balancer(self.balancer);
+        match &self.zone {
+            Some(zone) => builder.zone(zone.clone()),
+            None => builder,
+        }
     }
 
     /// A client of the image service.

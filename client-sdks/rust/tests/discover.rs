@@ -48,6 +48,11 @@ async fn registry_on(addr: &str, max_connections: usize) -> (String, tokio::task
 
 /// Registers an image instance on `port` with a long lease; returns the lease.
 async fn register(registry: &str, port: u16) -> i64 {
+    register_in(registry, port, None).await
+}
+
+/// Registers an image instance on `port` in `zone`, with a long lease; returns the lease.
+async fn register_in(registry: &str, port: u16, zone: Option<&str>) -> i64 {
     let client = RegistryClient::new(Client::builder(registry).build());
     client
         .register_instance(Registration {
@@ -55,6 +60,7 @@ async fn register(registry: &str, port: u16) -> i64 {
             host: "127.0.0.1".into(),
             port: port.into(),
             ttl_ms: Some(300_000),
+            zone: zone.map(Into::into),
             ..Default::default()
         })
         .await
@@ -261,4 +267,49 @@ async fn a_keyed_client_sticks_to_one_instance_while_others_come_and_go() {
         resnet.ping().await.unwrap();
     }
     assert_eq!(busy(&client), [home]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_stay_in_the_clients_zone_while_an_instance_there_is_up() {
+    let (registry, _serving) = registry_on("127.0.0.1:0", 64).await;
+    let (near, far) = (image_server().await, image_server().await);
+    // A third instance in the zone that is registered but not listening.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let near_lease = register_in(&registry, near, Some("eu-1")).await;
+    register_in(&registry, far, Some("us-1")).await;
+    register_in(&registry, gone, Some("eu-1")).await;
+    let client = mosaic_client::discover("image")
+        .registry(registry.clone())
+        .zone("eu-1")
+        .timeout(Duration::from_secs(5))
+        .client();
+    wait_for(&client, vec![near, far, gone]).await;
+    let health = HealthClient::new(client.clone());
+    let calls = |port: u16| -> u64 {
+        let stats = client.stats();
+        stats
+            .iter()
+            .find(|s| s.endpoint.port == port)
+            .map_or(0, |s| s.calls)
+    };
+    // The zone's dead instance is ejected on its first refusal (and the call retried in the
+    // zone); after that every call goes to the zone's live one.
+    for _ in 0..20 {
+        health.ping().await.unwrap();
+    }
+    assert_eq!(calls(far), 0, "{:?}", client.stats());
+    assert!(calls(near) >= 20, "{:?}", client.stats());
+    assert!(calls(gone) <= 1, "{:?}", client.stats());
+
+    // The zone's live instance leaves: calls go to the other zone.
+    deregister(&registry, near_lease).await;
+    wait_for(&client, vec![far, gone]).await;
+    for _ in 0..5 {
+        health.ping().await.unwrap();
+    }
+    assert_eq!(calls(far), 5, "{:?}", client.stats());
 }

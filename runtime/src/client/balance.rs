@@ -12,6 +12,10 @@
 //!   an endpoint moves only the keys between it and its neighbours (about 1/n of them).
 //!   Calls without a key are balanced as by power of two choices.
 //!
+//! With a preferred zone ([`ClientBuilder::zone`](super::ClientBuilder::zone)), the balancer
+//! first chooses among that zone's endpoints (with plans of their own) and turns to the rest
+//! only when none of them will do.
+//!
 //! Every plan is computed when the set changes, never per call; picking allocates nothing.
 //! Endpoints of weight 0 never get new calls, nor do ejected ones (see `health`), unless every
 //! endpoint that takes calls is ejected: then the one whose backoff ends first is tried.
@@ -203,17 +207,42 @@ pub(super) fn pick(
     if members.len() == 1 {
         return (members[0].endpoint.weight > 0).then_some(0);
     }
-    let chosen = match (balancer, key) {
-        (Balancer::ConsistentHash, Some(key)) => by_ring(snapshot, key, avoid),
-        (Balancer::RoundRobin, _) => in_turn(snapshot, next, avoid),
-        _ => two_choices(snapshot, avoid),
-    };
-    chosen.or_else(|| fallback(members, avoid))
+    // The preferred zone's members lead the list; the others only when none of those will do.
+    let local = snapshot.local;
+    if local > 0 {
+        let chosen = choose(
+            &members[..local],
+            &snapshot.local_plan,
+            balancer,
+            key,
+            avoid,
+            next,
+        );
+        if chosen.is_some() {
+            return chosen;
+        }
+    }
+    choose(members, &snapshot.plan, balancer, key, avoid, next).or_else(|| fallback(members, avoid))
 }
 
-fn two_choices(snapshot: &Snapshot, avoid: Option<&EndpointState>) -> Option<usize> {
-    let plan = &snapshot.plan;
-    let members = &snapshot.members;
+/// The balancer's choice among `members` (with `plan`, built over them).
+#[inline]
+fn choose(
+    members: &[Member],
+    plan: &Plan,
+    balancer: Balancer,
+    key: Option<u64>,
+    avoid: Option<&EndpointState>,
+    next: &AtomicUsize,
+) -> Option<usize> {
+    match (balancer, key) {
+        (Balancer::ConsistentHash, Some(key)) => by_ring(members, plan, key, avoid),
+        (Balancer::RoundRobin, _) => in_turn(members, plan, next, avoid),
+        _ => two_choices(members, plan, avoid),
+    }
+}
+
+fn two_choices(members: &[Member], plan: &Plan, avoid: Option<&EndpointState>) -> Option<usize> {
     let total = plan.total();
     if total == 0 {
         return None;
@@ -260,29 +289,35 @@ fn least_loaded(members: &[Member], avoid: Option<&EndpointState>) -> Option<usi
 }
 
 fn in_turn(
-    snapshot: &Snapshot,
+    members: &[Member],
+    plan: &Plan,
     next: &AtomicUsize,
     avoid: Option<&EndpointState>,
 ) -> Option<usize> {
-    let schedule = &snapshot.plan.schedule;
+    let schedule = &plan.schedule;
     if schedule.is_empty() {
         return None;
     }
     let start = next.fetch_add(1, Ordering::Relaxed);
     (0..schedule.len())
         .map(|step| schedule[start.wrapping_add(step) % schedule.len()] as usize)
-        .find(|&i| usable(&snapshot.members[i], avoid))
+        .find(|&i| usable(&members[i], avoid))
 }
 
-fn by_ring(snapshot: &Snapshot, key: u64, avoid: Option<&EndpointState>) -> Option<usize> {
-    let ring = &snapshot.plan.ring;
+fn by_ring(
+    members: &[Member],
+    plan: &Plan,
+    key: u64,
+    avoid: Option<&EndpointState>,
+) -> Option<usize> {
+    let ring = &plan.ring;
     if ring.is_empty() {
         return None;
     }
     let start = ring.partition_point(|&(point, _)| point < key);
     (0..ring.len())
         .map(|step| ring[(start + step) % ring.len()].1 as usize)
-        .find(|&i| usable(&snapshot.members[i], avoid))
+        .find(|&i| usable(&members[i], avoid))
 }
 
 /// No usable member: every endpoint that takes calls is ejected (or is the one to avoid).

@@ -275,17 +275,31 @@ pub(super) struct Member {
     pub(super) state: Arc<EndpointState>,
 }
 
-/// An immutable view of the set: its members and the balancer's precomputed plan.
+/// How a client arranges its endpoints: what every snapshot's plans are built for.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Layout {
+    pub(super) balancer: Balancer,
+    /// The zone whose endpoints are preferred while any of them takes calls.
+    pub(super) zone: Option<Box<str>>,
+}
+
+/// An immutable view of the set: its members and the balancer's precomputed plans.
 #[derive(Debug)]
 pub(super) struct Snapshot {
+    /// The members, those of the preferred zone first.
     pub(super) members: Box<[Member]>,
     pub(super) plan: Plan,
+    /// How many members lead the list as the preferred zone's: 0 when there is no zone, or
+    /// when every member is in it (nothing to prefer then).
+    pub(super) local: usize,
+    /// The plan over the first `local` members.
+    pub(super) local_plan: Plan,
 }
 
 impl Snapshot {
     /// The snapshot of `endpoints`, reusing the state of endpoints `previous` already had.
     /// Duplicate addresses keep their first entry.
-    fn build(endpoints: &[Endpoint], previous: Option<&Snapshot>, balancer: Balancer) -> Self {
+    fn build(endpoints: &[Endpoint], previous: Option<&Snapshot>, layout: &Layout) -> Self {
         let mut known: HashMap<&str, &Arc<EndpointState>> = previous
             .map(|p| {
                 p.members
@@ -310,10 +324,21 @@ impl Snapshot {
                 state,
             });
         }
-        let plan = Plan::new(&members, balancer);
+        let in_zone = |m: &Member| {
+            layout.zone.is_some() && m.endpoint.zone.as_deref() == layout.zone.as_deref()
+        };
+        // A stable sort: within each part the list's own order stays.
+        members.sort_by_key(|m| !in_zone(m));
+        let mut local = members.iter().take_while(|m| in_zone(m)).count();
+        if local == members.len() {
+            local = 0;
+        }
+        let balancer = layout.balancer;
         Snapshot {
+            plan: Plan::new(&members, balancer),
+            local_plan: Plan::new(&members[..local], balancer),
             members: members.into_boxed_slice(),
-            plan,
+            local,
         }
     }
 
@@ -330,7 +355,7 @@ impl Snapshot {
 pub(super) enum Set {
     Fixed(Snapshot),
     Watched {
-        balancer: Balancer,
+        layout: Layout,
         state: Mutex<Watched>,
     },
 }
@@ -357,14 +382,14 @@ impl Deref for Current<'_> {
 }
 
 impl Set {
-    pub(super) fn new(source: Source, balancer: Balancer) -> Self {
+    pub(super) fn new(source: Source, layout: Layout) -> Self {
         match source {
-            Source::Fixed(list) => Set::Fixed(Snapshot::build(&list, None, balancer)),
+            Source::Fixed(list) => Set::Fixed(Snapshot::build(&list, None, &layout)),
             Source::Watch(mut rx) => {
                 let list = rx.borrow_and_update().clone();
-                let snapshot = Arc::new(Snapshot::build(&list, None, balancer));
+                let snapshot = Arc::new(Snapshot::build(&list, None, &layout));
                 Set::Watched {
-                    balancer,
+                    layout,
                     state: Mutex::new((rx, snapshot)),
                 }
             }
@@ -376,13 +401,13 @@ impl Set {
     pub(super) fn current(&self) -> Current<'_> {
         match self {
             Set::Fixed(s) => Current::Borrowed(s),
-            Set::Watched { balancer, state } => {
+            Set::Watched { layout, state } => {
                 let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
                 let (rx, snapshot) = &mut *guard;
                 // A closed source (discovery stopped) keeps the last list.
                 if rx.has_changed().unwrap_or(false) {
                     let list = rx.borrow_and_update().clone();
-                    *snapshot = Arc::new(Snapshot::build(&list, Some(snapshot), *balancer));
+                    *snapshot = Arc::new(Snapshot::build(&list, Some(snapshot), layout));
                 }
                 Current::Shared(snapshot.clone())
             }

@@ -53,7 +53,7 @@ use crate::protocol::{
 use crate::transport::{Encoded, Encoding, Framing};
 pub use balance::Balancer;
 use connection::Expect;
-use endpoints::{Attempt, Current, EndpointState, Outcome, Set, Source};
+use endpoints::{Attempt, Current, EndpointState, Layout, Outcome, Set, Source};
 pub use endpoints::{Endpoint, EndpointStats};
 
 /// Configures a [`Client`].
@@ -62,6 +62,7 @@ pub struct ClientBuilder {
     name: String,
     source: Source,
     balancer: Balancer,
+    zone: Option<Box<str>>,
     encoding: Encoding,
     timeout: Option<Duration>,
     connect_timeout: Duration,
@@ -102,6 +103,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Prefers the endpoints of `zone` (as [`Endpoint::zone`] says, e.g. from the registry)
+    /// while any of them takes calls and is not ejected; the others get calls only then. The
+    /// balancer chooses among the preferred ones as it would among all. Default: none.
+    pub fn zone(mut self, zone: impl Into<String>) -> Self {
+        self.zone = Some(zone.into().into_boxed_str());
+        self
+    }
+
     /// Most connections to open to each endpoint. Calls are pipelined on each connection; a new
     /// connection opens only while every open one has a call in flight. Default: 4.
     pub fn max_connections(mut self, n: usize) -> Self {
@@ -131,7 +140,13 @@ impl ClientBuilder {
         let source = std::mem::replace(&mut self.source, Source::Fixed(Vec::new()));
         Client {
             inner: Arc::new(Inner {
-                set: Set::new(source, self.balancer),
+                set: Set::new(
+                    source,
+                    Layout {
+                        balancer: self.balancer,
+                        zone: self.zone.clone(),
+                    },
+                ),
                 config: self,
                 seqid: AtomicI32::new(0),
                 next: AtomicUsize::new(0),
@@ -201,6 +216,7 @@ impl Client {
             name,
             source,
             balancer: Balancer::default(),
+            zone: None,
             encoding: Encoding {
                 protocol: Protocol::Binary,
                 framing: Framing::Framed,
