@@ -4,6 +4,7 @@ Modes, switchable at any time (each applies to connections accepted afterwards):
 
 * ``relay``: forward bytes both ways to the target server;
 * ``stall``: accept and hold the connection, never reading or answering (a hung server);
+* ``swallow``: accept and read every request, never answering (a hung handler);
 * ``drop``: read the first bytes of the request, then close (a server that dies mid-call).
 """
 
@@ -15,7 +16,7 @@ from typing import Literal
 
 __all__ = ["Proxy"]
 
-Mode = Literal["relay", "stall", "drop"]
+Mode = Literal["relay", "stall", "swallow", "drop"]
 
 
 class Proxy:
@@ -25,6 +26,8 @@ class Proxy:
         self.target = target
         self.mode: Mode = mode
         self.accepted = 0
+        #: Request bytes read (and dropped) in ``swallow`` mode.
+        self.swallowed = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._sockets: list[socket.socket] = []
@@ -78,12 +81,24 @@ class Proxy:
                 self._relay(conn)
             elif mode == "drop":
                 threading.Thread(target=self._drop, args=(conn,), daemon=True).start()
+            elif mode == "swallow":
+                threading.Thread(target=self._swallow, args=(conn,), daemon=True).start()
             # stall: keep the socket open and never touch it.
 
     def _drop(self, conn: socket.socket) -> None:
         conn.settimeout(10)
         try:
             conn.recv(4)
+        except OSError:
+            pass
+        conn.close()
+
+    def _swallow(self, conn: socket.socket) -> None:
+        """Reads until the client hangs up (or `close`), answering nothing."""
+        try:
+            while data := conn.recv(1 << 16):
+                with self._lock:
+                    self.swallowed += len(data)
         except OSError:
             pass
         conn.close()
@@ -120,4 +135,8 @@ class Proxy:
         self._thread.join(5)
         self._listener.close()
         for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread reading it
+            except OSError:
+                pass
             sock.close()

@@ -248,17 +248,85 @@ def test_connect_takes_exactly_one_of_address_and_registry() -> None:
             client.ping(key=7)  # type: ignore[arg-type]
 
 
-def test_a_call_that_times_out_ejects_its_instance(trio: Sequence[Server]) -> None:
-    stalled = Proxy((HOST, trio[0].port), mode="stall")  # accepts, never answers
+def _by_address(client: mosaic_rpc.ServiceClient) -> dict[str, mosaic_rpc.InstanceStats]:
+    return {stats.address: stats for stats in client.instances()}
+
+
+def test_a_slow_call_does_not_eject_an_instance_that_is_alive(start_image: StartImage) -> None:
+    slow = start_image("--delay-ms", "300")  # every call takes 0.3 s
+    fast = start_image()
+    with mosaic_rpc.connect(
+        "image", [slow.address, fast.address], balancer="round_robin", retries=0
+    ) as client:
+        # Round robin: slow, fast, slow, fast, ... while neither is ejected. A call that
+        # went elsewhere would not time out: the order itself is checked.
+        for _ in range(2):
+            for _ in range(2):  # two timeouts in a row: not enough to eject
+                with pytest.raises(mosaic_rpc.Timeout, match="no reply within"):
+                    client.ping(timeout=0.1)  # the slow one, past the deadline
+                client.ping(timeout=10)  # the fast one
+                assert not _by_address(client)[slow.address].ejected
+            client.ping(timeout=10)  # the slow one answers in time: the count starts again
+            client.ping(timeout=10)
+        stats = _by_address(client)
+        assert (stats[slow.address].calls, stats[slow.address].errors) == (6, 4)
+        assert stats[slow.address].ejections == 0 and not stats[slow.address].ejected
+        assert (stats[fast.address].calls, stats[fast.address].errors) == (6, 0)
+
+
+def test_a_hung_instance_is_ejected_after_three_timeouts_in_a_row(trio: Sequence[Server]) -> None:
+    hung = Proxy((HOST, trio[0].port), mode="swallow")  # reads requests, never answers
     try:
-        addresses = [stalled.address, trio[1].address]
-        with mosaic_rpc.connect("image", addresses, balancer="round_robin") as client:
-            with pytest.raises(mosaic_rpc.Timeout):
-                client.ping(timeout=0.3)  # round robin starts with the stalled one
-            stats = {s.address: s for s in client.instances()}
-            assert stats[stalled.address].ejected and stats[stalled.address].errors == 1
-            for _ in range(20):
+        live = trio[1].address
+        with mosaic_rpc.connect(
+            "image", [hung.address, live], balancer="round_robin", retries=0
+        ) as client:
+            for n in range(3):  # round robin: the hung one, then the live one
+                assert not _by_address(client)[hung.address].ejected, f"after {n} timeouts"
+                with pytest.raises(mosaic_rpc.Timeout, match="no reply within"):
+                    client.ping(timeout=0.3)
+                client.ping(timeout=5)
+            assert hung.swallowed > 0  # the requests did arrive
+            stats = _by_address(client)
+            assert stats[hung.address].ejected and stats[hung.address].ejections == 1
+            assert (stats[hung.address].calls, stats[hung.address].errors) == (3, 3)
+            for _ in range(10):
                 client.ping(timeout=5)  # all on the live one while the other is out
-            assert calls_by_address(client) == {stalled.address: 1, trio[1].address: 20}
+            assert calls_by_address(client) == {hung.address: 3, live: 13}
+
+            # After the 1 s backoff one trial goes through; its timeout ejects it again at
+            # once (a trial is not counted towards three), now for 2 s.
+            time.sleep(1.1)
+            timeouts = 0
+            for _ in range(3):  # the trial comes within two calls; bounded anyway
+                try:
+                    client.ping(timeout=0.3)
+                except mosaic_rpc.Timeout:
+                    timeouts += 1
+                    break
+            assert timeouts == 1
+            stats = _by_address(client)
+            assert stats[hung.address].ejected and stats[hung.address].ejections == 2
+            assert stats[hung.address].calls == 4
+            for _ in range(5):
+                client.ping(timeout=5)
+            assert _by_address(client)[hung.address].calls == 4
+    finally:
+        hung.close()
+
+
+def test_timeouts_sending_count_towards_ejection(thrift_server: Server) -> None:
+    # Accepts, never reads: a request larger than the socket buffers cannot be sent.
+    stalled = Proxy((HOST, thrift_server.port), mode="stall")
+    big = images.to_image(numpy.zeros((4096, 8192), numpy.uint8))  # 32 MiB
+    try:
+        with mosaic_rpc.connect("image", stalled.address, retries=0) as client:
+            for n in range(3):
+                assert not client.instances()[0].ejected, f"after {n} timeouts"
+                with pytest.raises(mosaic_rpc.Timeout, match="passed sending"):
+                    client.info(big, timeout=0.3)
+            (stats,) = client.instances()
+            assert stats.ejected and stats.ejections == 1
+            assert (stats.calls, stats.errors) == (3, 3)
     finally:
         stalled.close()

@@ -31,6 +31,7 @@ from ._balance import Balancer
 from ._connection import Connection, ConnectionOptions, ConnectTimeout, open_connection
 from ._errors import ClosedError, ConnectError, ProtocolError, RemoteError, Timeout, TransportError
 from ._gen.mosaic.common.ttypes import Overloaded
+from ._health import Verdict
 from ._instances import Cluster, InstanceStats, Member
 from ._pool import PoolStats
 from ._resolve import Endpoint, Membership
@@ -287,21 +288,23 @@ class Client:
             try:
                 return member, member.pool.acquire(deadline)
             except ConnectError as err:
-                self._cluster.finish(member, error=True, answered=False)
+                self._cluster.finish(member, error=True, verdict=Verdict.FAILED)
                 refused.append(err)
                 if not self._cluster.has_untried(tried, ejected_too=True):
                     raise _Failed(_joined(refused), sent=False) from err
             except ClosedError:
                 # Its pool closed under us: the instance left the list. Not the client's
                 # closing (pick raises that): pick again.
-                self._cluster.finish(member, error=False, answered=None)
+                self._cluster.finish(member, error=False, verdict=Verdict.UNKNOWN)
             except Timeout as err:
+                # A server that does not accept is unwell; a full pool tells nothing of it.
+                connecting = isinstance(err, ConnectTimeout)
                 self._cluster.finish(
-                    member, error=True, answered=False if isinstance(err, ConnectTimeout) else None
+                    member, error=True, verdict=Verdict.FAILED if connecting else Verdict.UNKNOWN
                 )
                 raise
             except BaseException:
-                self._cluster.finish(member, error=True, answered=None)
+                self._cluster.finish(member, error=True, verdict=Verdict.UNKNOWN)
                 raise
 
     def _attempt(
@@ -316,34 +319,35 @@ class Client:
     ) -> Any:
         member, conn = self._connect(key, tried, deadline)
         reusable = False
-        # What the attempt says of the instance (see Cluster.finish); changed as it goes.
+        # What the attempt says of the instance (see Verdict); changed as it goes.
         error = True
-        answered: bool | None = None
+        verdict = Verdict.UNKNOWN
         try:
             conn.set_deadline(deadline)
             where = f"{self._spec.name}.{method.name} to {conn.endpoint}"
             try:
                 getattr(conn.stub, f"send_{method.name}")(*args, **kwargs)
             except TTransportException as err:
-                answered = False
                 if err.type == TTransportException.TIMED_OUT:
+                    verdict = Verdict.TIMED_OUT
                     raise Timeout(f"{where}: deadline of {budget:g} s passed sending") from err
+                verdict = Verdict.FAILED
                 # The request did not get out whole, so the server cannot have run it.
                 lost = TransportError(f"{where}: {err}", str(conn.endpoint), may_have_run=False)
                 raise _Failed(lost, sent=False) from err
             if method.oneway:
                 reusable = True
-                error, answered = False, None
+                error = False
                 return None
             try:
                 result = getattr(conn.stub, f"recv_{method.name}")()
             except TTransportException as err:
                 if err.type == TTransportException.TIMED_OUT:
-                    answered = False
+                    verdict = Verdict.TIMED_OUT
                     raise Timeout(f"{where}: no reply within {budget:g} s") from err
                 if err.type in (TTransportException.SIZE_LIMIT, TTransportException.NEGATIVE_SIZE):
                     raise ProtocolError(f"{where}: {err}") from err
-                answered = False
+                verdict = Verdict.FAILED
                 lost = TransportError(
                     f"{where}: connection lost waiting for the reply "
                     f"(the server may have run the call): {err}",
@@ -351,11 +355,11 @@ class Client:
                 )
                 raise _Failed(lost, sent=True) from err
             except EOFError as err:
-                answered = False
+                verdict = Verdict.FAILED
                 lost = TransportError(f"{where}: connection closed mid-reply", str(conn.endpoint))
                 raise _Failed(lost, sent=True) from err
             except TApplicationException as err:
-                answered = True
+                verdict = Verdict.ANSWERED
                 reusable = err.type not in _FATAL_APPLICATION_ERRORS
                 type_name = _APPLICATION_ERROR_NAMES.get(err.type, "UNKNOWN")
                 if err.type == _OVERLOADED:
@@ -370,7 +374,7 @@ class Client:
             except TException as err:
                 # Declared by the IDL: the reply was read whole, the connection is fine.
                 reusable = True
-                answered = True
+                verdict = Verdict.ANSWERED
                 wait = _overloaded_wait(err)
                 if wait is not None:
                     raise _Failed(err, sent=False, wait=wait) from None
@@ -379,12 +383,12 @@ class Client:
             except (ValueError, TypeError, OverflowError, struct.error) as err:
                 raise ProtocolError(f"{where}: bad reply: {err!r}") from err
             reusable = True
-            error, answered = False, True
+            error, verdict = False, Verdict.ANSWERED
             return result
         finally:
             conn.set_deadline(None)
             member.pool.release(conn, reusable)
-            self._cluster.finish(member, error=error, answered=answered)
+            self._cluster.finish(member, error=error, verdict=verdict)
 
 
 def _open(

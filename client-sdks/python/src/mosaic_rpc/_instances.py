@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ._balance import Balancer
 from ._connection import Connection
 from ._errors import ClosedError, ConnectError
-from ._health import Health
+from ._health import Health, Verdict
 from ._pool import ConnectionPool, PoolStats
 from ._resolve import Endpoint, InstanceInfo
 
@@ -171,20 +171,14 @@ class Cluster:
                 for m in self._members.values()
             )
 
-    def finish(self, member: Member, *, error: bool, answered: bool | None) -> None:
-        """The attempt on MEMBER ended, failed if ERROR. ANSWERED: True if the server
-        answered (re-admits it), False if the failure says the instance is unwell (no
-        connection, timed out, connection lost: ejects it), None if it tells nothing."""
+    def finish(self, member: Member, *, error: bool, verdict: Verdict) -> None:
+        """The attempt on MEMBER ended, failed if ERROR; VERDICT is what it says of the
+        instance's health (see `Verdict`)."""
         with self._lock:
             member.outstanding -= 1
             if error:
                 member.errors += 1
-        if answered is None:
-            member.health.settled()
-        elif answered:
-            member.health.succeeded()
-        else:
-            member.health.failed(time.monotonic())
+        member.health.record(verdict, time.monotonic())
 
     # ---- the whole ----------------------------------------------------------------------
 
