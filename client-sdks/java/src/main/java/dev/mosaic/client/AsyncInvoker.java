@@ -179,16 +179,10 @@ final class AsyncInvoker<A> implements InvocationHandler {
                 channel.discard(session);
             }
             Throwable translated = Failures.translate(error, session.connection().endpoint(), sent, config.timeout());
-            boolean retryable;
-            if (Failures.isOverloaded(error)) {
-                backend.end(Backend.Outcome.FAILED);
-                retryable = true;
-            } else {
-                backend.end(translated instanceof CallTimeoutException ? Backend.Outcome.UNREACHABLE
-                    : translated instanceof MosaicException ? Backend.Outcome.FAILED
-                    : Backend.Outcome.ANSWERED);
-                retryable = translated instanceof TransportFailedException && (!sent || options.idempotent());
-            }
+            Backend.Outcome outcome = Failures.outcome(error, translated);
+            backend.end(outcome);
+            boolean retryable = outcome == Backend.Outcome.OVERLOADED
+                || translated instanceof TransportFailedException && (!sent || options.idempotent());
             synchronized (this) {
                 if (retryable && !result.isDone() && mayRetry(translated)) {
                     CompletableFuture.runAsync(this::dispatch);

@@ -14,10 +14,17 @@ final class Backend {
     enum Outcome {
         /** The server answered (a result, or an error the service declares). */
         ANSWERED,
-        /** The attempt failed, but the instance may be fine (a broken pooled connection, Overloaded). */
+        /** The server answered {@code Overloaded}: alive, but it refused the call (counted as an error). */
+        OVERLOADED,
+        /** The attempt failed, but the instance may be fine (a broken connection, an unreadable reply). */
         FAILED,
-        /** The instance could not be reached or did not answer in time: eject it for a while. */
+        /** No connection to the instance could be opened: eject it for a while. */
         UNREACHABLE,
+        /**
+         * The call timed out on an open connection, sending or waiting for the reply: one of the
+         * timeouts in a row that eject the instance.
+         */
+        TIMED_OUT,
         /** Nothing was learned (the caller's deadline ran out before the attempt began). */
         NONE
     }
@@ -89,10 +96,18 @@ final class Backend {
         outstanding.decrementAndGet();
         switch (outcome) {
             case ANSWERED -> health.answered();
+            case OVERLOADED -> {
+                errors.incrementAndGet();
+                health.answered();
+            }
             case FAILED -> errors.incrementAndGet();
             case UNREACHABLE -> {
                 errors.incrementAndGet();
                 health.failed(System.nanoTime());
+            }
+            case TIMED_OUT -> {
+                errors.incrementAndGet();
+                health.timedOut(System.nanoTime());
             }
             case NONE -> {
                 // Nothing to learn.

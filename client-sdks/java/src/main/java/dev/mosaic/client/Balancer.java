@@ -2,8 +2,8 @@ package dev.mosaic.client;
 
 /**
  * How a client spreads calls over the instances of a service. Every balancer honours the
- * instances' weights, skips instances that are ejected (they failed to connect or timed out)
- * and sends nothing new to an instance of weight 0.
+ * instances' weights, skips instances that are ejected (they failed to connect, or let 3 calls
+ * in a row time out) and sends nothing new to an instance of weight 0.
  */
 public enum Balancer {
     /**

@@ -100,16 +100,9 @@ final class BlockingInvoker<I> implements InvocationHandler {
                 reusable = Failures.leavesConnectionUsable(error);
                 boolean sent = SendTracker.requestSent();
                 Throwable translated = Failures.translate(error, connection.endpoint(), sent, deadline.budget());
-                if (Failures.isOverloaded(error)) {
-                    outcome = Backend.Outcome.FAILED;
+                outcome = Failures.outcome(error, translated);
+                if (outcome == Backend.Outcome.OVERLOADED) {
                     throw new RetryableFailure(translated);
-                }
-                if (translated instanceof CallTimeoutException) {
-                    outcome = Backend.Outcome.UNREACHABLE;
-                } else if (translated instanceof MosaicException) {
-                    outcome = Backend.Outcome.FAILED;
-                } else {
-                    outcome = Backend.Outcome.ANSWERED;
                 }
                 if (translated instanceof TransportFailedException && (!sent || options.idempotent())) {
                     throw new RetryableFailure(translated);

@@ -80,6 +80,23 @@ final class Failures {
         return error;
     }
 
+    /**
+     * What a call that failed on an open connection says about the instance, for its health:
+     * {@code error} as the generated client raised it, {@code translated} as {@link #translate}
+     * made it. {@code Overloaded} and the errors the server sends are answers; a timeout is
+     * {@link Backend.Outcome#TIMED_OUT}; the connection breaking or an unreadable reply tells
+     * only that this attempt failed.
+     */
+    static Backend.Outcome outcome(Throwable error, Throwable translated) {
+        if (isOverloaded(error)) {
+            return Backend.Outcome.OVERLOADED;
+        }
+        if (translated instanceof CallTimeoutException) {
+            return Backend.Outcome.TIMED_OUT;
+        }
+        return translated instanceof MosaicException ? Backend.Outcome.FAILED : Backend.Outcome.ANSWERED;
+    }
+
     /** The cause of a future's failure, without the wrappers futures add. */
     static Throwable unwrapFuture(Throwable error) {
         Throwable cause = error;

@@ -12,7 +12,8 @@ package dev.mosaic.client;
  *     breaking, a timeout, an unreadable reply or {@code Overloaded} (errors the service
  *     declares and sends are answers, not errors)
  * @param outstanding attempts in progress now
- * @param ejected whether it is sitting out a backoff after failing to connect or timing out
+ * @param ejected whether it is sitting out a backoff after failing to connect, or after 3 of
+ *     its calls in a row timed out
  */
 public record InstanceStats(String address, int weight, String zone, long calls, long errors, int outstanding,
                             boolean ejected) {

@@ -40,8 +40,8 @@ import org.apache.thrift.protocol.TProtocol;
  * connections for blocking calls, each carrying one call at a time; a call waits for a free
  * connection within its timeout. Async calls are pipelined on a few connections per
  * instance of their own. The {@link Balancer} picks an instance for every attempt; an
- * instance that fails to connect or times out is ejected for a while (1 s, doubling to
- * 30 s) and its calls go elsewhere.
+ * instance that fails to connect, or lets 3 calls in a row time out, is ejected for a while
+ * (1 s, doubling to 30 s) and its calls go elsewhere; one slow call alone does not eject it.
  *
  * <p>Errors: exceptions the IDL declares and {@link org.apache.thrift.TApplicationException}
  * reach the caller unchanged; failures of the connection are {@link MosaicException}s:

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP relay in front of a real server that counts the connections a client opens through
  * it: how many in all, and how many at once at most. One thread per direction per connection.
+ * It can hold the server's replies back for a while ({@link #holdReplies}), making a healthy
+ * server slow on demand.
  */
 final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener;
@@ -22,6 +24,10 @@ final class TcpRelay implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger maxOpen = new AtomicInteger();
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final Object gate = new Object();
+    // Guarded by gate.
+    private boolean holding;
+    private boolean closed;
 
     TcpRelay(int targetPort) throws IOException {
         this(targetPort, true);
@@ -53,8 +59,30 @@ final class TcpRelay implements AutoCloseable {
         return maxOpen.get();
     }
 
+    /**
+     * From now on, bytes the server sends are held until {@link #releaseReplies}: a call made
+     * meanwhile reaches the server, which answers, but the answer does not reach the client.
+     */
+    void holdReplies() {
+        synchronized (gate) {
+            holding = true;
+        }
+    }
+
+    /** Lets the server's bytes through again, those held included. */
+    void releaseReplies() {
+        synchronized (gate) {
+            holding = false;
+            gate.notifyAll();
+        }
+    }
+
     @Override
     public void close() throws IOException {
+        synchronized (gate) {
+            closed = true;
+            gate.notifyAll();
+        }
         listener.close();
         for (Socket socket : sockets) {
             socket.close();
@@ -85,18 +113,22 @@ final class TcpRelay implements AutoCloseable {
                     sockets.remove(server);
                 }
             };
-            daemon(() -> pump(client, server, forwardHalfClose, done), "relay-up");
-            daemon(() -> pump(server, client, true, done), "relay-down");
+            daemon(() -> pump(client, server, forwardHalfClose, () -> {}, done), "relay-up");
+            daemon(() -> pump(server, client, true, this::awaitRelease, done), "relay-down");
         }
     }
 
-    /** Copies {@code from} to {@code to} until either ends, then half-closes {@code to} if asked. */
-    private static void pump(Socket from, Socket to, boolean halfClose, Runnable done) {
+    /**
+     * Copies {@code from} to {@code to} until either ends, then half-closes {@code to} if asked;
+     * {@code beforeWrite} may hold each chunk back.
+     */
+    private static void pump(Socket from, Socket to, boolean halfClose, Runnable beforeWrite, Runnable done) {
         byte[] buffer = new byte[64 * 1024];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             for (int n; (n = in.read(buffer)) >= 0; ) {
+                beforeWrite.run();
                 out.write(buffer, 0, n);
             }
             if (halfClose) {
@@ -107,6 +139,20 @@ final class TcpRelay implements AutoCloseable {
             closeQuietly(from);
             closeQuietly(to);
             done.run();
+        }
+    }
+
+    /** Waits while replies are held (and the relay is open). */
+    private void awaitRelease() {
+        synchronized (gate) {
+            while (holding && !closed) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
