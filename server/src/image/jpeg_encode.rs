@@ -3,10 +3,11 @@
 //! IJG way, 4:2:0 chroma averaged over 2x2 pixels, the standard Huffman tables.
 //!
 //! Written for speed, one MCU row at a time: Y by `gray`'s kernel, chroma from 2x2 sums
-//! (AVX2 shuffles and multiply-adds), libjpeg's float AAN DCT on whole 8-wide rows that the
-//! compiler vectorises (built for AVX2 when the CPU has it), quantisation that yields the
-//! zigzag-order mask of nonzero coefficients without reordering them, and a Huffman writer
-//! that stores whole words without data-dependent branches.
+//! (AVX2 shuffles and multiply-adds), libjpeg's float AAN DCT on whole 8-wide rows (with
+//! AVX2, a block's rows stay in eight registers from load through DCT, transpose and
+//! quantisation; without, the compiler vectorises the same arithmetic), quantisation that
+//! yields the zigzag-order mask of nonzero coefficients without reordering them, and a
+//! Huffman writer that stores whole words without data-dependent branches.
 
 use super::gray;
 use super::jpeg_scaled::ZIGZAG;
@@ -365,7 +366,8 @@ impl Encoder {
                 row[w..].fill(last);
             }
             for bx in (0..padded).step_by(8) {
-                self.block(&samples(&strip, padded, bx), 0, &mut prediction, out);
+                let coefficients = self.forward_u8(&strip, padded, bx, 0);
+                self.block(coefficients, 0, &mut prediction, out);
             }
         }
     }
@@ -413,50 +415,62 @@ impl Encoder {
             }
             for mx in 0..mcus {
                 for (dy, dx) in [(0, 0), (0, 8), (8, 0), (8, 8)] {
-                    let block = samples(&luma[dy * padded..], padded, mx * 16 + dx);
-                    self.block(&block, 0, &mut predictions[0], out);
+                    let coefficients =
+                        self.forward_u8(&luma[dy * padded..], padded, mx * 16 + dx, 0);
+                    self.block(coefficients, 0, &mut predictions[0], out);
                 }
-                let block = gather(&cb, padded / 2, mx * 8, 0);
-                self.block(&block, 1, &mut predictions[1], out);
-                let block = gather(&cr, padded / 2, mx * 8, 0);
-                self.block(&block, 1, &mut predictions[2], out);
+                for (plane, component) in [(&cb, 1), (&cr, 2)] {
+                    let coefficients = self.forward_f32(plane, padded / 2, mx * 8, 1);
+                    self.block(coefficients, 1, &mut predictions[component], out);
+                }
             }
         }
     }
 
-    /// DCT, quantisation and Huffman coding of one level-shifted block.
+    /// DCT and quantisation of the level-shifted 8x8 block of 8-bit `plane` (rows of
+    /// `stride`) at column `x`.
+    #[inline(always)]
+    fn forward_u8(&self, plane: &[u8], stride: usize, x: usize, table: usize) -> ([i16; 64], u64) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU has AVX2.
+            return unsafe {
+                avx2::forward(avx2::load_u8(plane, stride, x), &self.reciprocal[table])
+            };
+        }
+        forward(samples(plane, stride, x), &self.reciprocal[table])
+    }
+
+    /// DCT and quantisation of the 8x8 block of `plane` (rows of `stride`) at column `x`.
+    #[inline(always)]
+    fn forward_f32(
+        &self,
+        plane: &[f32],
+        stride: usize,
+        x: usize,
+        table: usize,
+    ) -> ([i16; 64], u64) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when the CPU has AVX2.
+            return unsafe {
+                avx2::forward(avx2::load_f32(plane, stride, x), &self.reciprocal[table])
+            };
+        }
+        forward(gather(plane, stride, x, 0), &self.reciprocal[table])
+    }
+
+    /// Huffman coding of one block's quantised `coefficients` (DCT-transposed order) with
+    /// the mask of its nonzero ones in zigzag order.
     #[inline(always)]
     fn block(
         &self,
-        block: &[[f32; 8]; 8],
+        (coefficients, nonzero): ([i16; 64], u64),
         table: usize,
         prediction: &mut i32,
         out: &mut BitWriter,
     ) {
         out.reserve_block();
-        // Vertically (8 columns at once), transpose, again: frequencies transposed.
-        let mut rows = *block;
-        fdct_pass(&mut rows);
-        #[cfg(target_arch = "x86_64")]
-        let mut transposed = if self.avx2 {
-            // SAFETY: `avx2` is set only when the CPU has AVX2.
-            unsafe { avx2::transpose(&rows) }
-        } else {
-            transpose(&rows)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let mut transposed = transpose(&rows);
-        fdct_pass(&mut transposed);
-        let reciprocal = &self.reciprocal[table];
-        #[cfg(target_arch = "x86_64")]
-        let (coefficients, nonzero) = if self.avx2 {
-            // SAFETY: `avx2` is set only when the CPU has AVX2.
-            unsafe { avx2::quantise(&transposed, reciprocal) }
-        } else {
-            quantise(&transposed, reciprocal)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let (coefficients, nonzero) = quantise(&transposed, reciprocal);
         let (dc, ac) = (&self.dc[table].0, &self.ac[table].0);
         let mut bits = out.state;
         let buffer = &mut out.out[..];
@@ -505,6 +519,16 @@ impl Encoder {
         }
         out.state = bits;
     }
+}
+
+/// The forward DCT of a level-shifted block (down the columns, transposed, down again:
+/// frequencies come out transposed), quantised.
+#[inline(always)]
+fn forward(mut rows: [[f32; 8]; 8], reciprocal: &[f32; 64]) -> ([i16; 64], u64) {
+    fdct_pass(&mut rows);
+    let mut transposed = transpose(&rows);
+    fdct_pass(&mut transposed);
+    quantise(&transposed, reciprocal)
 }
 
 /// For zigzag position k, the index of its coefficient in the DCT's transposed output
@@ -654,14 +678,14 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) unsafe fn quantise(
-        transposed: &[[f32; 8]; 8],
+        transposed: &[__m256; 8],
         reciprocal: &[f32; 64],
     ) -> ([i16; 64], u64) {
         let mut coefficients = [0i16; 64];
         let (lo, hi) = (_mm256_set1_epi16(-1023), _mm256_set1_epi16(1023));
         for pair in 0..4 {
             let product = |row: usize| {
-                let t = _mm256_loadu_ps(transposed[row].as_ptr());
+                let t = transposed[row];
                 let r = _mm256_loadu_ps(reciprocal[row * 8..].as_ptr());
                 // Rounds to nearest, ties to even: the default MXCSR mode.
                 _mm256_cvtps_epi32(_mm256_mul_ps(t, r))
@@ -702,12 +726,84 @@ mod avx2 {
         (coefficients, !mask)
     }
 
+    /// `super::forward` on rows held in registers: the same operations in the same order,
+    /// so the same coefficients, with no block stored between the steps.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn forward(
+        mut rows: [__m256; 8],
+        reciprocal: &[f32; 64],
+    ) -> ([i16; 64], u64) {
+        fdct_pass(&mut rows);
+        let mut transposed = transpose(rows);
+        fdct_pass(&mut transposed);
+        quantise(&transposed, reciprocal)
+    }
+
+    /// The level-shifted rows of the 8x8 block of 8-bit `plane` (rows of `stride`) at `x`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn load_u8(plane: &[u8], stride: usize, x: usize) -> [__m256; 8] {
+        let bias = _mm256_set1_ps(128.0);
+        std::array::from_fn(|r| {
+            let row: &[u8; 8] = plane[r * stride + x..][..8].try_into().unwrap();
+            let bytes = _mm_loadl_epi64(row.as_ptr().cast());
+            _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), bias)
+        })
+    }
+
+    /// The rows of the 8x8 block of `plane` (rows of `stride`) at column `x`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn load_f32(plane: &[f32], stride: usize, x: usize) -> [__m256; 8] {
+        std::array::from_fn(|r| _mm256_loadu_ps(plane[r * stride + x..][..8].as_ptr()))
+    }
+
+    /// `super::fdct_pass` with one vector per row.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn fdct_pass(d: &mut [__m256; 8]) {
+        let (add, sub) = (|a, b| _mm256_add_ps(a, b), |a, b| _mm256_sub_ps(a, b));
+        let mul = |a, c: f32| _mm256_mul_ps(a, _mm256_set1_ps(c));
+        let tmp0 = add(d[0], d[7]);
+        let tmp7 = sub(d[0], d[7]);
+        let tmp1 = add(d[1], d[6]);
+        let tmp6 = sub(d[1], d[6]);
+        let tmp2 = add(d[2], d[5]);
+        let tmp5 = sub(d[2], d[5]);
+        let tmp3 = add(d[3], d[4]);
+        let tmp4 = sub(d[3], d[4]);
+        // Even part.
+        let tmp10 = add(tmp0, tmp3);
+        let tmp13 = sub(tmp0, tmp3);
+        let tmp11 = add(tmp1, tmp2);
+        let tmp12 = sub(tmp1, tmp2);
+        d[0] = add(tmp10, tmp11);
+        d[4] = sub(tmp10, tmp11);
+        let z1 = mul(add(tmp12, tmp13), 0.707_106_77);
+        d[2] = add(tmp13, z1);
+        d[6] = sub(tmp13, z1);
+        // Odd part.
+        let tmp10 = add(tmp4, tmp5);
+        let tmp11 = add(tmp5, tmp6);
+        let tmp12 = add(tmp6, tmp7);
+        let z5 = mul(sub(tmp10, tmp12), 0.382_683_43);
+        let z2 = add(mul(tmp10, 0.541_196_1), z5);
+        let z4 = add(mul(tmp12, 1.306_563), z5);
+        let z3 = mul(tmp11, 0.707_106_77);
+        let z11 = add(tmp7, z3);
+        let z13 = sub(tmp7, z3);
+        d[5] = add(z13, z2);
+        d[3] = sub(z13, z2);
+        d[1] = add(z11, z4);
+        d[7] = sub(z11, z4);
+    }
+
     /// An 8x8 transpose in 24 shuffles: pairs of rows interleaved, then pairs of pairs, then
     /// the 128-bit halves exchanged.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn transpose(rows: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
-        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(rows[i].as_ptr()));
+    pub(super) unsafe fn transpose(r: [__m256; 8]) -> [__m256; 8] {
         let t0 = _mm256_unpacklo_ps(r[0], r[1]);
         let t1 = _mm256_unpackhi_ps(r[0], r[1]);
         let t2 = _mm256_unpacklo_ps(r[2], r[3]);
@@ -724,7 +820,7 @@ mod avx2 {
         let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
         let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
         let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-        let columns = [
+        [
             _mm256_permute2f128_ps::<0x20>(u0, u4),
             _mm256_permute2f128_ps::<0x20>(u1, u5),
             _mm256_permute2f128_ps::<0x20>(u2, u6),
@@ -733,12 +829,7 @@ mod avx2 {
             _mm256_permute2f128_ps::<0x31>(u1, u5),
             _mm256_permute2f128_ps::<0x31>(u2, u6),
             _mm256_permute2f128_ps::<0x31>(u3, u7),
-        ];
-        let mut out = [[0f32; 8]; 8];
-        for (row, column) in out.iter_mut().zip(columns) {
-            _mm256_storeu_ps(row.as_mut_ptr(), column);
-        }
-        out
+        ]
     }
 
     /// `pshufb` controls: for output half h (zigzag positions 32h..32h + 32) and input
@@ -972,7 +1063,62 @@ mod tests {
         let block: [[f32; 8]; 8] =
             std::array::from_fn(|i| std::array::from_fn(|j| (i * 8 + j) as f32));
         // SAFETY: the CPU has AVX2, checked above.
-        assert_eq!(unsafe { avx2::transpose(&block) }, transpose(&block));
+        let fast =
+            unsafe { registers(avx2::transpose(avx2::load_f32(block.as_flattened(), 8, 0))) };
+        assert_eq!(fast, transpose(&block));
+    }
+
+    /// The rows held in `rows`, as arrays.
+    #[cfg(target_arch = "x86_64")]
+    fn registers(rows: [std::arch::x86_64::__m256; 8]) -> [[f32; 8]; 8] {
+        // SAFETY: __m256 is eight f32s.
+        rows.map(|row| unsafe { std::mem::transmute::<_, [f32; 8]>(row) })
+    }
+
+    /// Level shift, DCT and quantisation give the same coefficients with AVX2 as without, on
+    /// photo-like blocks (smooth, with an edge) and on noise, for both tables.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_blocks_agree() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut seed = 0x9e37_79b9_u32;
+        let stride = 24;
+        for round in 0..500 {
+            let plane: Vec<u8> = (0..8 * stride)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let (x, y) = (i % stride, i / stride);
+                    match round % 3 {
+                        0 => (seed >> 24) as u8,
+                        1 => (x * 9 + y * 5 + (seed >> 30) as usize) as u8,
+                        _ => {
+                            if x + round % 8 > 11 {
+                                200
+                            } else {
+                                30
+                            }
+                        }
+                    }
+                })
+                .collect();
+            let floats: Vec<f32> = plane.iter().map(|&p| f32::from(p) - 128.0).collect();
+            let encoder = Encoder::new(16, 16, true, 85, true);
+            for (table, x) in [(0, 0), (1, 5), (0, 16)] {
+                let reciprocal = &encoder.reciprocal[table];
+                let want = forward(samples(&plane, stride, x), reciprocal);
+                // SAFETY: the CPU has AVX2, checked above.
+                let (from_u8, from_f32) = unsafe {
+                    (
+                        avx2::forward(avx2::load_u8(&plane, stride, x), reciprocal),
+                        avx2::forward(avx2::load_f32(&floats, stride, x), reciprocal),
+                    )
+                };
+                assert_eq!(from_u8, want, "round {round} at {x}");
+                assert_eq!(from_f32, want, "round {round} at {x}");
+            }
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -999,7 +1145,9 @@ mod tests {
                 let encoder = Encoder::new(16, 16, true, 85, true);
                 let reciprocal = &encoder.reciprocal[table];
                 // SAFETY: the CPU has AVX2, checked above.
-                let fast = unsafe { avx2::quantise(&block, reciprocal) };
+                let fast = unsafe {
+                    avx2::quantise(&avx2::load_f32(block.as_flattened(), 8, 0), reciprocal)
+                };
                 assert_eq!(fast, quantise(&block, reciprocal), "round {round}");
             }
         }
