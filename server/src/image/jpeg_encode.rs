@@ -108,18 +108,23 @@ fn scaled(base: &[u16; 64], quality: u8) -> [u16; 64] {
     base.map(|q| ((u32::from(q) * scale + 50) / 100).clamp(1, 255) as u16)
 }
 
-/// A Huffman table for coding: (code, length) per symbol.
-struct Codes([(u16, u8); 256]);
+/// A Huffman table for coding, per symbol: its code shifted left by the number of value
+/// bits that follow it (the symbol's low four bits, for DC and AC symbols alike), and the
+/// length of code and value bits together. The coder then ORs in the value bits and writes,
+/// without shifting or adding per coefficient.
+struct Codes([(u32, u32); 256]);
 
 impl Codes {
     fn new(table: &HuffmanSpec) -> Codes {
-        let mut codes = [(0u16, 0u8); 256];
+        let mut codes = [(0u32, 0u32); 256];
         let (counts, symbols) = table;
-        let mut code = 0u16;
+        let mut code = 0u32;
         let mut k = 0;
         for (i, &count) in counts.iter().enumerate() {
             for _ in 0..count {
-                codes[usize::from(symbols[k])] = (code, i as u8 + 1);
+                let symbol = symbols[k];
+                let size = u32::from(symbol & 0x0F);
+                codes[usize::from(symbol)] = (code << size, i as u32 + 1 + size);
                 code += 1;
                 k += 1;
             }
@@ -480,13 +485,7 @@ impl Encoder {
         let (code, len) = dc[size as usize];
         // SAFETY (each `put` of the block): `reserve_block` above made room for a block's
         // codes, at most 64 of at most 27 bits, and the last one's 8-byte store.
-        unsafe {
-            bits.put(
-                buffer,
-                u32::from(code) << size | value_bits(diff, size),
-                u32::from(len) + size,
-            )
-        };
+        unsafe { bits.put(buffer, code | value_bits(diff, size), len) };
         let mut nonzero = nonzero & !1;
         let mut last = 0;
         while nonzero != 0 {
@@ -496,26 +495,20 @@ impl Encoder {
             while run >= 16 {
                 let (code, len) = ac[0xF0];
                 // SAFETY: as above.
-                unsafe { bits.put(buffer, u32::from(code), u32::from(len)) };
+                unsafe { bits.put(buffer, code, len) };
                 run -= 16;
             }
             let v = i32::from(coefficients[usize::from(ZIGZAG_TRANSPOSED[k])]);
             let size = magnitude_bits(v);
             let (code, len) = ac[run << 4 | size as usize];
             // SAFETY: as above.
-            unsafe {
-                bits.put(
-                    buffer,
-                    u32::from(code) << size | value_bits(v, size),
-                    u32::from(len) + size,
-                )
-            };
+            unsafe { bits.put(buffer, code | value_bits(v, size), len) };
             last = k;
         }
         if last != 63 {
             let (code, len) = ac[0x00];
             // SAFETY: as above.
-            unsafe { bits.put(buffer, u32::from(code), u32::from(len)) };
+            unsafe { bits.put(buffer, code, len) };
         }
         out.state = bits;
     }
