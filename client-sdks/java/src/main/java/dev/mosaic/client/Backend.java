@@ -67,6 +67,11 @@ final class Backend {
         return weight;
     }
 
+    /** The zone the registry lists for it, or {@code null}. */
+    String zone() {
+        return zone;
+    }
+
     int outstanding() {
         return outstanding.get();
     }

@@ -3,7 +3,9 @@ package dev.mosaic.client;
 /**
  * How a client spreads calls over the instances of a service. Every balancer honours the
  * instances' weights, skips instances that are ejected (they failed to connect, or let 3 calls
- * in a row time out) and sends nothing new to an instance of weight 0.
+ * in a row time out) and sends nothing new to an instance of weight 0. With a
+ * {@link MosaicClient.Builder#zone(String) zone}, it chooses among the instances of that zone
+ * while any of them may take the call, and among all of them otherwise.
  */
 public enum Balancer {
     /**

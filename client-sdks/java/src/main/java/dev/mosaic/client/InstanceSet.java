@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * The instances a client balances over, and the choice of one for each attempt.
@@ -16,14 +17,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * changes ({@link #update}); instances that stay keep their connections and counters, those
  * that leave are retired. Picking reads an immutable snapshot, so it never waits for an
  * update, except before the first list has arrived.
+ *
+ * <p>With a preferred zone, the instances registered in it come first: an attempt goes to one
+ * of them whenever one of them may take it, and to the others only otherwise.
  */
 final class InstanceSet implements AutoCloseable {
-    /** The instances at one moment, with the ring built for them. */
-    private record Snapshot(List<Backend> all, List<Backend> accepting, HashRing ring) {}
+    /**
+     * The instances at one moment: all of them, those that take calls (weight above 0), those
+     * of these in the preferred zone (empty without one), and the ring built for them.
+     */
+    private record Snapshot(List<Backend> all, List<Backend> accepting, List<Backend> local, HashRing ring) {}
 
     private final String source;
     private final ClientConfig config;
     private final Balancer balancer;
+    private final String zone;
     private final Picker picker;
     private final P2cPicker unkeyed = new P2cPicker();
     private final ReentrantLock lock = new ReentrantLock();
@@ -35,16 +43,22 @@ final class InstanceSet implements AutoCloseable {
     /**
      * @param source what the list comes from, for messages: the addresses, or the service and
      *     its registries
+     * @param zone the zone whose instances to prefer, or {@code null}
      */
-    InstanceSet(String source, ClientConfig config, Balancer balancer) {
+    InstanceSet(String source, ClientConfig config, Balancer balancer, String zone) {
         this.source = source;
         this.config = config;
         this.balancer = balancer;
+        this.zone = zone;
         this.picker = balancer == Balancer.ROUND_ROBIN ? new RoundRobinPicker() : new P2cPicker();
     }
 
     Balancer balancer() {
         return balancer;
+    }
+
+    String zone() {
+        return zone;
     }
 
     /** Makes {@code instances} the list (the first of equal addresses counts). */
@@ -75,7 +89,9 @@ final class InstanceSet implements AutoCloseable {
             retired.addAll(previous.values());
             List<Backend> all = List.copyOf(next.values());
             List<Backend> accepting = all.stream().filter(backend -> backend.weight() > 0).toList();
-            snapshot = new Snapshot(all, accepting, balancer == Balancer.HASH ? new HashRing(accepting) : null);
+            List<Backend> local = zone == null ? List.of()
+                : accepting.stream().filter(backend -> zone.equals(backend.zone())).toList();
+            snapshot = new Snapshot(all, accepting, local, balancer == Balancer.HASH ? new HashRing(accepting) : null);
             discoveryError = null;
             listed.signalAll();
         } finally {
@@ -102,9 +118,9 @@ final class InstanceSet implements AutoCloseable {
 
     /**
      * The instance for the next attempt of a call. Among instances of positive weight it
-     * prefers those neither ejected nor {@code tried} by this call; when every one is ejected
-     * it still tries one not tried yet (the service may be back), and when every one was
-     * tried it may pick one again.
+     * prefers those neither ejected nor {@code tried} by this call, and of these the ones in
+     * the preferred zone if there are any; when every one is ejected it still tries one not
+     * tried yet (the service may be back), and when every one was tried it may pick one again.
      *
      * @param key the call's hashing key, or {@code null}
      * @param tried the instances this call already tried
@@ -120,7 +136,12 @@ final class InstanceSet implements AutoCloseable {
                 : "every instance of " + source + " has weight 0 " + current.all(), null);
         }
         long now = System.nanoTime();
-        List<Backend> candidates = filter(accepting, backend -> !backend.isEjected(now) && !tried.contains(backend));
+        Predicate<Backend> available = backend -> !backend.isEjected(now) && !tried.contains(backend);
+        // The preferred zone's instances while one of them will do; all of them otherwise.
+        List<Backend> candidates = current.local().isEmpty() ? List.of() : filter(current.local(), available);
+        if (candidates.isEmpty()) {
+            candidates = filter(accepting, available);
+        }
         if (candidates.isEmpty()) {
             candidates = filter(accepting, backend -> !tried.contains(backend));
         }
@@ -207,7 +228,7 @@ final class InstanceSet implements AutoCloseable {
         }
     }
 
-    private static List<Backend> filter(List<Backend> backends, java.util.function.Predicate<Backend> keep) {
+    private static List<Backend> filter(List<Backend> backends, Predicate<Backend> keep) {
         List<Backend> kept = new ArrayList<>(backends.size());
         for (Backend backend : backends) {
             if (keep.test(backend)) {

@@ -30,6 +30,7 @@ import org.apache.thrift.protocol.TProtocol;
  * try (MosaicClient client = MosaicClient.discover("image")
  *         .registry("10.0.0.1:7070", "10.0.0.2:7070")
  *         .balancer(Balancer.P2C)
+ *         .zone("eu-1")                        // prefer the instances registered there
  *         .build()) {
  *     client.image().info(picture);
  *     client.withKey("resnet50").image().info(picture);   // with Balancer.HASH
@@ -42,6 +43,8 @@ import org.apache.thrift.protocol.TProtocol;
  * instance of their own. The {@link Balancer} picks an instance for every attempt; an
  * instance that fails to connect, or lets 3 calls in a row time out, is ejected for a while
  * (1 s, doubling to 30 s) and its calls go elsewhere; one slow call alone does not eject it.
+ * With a {@link Builder#zone(String) zone}, calls go to the instances registered in it while
+ * any of them is healthy, and to the others otherwise.
  *
  * <p>Errors: exceptions the IDL declares and {@link org.apache.thrift.TApplicationException}
  * reach the caller unchanged; failures of the connection are {@link MosaicException}s:
@@ -207,6 +210,11 @@ public final class MosaicClient implements AutoCloseable {
         return instances.balancer();
     }
 
+    /** The zone whose instances this client prefers, or {@code null} for none. */
+    public String zone() {
+        return instances.zone();
+    }
+
     /** The instances listed now, with what this client has seen of each. */
     public List<InstanceStats> instances() {
         return instances.backends().stream().map(Backend::stats).toList();
@@ -273,6 +281,7 @@ public final class MosaicClient implements AutoCloseable {
         private final Map<Endpoint, Integer> weights = new LinkedHashMap<>();
         private List<Endpoint> registries = List.of();
         private Balancer balancer = Balancer.P2C;
+        private String zone;
         private boolean idempotent;
         private Duration timeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -310,6 +319,25 @@ public final class MosaicClient implements AutoCloseable {
         /** How calls are spread over the instances. Default {@link Balancer#P2C}. */
         public Builder balancer(Balancer balancer) {
             this.balancer = Objects.requireNonNull(balancer, "balancer");
+            return this;
+        }
+
+        /**
+         * The zone to prefer, e.g. {@code "eu-1"}, the one this client runs in. Each attempt of
+         * a call goes to an instance registered with that zone ({@code mosaic serve image
+         * --zone eu-1}) that takes calls (weight above 0), is not ejected and was not tried by
+         * this call yet, chosen by the {@link #balancer} as among all; only when there is no
+         * such instance is it chosen among all of them, exactly as without a zone. So calls go
+         * to the zone's instances while any of them is healthy, and to the others otherwise.
+         * Only the registry lists zones: the addresses of {@link MosaicClient#builder(List)}
+         * have none, and there this changes nothing. Default: none.
+         */
+        public Builder zone(String zone) {
+            Objects.requireNonNull(zone, "zone");
+            if (zone.isEmpty()) {
+                throw new IllegalArgumentException("zone must not be empty");
+            }
+            this.zone = zone;
             return this;
         }
 
@@ -414,7 +442,7 @@ public final class MosaicClient implements AutoCloseable {
             CallOptions defaults = new CallOptions(null, idempotent);
             if (service == null) {
                 InstanceSet instances = new InstanceSet(addresses.size() == 1 ? addresses.get(0).toString() : addresses.toString(),
-                    config, balancer);
+                    config, balancer, zone);
                 List<ServiceInstance> listed = new ArrayList<>();
                 for (Endpoint address : addresses) {
                     listed.add(new ServiceInstance(address, weights.getOrDefault(address, 100), null));
@@ -426,7 +454,7 @@ public final class MosaicClient implements AutoCloseable {
                 throw new IllegalStateException("MosaicClient.discover(\"" + service + "\") needs registry(address...)");
             }
             InstanceSet instances = new InstanceSet(service + " (registry " + String.join(", ",
-                registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer);
+                registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer, zone);
             RegistryWatcher watcher = new RegistryWatcher(service, registries, instances, config, WATCH_TIMEOUT);
             watcher.start();
             return new MosaicClient(config, instances, watcher, defaults);

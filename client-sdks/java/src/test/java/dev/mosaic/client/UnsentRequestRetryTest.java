@@ -36,7 +36,7 @@ class UnsentRequestRetryTest {
 
     /** The one instance at {@code address}, as {@link MosaicClient#builder(String)} lists it. */
     private static InstanceSet single(String address, ClientConfig config) {
-        InstanceSet instances = new InstanceSet(address, config, Balancer.P2C);
+        InstanceSet instances = new InstanceSet(address, config, Balancer.P2C, null);
         instances.update(List.of(new ServiceInstance(Endpoint.parse(address), 100, null)));
         return instances;
     }
