@@ -351,14 +351,15 @@ async fn one_slow_call_does_not_eject_an_endpoint_that_answers_the_rest() {
         serve("a", Duration::ZERO).await,
         serve("b", Duration::ZERO).await,
     );
+    // A deadline that a loaded machine's ordinary calls still meet.
     let c = Client::builder_static([a.as_str(), b.as_str()])
         .balancer(Balancer::RoundRobin)
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_millis(500))
         .build();
     // Round robin: the slow request goes to `a`, then every other call; each slow one is
     // followed by an answered one from `a`, so its timeouts never come in a row.
     for _ in 0..4 {
-        let e = whoami_after(&c, Duration::from_secs(1)).await.unwrap_err();
+        let e = whoami_after(&c, Duration::from_secs(3)).await.unwrap_err();
         assert!(matches!(e, Error::Timeout(_)), "{e:?}");
         assert_eq!(whoami(&c).await.unwrap(), "b");
         assert_eq!(
