@@ -74,19 +74,23 @@ final class AsyncInvoker<A> implements InvocationHandler {
         /** Starts attempts until one is on its way or the call has failed. */
         synchronized void dispatch() {
             while (!result.isDone()) {
-                Backend backend;
+                Backend.Pick pick;
                 try {
-                    backend = instances.pick(options.key(), tried, deadline);
+                    pick = instances.pick(options.key(), tried, deadline);
                 } catch (MosaicException e) {
                     result.completeExceptionally(e);
                     return;
                 }
+                Backend backend = pick.backend();
                 if (!tried.add(backend) && lastError != null && !Backoff.pause(attempt, deadline)) {
+                    if (pick.trial()) {
+                        backend.releaseTrial();
+                    }
                     result.completeExceptionally(lastError);
                     return;
                 }
                 try {
-                    send(backend);
+                    send(backend, pick.trial());
                     return;
                 } catch (RetryableFailure failure) {
                     if (!mayRetry(failure.error())) {
@@ -119,7 +123,7 @@ final class AsyncInvoker<A> implements InvocationHandler {
             return true;
         }
 
-        private void send(Backend backend) throws Throwable {
+        private void send(Backend backend, boolean trial) throws Throwable {
             backend.begin();
             AsyncChannel<A> channel;
             AsyncChannel.Session<A> session;
@@ -127,20 +131,21 @@ final class AsyncInvoker<A> implements InvocationHandler {
                 channel = channels.channel(backend);
                 session = channel.session(deadline);
             } catch (ConnectFailedException e) {
-                backend.end(Backend.Outcome.UNREACHABLE);
+                backend.end(Backend.Outcome.UNREACHABLE, trial);
                 throw new RetryableFailure(e);
             } catch (ClientClosedException e) {
-                backend.end(Backend.Outcome.NONE);
+                backend.end(Backend.Outcome.NONE, trial);
                 if (backend.isRetired() && !instances.isClosed()) {
                     throw new RetryableFailure(e);
                 }
                 throw e;
             } catch (TransportFailedException e) {
                 // Setting up the connection failed: nothing was written.
-                backend.end(Backend.Outcome.FAILED);
+                backend.end(Backend.Outcome.FAILED, trial);
                 throw new RetryableFailure(e);
-            } catch (MosaicException e) {
-                backend.end(Backend.Outcome.NONE);
+            } catch (MosaicException | RuntimeException | Error e) {
+                // Every path ends the attempt: a trial left claimed would keep its instance out.
+                backend.end(Backend.Outcome.NONE, trial);
                 throw e;
             }
             SendTracker.beginRequest();
@@ -148,30 +153,33 @@ final class AsyncInvoker<A> implements InvocationHandler {
             try {
                 call = (CompletableFuture<?>) method.invoke(session.client(), args);
             } catch (InvocationTargetException e) {
-                backend.end(Backend.Outcome.NONE);
+                backend.end(Backend.Outcome.NONE, trial);
                 throw e.getCause();
+            } catch (ReflectiveOperationException | RuntimeException | Error e) {
+                backend.end(Backend.Outcome.NONE, trial);
+                throw e;
             }
             boolean sent = SendTracker.requestSent();
             if (!sent && call.isCompletedExceptionally()) {
+                backend.end(Backend.Outcome.FAILED, trial);
                 channel.discard(session);
-                backend.end(Backend.Outcome.FAILED);
                 Throwable error = Failures.unwrapFuture(call.handle((value, thrown) -> thrown).join());
                 throw new RetryableFailure(Failures.translate(error, session.connection().endpoint(), false, config.timeout()));
             }
             inFlight = call;
-            call.whenComplete((value, thrown) -> completed(backend, channel, session, sent, value, thrown));
+            call.whenComplete((value, thrown) -> completed(backend, trial, channel, session, sent, value, thrown));
         }
 
-        private void completed(Backend backend, AsyncChannel<A> channel, AsyncChannel.Session<A> session, boolean sent,
+        private void completed(Backend backend, boolean trial, AsyncChannel<A> channel, AsyncChannel.Session<A> session, boolean sent,
                                Object value, Throwable thrown) {
             if (thrown == null) {
-                backend.end(Backend.Outcome.ANSWERED);
+                backend.end(Backend.Outcome.ANSWERED, trial);
                 result.complete(value);
                 return;
             }
             Throwable error = Failures.unwrapFuture(thrown);
             if (error instanceof CancellationException) {
-                backend.end(Backend.Outcome.NONE);
+                backend.end(Backend.Outcome.NONE, trial);
                 result.completeExceptionally(error);
                 return;
             }
@@ -180,7 +188,7 @@ final class AsyncInvoker<A> implements InvocationHandler {
             }
             Throwable translated = Failures.translate(error, session.connection().endpoint(), sent, config.timeout());
             Backend.Outcome outcome = Failures.outcome(error, translated);
-            backend.end(outcome);
+            backend.end(outcome, trial);
             boolean retryable = outcome == Backend.Outcome.OVERLOADED
                 || translated instanceof TransportFailedException && (!sent || options.idempotent());
             synchronized (this) {

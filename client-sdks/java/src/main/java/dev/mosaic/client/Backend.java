@@ -29,6 +29,11 @@ final class Backend {
         NONE
     }
 
+    /** The instance chosen for an attempt, and whether the attempt is its trial (see {@link HealthTracker}). */
+    record Pick(Backend backend, boolean trial) {}
+
+    private final Pick usual = new Pick(this, false);
+    private final Pick asTrial = new Pick(this, true);
     private final Endpoint endpoint;
     private final Connector connector;
     private final ConnectionPool pool;
@@ -90,32 +95,78 @@ final class Backend {
         zone = instance.zone();
     }
 
+    /** When the current ejection's backoff ends ({@link System#nanoTime()}); meaningful while ejected. */
+    long ejectedUntil() {
+        return health.ejectedUntil();
+    }
+
+    /** Whether it is ejected (in its backoff or not): a call that goes to it now should be its trial. */
+    boolean mayTakeTrial() {
+        return health.ejectedFlag();
+    }
+
+    /**
+     * Claims the trial of this ejected instance for the next attempt: true if no other call
+     * holds it. The attempt then ends with {@code trial = true} ({@link #end}), or, if it never
+     * starts, the trial is released ({@link #releaseTrial()}).
+     */
+    boolean claimTrial() {
+        return health.claimTrial();
+    }
+
+    /** A claimed trial that made no attempt: another call may be the trial. */
+    void releaseTrial() {
+        health.released();
+    }
+
+    /** This instance for an ordinary attempt. */
+    Pick usual() {
+        return usual;
+    }
+
+    /** This instance for the attempt that claimed its trial. */
+    Pick asTrial() {
+        return asTrial;
+    }
+
     /** An attempt starts: counted, and outstanding until {@link #end}. */
     void begin() {
         calls.incrementAndGet();
         outstanding.incrementAndGet();
     }
 
-    /** The attempt {@link #begin} counted is over. */
-    void end(Outcome outcome) {
+    /**
+     * The attempt {@link #begin} counted is over; {@code trial} tells whether it was the
+     * instance's trial ({@link Pick#trial()}).
+     */
+    void end(Outcome outcome, boolean trial) {
         outstanding.decrementAndGet();
         switch (outcome) {
-            case ANSWERED -> health.answered();
+            case ANSWERED -> health.answered(trial);
             case OVERLOADED -> {
                 errors.incrementAndGet();
-                health.answered();
+                health.answered(trial);
             }
-            case FAILED -> errors.incrementAndGet();
+            case FAILED -> {
+                errors.incrementAndGet();
+                // The instance may be fine: no verdict, so a trial lets another call try.
+                if (trial) {
+                    health.released();
+                }
+            }
             case UNREACHABLE -> {
                 errors.incrementAndGet();
-                health.failed(System.nanoTime());
+                health.failed(System.nanoTime(), trial);
             }
             case TIMED_OUT -> {
                 errors.incrementAndGet();
-                health.timedOut(System.nanoTime());
+                health.timedOut(System.nanoTime(), trial);
             }
             case NONE -> {
-                // Nothing to learn.
+                // Nothing to learn; a trial lets another call try.
+                if (trial) {
+                    health.released();
+                }
             }
         }
     }

@@ -47,13 +47,17 @@ final class BlockingInvoker<I> implements InvocationHandler {
         Throwable lastError = null;
         int attempt = 0;
         while (true) {
-            Backend backend = instances.pick(options.key(), tried, deadline);
+            Backend.Pick pick = instances.pick(options.key(), tried, deadline);
+            Backend backend = pick.backend();
             // Going back to an instance already tried: give it a moment (20 ms, doubling).
             if (!tried.add(backend) && lastError != null && !Backoff.pause(attempt, deadline)) {
+                if (pick.trial()) {
+                    backend.releaseTrial();
+                }
                 throw lastError;
             }
             try {
-                return attempt(backend, method, args, deadline);
+                return attempt(backend, pick.trial(), method, args, deadline);
             } catch (RetryableFailure failure) {
                 lastError = failure.error();
                 attempt++;
@@ -64,8 +68,9 @@ final class BlockingInvoker<I> implements InvocationHandler {
         }
     }
 
-    /** One attempt on {@code backend}, counted in its stats and health. */
-    private Object attempt(Backend backend, Method method, Object[] args, Deadline deadline) throws Throwable {
+    /** One attempt on {@code backend} ({@code trial}: its trial), counted in its stats and health. */
+    private Object attempt(Backend backend, boolean trial, Method method, Object[] args, Deadline deadline)
+        throws Throwable {
         backend.begin();
         Backend.Outcome outcome = Backend.Outcome.NONE;
         try {
@@ -117,7 +122,7 @@ final class BlockingInvoker<I> implements InvocationHandler {
                 backend.pool().release(connection, reusable);
             }
         } finally {
-            backend.end(outcome);
+            backend.end(outcome, trial);
         }
     }
 

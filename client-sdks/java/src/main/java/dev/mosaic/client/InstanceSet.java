@@ -1,6 +1,7 @@
 package dev.mosaic.client;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,17 +118,24 @@ final class InstanceSet implements AutoCloseable {
     }
 
     /**
-     * The instance for the next attempt of a call. Among instances of positive weight it
-     * prefers those neither ejected nor {@code tried} by this call, and of these the ones in
-     * the preferred zone if there are any; when every one is ejected it still tries one not
-     * tried yet (the service may be back), and when every one was tried it may pick one again.
+     * The instance for the next attempt of a call, and whether that attempt is its trial.
+     * Among instances of positive weight it prefers those neither ejected nor {@code tried} by
+     * this call, and of these the ones in the preferred zone if there are any. An ejected
+     * instance whose backoff is over takes exactly one call, its trial, claimed here, and no
+     * other until that trial ends (see {@link HealthTracker}); until then it counts as ejected
+     * here, and a call that finds its trial just taken by another goes elsewhere. When every
+     * one not tried yet is ejected it still tries one (the service may be back): the one whose
+     * backoff ends first; that call is its trial if no trial is in flight there, else an
+     * ordinary call. When every one was tried it may pick one again. The caller must pass
+     * {@link Backend.Pick#trial()} to {@link Backend#end}, or release the trial
+     * ({@link Backend#releaseTrial()}) if it makes no attempt.
      *
      * @param key the call's hashing key, or {@code null}
      * @param tried the instances this call already tried
      * @throws NoInstanceException when no instance takes calls, or none is known yet
      * @throws ClientClosedException when the client is closed
      */
-    Backend pick(String key, Set<Backend> tried, Deadline deadline) throws MosaicException {
+    Backend.Pick pick(String key, Set<Backend> tried, Deadline deadline) throws MosaicException {
         Snapshot current = awaitSnapshot(deadline);
         List<Backend> accepting = current.accepting();
         if (accepting.isEmpty()) {
@@ -136,21 +144,60 @@ final class InstanceSet implements AutoCloseable {
                 : "every instance of " + source + " has weight 0 " + current.all(), null);
         }
         long now = System.nanoTime();
-        Predicate<Backend> available = backend -> !backend.isEjected(now) && !tried.contains(backend);
-        // The preferred zone's instances while one of them will do; all of them otherwise.
-        List<Backend> candidates = current.local().isEmpty() ? List.of() : filter(current.local(), available);
-        if (candidates.isEmpty()) {
-            candidates = filter(accepting, available);
+        // Instances whose trial another call claimed after they passed for available.
+        Set<Backend> trialTaken = null;
+        while (true) {
+            Set<Backend> skip = trialTaken;
+            Predicate<Backend> available = backend -> !backend.isEjected(now) && !tried.contains(backend)
+                && (skip == null || !skip.contains(backend));
+            // The preferred zone's instances while one of them will do; all of them otherwise.
+            List<Backend> candidates = current.local().isEmpty() ? List.of() : filter(current.local(), available);
+            if (candidates.isEmpty()) {
+                candidates = filter(accepting, available);
+            }
+            if (candidates.isEmpty()) {
+                return fallback(current, key, tried);
+            }
+            Backend chosen = choose(current, candidates, key);
+            if (!chosen.mayTakeTrial()) {
+                return chosen.usual();
+            }
+            // Ejected, its backoff over: this call is its trial if no other call claimed it.
+            if (chosen.claimTrial()) {
+                return chosen.asTrial();
+            }
+            if (!chosen.mayTakeTrial()) {
+                return chosen.usual(); // re-admitted meanwhile
+            }
+            if (trialTaken == null) {
+                trialTaken = new HashSet<>(4);
+            }
+            trialTaken.add(chosen);
         }
-        if (candidates.isEmpty()) {
-            candidates = filter(accepting, backend -> !tried.contains(backend));
+    }
+
+    /**
+     * Every instance not tried yet is ejected: rather than fail, the one whose backoff ends
+     * first (as its trial if none is in flight); when every one was tried, the balancer's
+     * choice among all.
+     */
+    private Backend.Pick fallback(Snapshot current, String key, Set<Backend> tried) {
+        Backend soonest = null;
+        for (Backend backend : current.accepting()) {
+            if (!tried.contains(backend)
+                && (soonest == null || backend.ejectedUntil() - soonest.ejectedUntil() < 0)) {
+                soonest = backend;
+            }
         }
-        if (candidates.isEmpty()) {
-            candidates = accepting;
+        if (soonest == null) {
+            soonest = choose(current, current.accepting(), key);
         }
+        return soonest.claimTrial() ? soonest.asTrial() : soonest.usual();
+    }
+
+    private Backend choose(Snapshot current, List<Backend> candidates, String key) {
         if (key != null && current.ring() != null) {
-            List<Backend> usable = candidates;
-            Backend owner = current.ring().pick(key, usable::contains);
+            Backend owner = current.ring().pick(key, candidates::contains);
             if (owner != null) {
                 return owner;
             }

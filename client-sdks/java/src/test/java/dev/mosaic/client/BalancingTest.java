@@ -200,7 +200,7 @@ class BalancingTest {
 
             try (ServerProcess revived = ServerProcess.start(List.of(mosaic.toString(), "serve", "image", "--port",
                     Integer.toString(port)))) {
-                // After its 1 s backoff it is tried again, answers, and takes its turns.
+                // After its 1 s backoff its trial call answers: it is re-admitted and takes its turns.
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 while (stats(client).get(down).ejected() && System.nanoTime() < until) {
                     Thread.sleep(50);

@@ -7,9 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mosaic.image.ImageService;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * server behind a {@link TcpRelay} that holds its replies back on demand) keeps its share of
  * calls after a timed-out call or two; a hung one ({@link SilentServer}: accepts, never
  * answers) is ejected after {@value HealthTracker#TIMEOUTS_TO_EJECT} timeouts in a row, its
- * calls go to the healthy instance, and once back it is ejected again by its first timeout.
+ * calls go to the healthy instance, and after its backoff exactly one call (its trial) goes to
+ * it, the others still going to the healthy instance, and the trial's timeout ejects it again.
  */
 class TimeoutEjectionTest {
     /** Far longer than a ping takes, even on a loaded machine; each timed-out call costs it. */
@@ -142,6 +148,63 @@ class TimeoutEjectionTest {
         }
     }
 
+    @Test
+    void afterItsBackoffAHungInstanceTakesOneTrialWhileTheOtherCallsGoToTheHealthyOne() throws Exception {
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (SilentServer hung = new SilentServer();
+             MosaicClient client = roundRobin(hung.address(), healthy.address())) {
+            ImageService.Iface image = client.image();
+            int timedOut = 0;
+            for (int call = 0; call < 4 * TO_EJECT && timedOut < TO_EJECT; call++) {
+                try {
+                    image.ping();
+                } catch (CallTimeoutException e) {
+                    timedOut++;
+                }
+            }
+            assertTrue(stats(client, hung.address()).ejected(), client.instances().toString());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (stats(client, hung.address()).ejected() && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertFalse(stats(client, hung.address()).ejected(), "still ejected after 5 s");
+            long hungCalls = stats(client, hung.address()).calls();
+            long healthyCalls = stats(client, healthy.address()).calls();
+
+            // Calls from several threads at once: one is the trial (and hangs until its
+            // timeout); the others, in flight with it or after, all go to the healthy instance.
+            CyclicBarrier start = new CyclicBarrier(threads);
+            List<Future<String>> calls = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                calls.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    try {
+                        image.ping();
+                        return "answered";
+                    } catch (CallTimeoutException e) {
+                        assertTrue(e.getMessage().contains(hung.address()), e.getMessage());
+                        return "timed out";
+                    }
+                }));
+            }
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> call : calls) {
+                outcomes.add(call.get(30, TimeUnit.SECONDS));
+            }
+            assertEquals(1, outcomes.stream().filter("timed out"::equals).count(), outcomes.toString());
+            assertEquals(hungCalls + 1, stats(client, hung.address()).calls(), client.instances().toString());
+            assertEquals(healthyCalls + threads - 1, stats(client, healthy.address()).calls(),
+                client.instances().toString());
+            // The trial timed out: out again (for 2 s), and its calls go to the healthy instance.
+            assertTrue(stats(client, hung.address()).ejected(), client.instances().toString());
+            image.ping();
+            assertEquals(hungCalls + 1, stats(client, hung.address()).calls(), client.instances().toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** One call of the service, as a test makes it. */
     private interface Call {
         void run() throws Exception;
@@ -173,7 +236,7 @@ class TimeoutEjectionTest {
         assertEquals(healthyCalls + made, stats(client, healthy.address()).calls(), client.instances().toString());
     }
 
-    /** After its 1 s backoff {@code hung} takes calls again; still hung, its first timeout ejects it. */
+    /** After its 1 s backoff {@code hung} takes one call, its trial; still hung, the trial's timeout ejects it. */
     private static void ejectedAgainByOneTimeoutOnceBack(MosaicClient client, Call call, String hung) throws Exception {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (stats(client, hung).ejected() && System.nanoTime() < until) {
