@@ -513,3 +513,42 @@ async fn a_zone_keeps_every_balancer_among_its_endpoints_while_one_is_usable() {
     assert_eq!(tally(&c2, 5).await["a"], 5);
     assert!(stats_of(&c2, &dead).ejected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_leave_untagged_endpoints_out_of_the_set() {
+    let (a, b, c) = (
+        serve("a", Duration::ZERO).await,
+        serve("b", Duration::ZERO).await,
+        serve("c", Duration::ZERO).await,
+    );
+    let endpoints = [
+        Endpoint::from(a.as_str())
+            .with_tag("gpu", "a100")
+            .with_tag("model", "resnet50"),
+        Endpoint::from(b.as_str()).with_tag("gpu", "t4"),
+        Endpoint::from(c.as_str()).with_tag("model", "resnet50"),
+    ];
+    let gpu = Client::builder_static(endpoints.clone())
+        .tag("gpu", "a100")
+        .build();
+    assert_eq!(tally(&gpu, 10).await, HashMap::from([("a".into(), 10)]));
+    assert_eq!(gpu.stats().len(), 1, "{:?}", gpu.stats());
+    let resnet = Client::builder_static(endpoints.clone())
+        .balancer(Balancer::RoundRobin)
+        .tag("model", "resnet50")
+        .build();
+    assert_eq!(
+        tally(&resnet, 10).await,
+        HashMap::from([("a".into(), 5), ("c".into(), 5)])
+    );
+    // Every tag must match; none does here, and the error says what was asked.
+    let nothing = Client::builder_static(endpoints)
+        .tag("gpu", "t4")
+        .tag("model", "resnet50")
+        .build();
+    let e = whoami(&nothing).await.unwrap_err();
+    assert!(
+        e.to_string().contains("tagged gpu=t4, model=resnet50"),
+        "{e}"
+    );
+}

@@ -22,7 +22,8 @@
 //! drawn by weight) unless [`Connect::balancer`] says otherwise; with
 //! [`Balancer::ConsistentHash`], [`Client::with_key`](mosaic_runtime::Client::with_key) keeps
 //! calls about one key (a model, a tenant) on one instance; [`Connect::zone`] keeps calls in
-//! one zone while any instance there is healthy.
+//! one zone while any instance there is healthy, and [`Connect::tag`] to the instances
+//! registered with a tag (a GPU model, a loaded model).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,6 +105,7 @@ pub struct Connect {
     protocol: Protocol,
     balancer: Balancer,
     zone: Option<String>,
+    tags: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +161,7 @@ impl Connect {
             protocol: Protocol::Binary,
             balancer: Balancer::default(),
             zone: None,
+            tags: Vec::new(),
         }
     }
 
@@ -206,6 +209,14 @@ impl Connect {
         self
     }
 
+    /// Calls only the instances the registry lists with tag `key` = `value`
+    /// (`mosaic serve image --tag gpu=a100`); the others are ignored. Several tags must all
+    /// match. Default: none.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push((key.into(), value.into()));
+        self
+    }
+
     /// How long one long poll of the registry waits for a change before asking again; it
     /// must be within the registry's limit (5 min unless configured). Only for clients made
     /// by [`discover`]. Default: 30 s.
@@ -239,6 +250,10 @@ impl Connect {
             .retries(self.retries)
             .protocol(self.protocol)
             .balancer(self.balancer);
+        let builder = self
+            .tags
+            .iter()
+            .fold(builder, |b, (key, value)| b.tag(key.clone(), value.clone()));
         match &self.zone {
             Some(zone) => builder.zone(zone.clone()),
             None => builder,

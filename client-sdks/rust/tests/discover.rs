@@ -53,7 +53,17 @@ async fn register(registry: &str, port: u16) -> i64 {
 
 /// Registers an image instance on `port` in `zone`, with a long lease; returns the lease.
 async fn register_in(registry: &str, port: u16, zone: Option<&str>) -> i64 {
+    register_as(registry, port, zone, &[]).await
+}
+
+/// Registers an image instance on `port` in `zone` with `tags`, with a long lease; returns
+/// the lease.
+async fn register_as(registry: &str, port: u16, zone: Option<&str>, tags: &[(&str, &str)]) -> i64 {
     let client = RegistryClient::new(Client::builder(registry).build());
+    let tags = tags
+        .iter()
+        .map(|&(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     client
         .register_instance(Registration {
             service_name: "image".into(),
@@ -61,6 +71,7 @@ async fn register_in(registry: &str, port: u16, zone: Option<&str>) -> i64 {
             port: port.into(),
             ttl_ms: Some(300_000),
             zone: zone.map(Into::into),
+            tags: Some(tags),
             ..Default::default()
         })
         .await
@@ -312,4 +323,27 @@ async fn calls_stay_in_the_clients_zone_while_an_instance_there_is_up() {
         health.ping().await.unwrap();
     }
     assert_eq!(calls(far), 5, "{:?}", client.stats());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tagged_client_calls_only_the_instances_with_its_tags() {
+    let (registry, _serving) = registry_on("127.0.0.1:0", 64).await;
+    let (gpu, cpu) = (image_server().await, image_server().await);
+    register_as(&registry, gpu, None, &[("gpu", "a100")]).await;
+    register_as(&registry, cpu, None, &[]).await;
+    let client = mosaic_client::discover("image")
+        .registry(registry.clone())
+        .tag("gpu", "a100")
+        .timeout(Duration::from_secs(5))
+        .client();
+    wait_for(&client, vec![gpu]).await;
+    let health = HealthClient::new(client.clone());
+    for _ in 0..10 {
+        health.ping().await.unwrap();
+    }
+    assert_eq!(client.stats()[0].calls, 10);
+    // Another instance with the tag registers: it joins the set.
+    let second = image_server().await;
+    register_as(&registry, second, None, &[("gpu", "a100"), ("rack", "7")]).await;
+    wait_for(&client, vec![gpu, second]).await;
 }

@@ -281,6 +281,17 @@ pub(super) struct Layout {
     pub(super) balancer: Balancer,
     /// The zone whose endpoints are preferred while any of them takes calls.
     pub(super) zone: Option<Box<str>>,
+    /// Tags an endpoint must carry (each key with this value) to be in the set at all.
+    pub(super) tags: BTreeMap<String, String>,
+}
+
+impl Layout {
+    /// Whether `endpoint` carries every tag the client asks for.
+    fn admits(&self, endpoint: &Endpoint) -> bool {
+        self.tags
+            .iter()
+            .all(|(key, value)| endpoint.tags.get(key) == Some(value))
+    }
 }
 
 /// An immutable view of the set: its members and the balancer's precomputed plans.
@@ -297,8 +308,8 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
-    /// The snapshot of `endpoints`, reusing the state of endpoints `previous` already had.
-    /// Duplicate addresses keep their first entry.
+    /// The snapshot of `endpoints` (those with the layout's tags), reusing the state of
+    /// endpoints `previous` already had. Duplicate addresses keep their first entry.
     fn build(endpoints: &[Endpoint], previous: Option<&Snapshot>, layout: &Layout) -> Self {
         let mut known: HashMap<&str, &Arc<EndpointState>> = previous
             .map(|p| {
@@ -310,7 +321,7 @@ impl Snapshot {
             .unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
         let mut members = Vec::with_capacity(endpoints.len());
-        for endpoint in endpoints {
+        for endpoint in endpoints.iter().filter(|e| layout.admits(e)) {
             let addr = endpoint.addr();
             if !seen.insert(addr.clone()) {
                 continue;

@@ -36,6 +36,7 @@ mod connection;
 mod endpoints;
 mod health;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub struct ClientBuilder {
     source: Source,
     balancer: Balancer,
     zone: Option<Box<str>>,
+    tags: BTreeMap<String, String>,
     encoding: Encoding,
     timeout: Option<Duration>,
     connect_timeout: Duration,
@@ -111,6 +113,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls only endpoints tagged `key` = `value` (as [`Endpoint::tags`] says, e.g. from
+    /// the registry: `mosaic serve image --tag gpu=a100`); the others are left out of the set
+    /// as if unlisted. Several tags must all match. Default: none.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.insert(key.into(), value.into());
+        self
+    }
+
     /// Most connections to open to each endpoint. Calls are pipelined on each connection; a new
     /// connection opens only while every open one has a call in flight. Default: 4.
     pub fn max_connections(mut self, n: usize) -> Self {
@@ -145,6 +155,7 @@ impl ClientBuilder {
                     Layout {
                         balancer: self.balancer,
                         zone: self.zone.clone(),
+                        tags: self.tags.clone(),
                     },
                 ),
                 config: self,
@@ -217,6 +228,7 @@ impl Client {
             source,
             balancer: Balancer::default(),
             zone: None,
+            tags: BTreeMap::new(),
             encoding: Encoding {
                 protocol: Protocol::Binary,
                 framing: Framing::Framed,
@@ -360,7 +372,20 @@ impl Client {
             Some(i) => Ok(&current.members[i].state),
             None => Err(Error::Transport(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("no endpoint of {} takes calls", config.name),
+                if config.tags.is_empty() {
+                    format!("no endpoint of {} takes calls", config.name)
+                } else {
+                    let tags: Vec<String> = config
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    format!(
+                        "no endpoint of {} tagged {} takes calls",
+                        config.name,
+                        tags.join(", ")
+                    )
+                },
             ))),
         }
     }
