@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -137,6 +137,8 @@ class Client:
         pool_size: int,
         balancer: Balancer,
         zone: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        service_name: str | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -149,7 +151,15 @@ class Client:
         self._retries = retries
         # The opener holds no reference to the client, so a dropped client can be collected.
         opener = functools.partial(_open, spec.client_class, options)
-        self._cluster = Cluster(opener, pool_size, balancer, zone, membership.describe)
+        self._cluster = Cluster(
+            opener,
+            pool_size,
+            balancer,
+            zone,
+            membership.describe,
+            tags=tags,
+            service=service_name or spec.name,
+        )
         self._close_lock = threading.Lock()
         for method in spec.methods.values():
             if not hasattr(type(self), method.name):

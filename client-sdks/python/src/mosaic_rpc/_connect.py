@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Literal, overload
 
@@ -25,6 +26,7 @@ def connect(  # type: ignore[overload-overlap]  # "image" is also a str: the fir
     registry: Address | None = None,
     balancer: BalancerName = "p2c",
     zone: str | None = None,
+    tags: Mapping[str, str] | None = None,
     service_name: str | None = None,
     watch_timeout: float = 30.0,
     timeout: float = 30.0,
@@ -46,6 +48,7 @@ def connect(
     registry: Address | None = None,
     balancer: BalancerName = "p2c",
     zone: str | None = None,
+    tags: Mapping[str, str] | None = None,
     service_name: str | None = None,
     watch_timeout: float = 30.0,
     timeout: float = 30.0,
@@ -66,6 +69,7 @@ def connect(
     registry: Address | None = None,
     balancer: BalancerName = "p2c",
     zone: str | None = None,
+    tags: Mapping[str, str] | None = None,
     service_name: str | None = None,
     watch_timeout: float = 30.0,
     timeout: float = 30.0,
@@ -95,6 +99,13 @@ def connect(
       wins), ``"round_robin"``, or ``"hash"`` (``client.method(..., key=...)``: one key, one
       instance; calls without a key are balanced as ``"p2c"``). All follow the weights.
     * ``zone``: prefer the instances registered in this zone while any of them is healthy.
+    * ``tags``: call only the instances registered with all of these tags, each key with
+      exactly this value (``tags={"gpu": "a100"}`` for servers started with ``mosaic serve
+      --tag gpu=a100``). The others are left out as if the registry did not list them (no
+      fallback to them; ``client.instances()`` does not show them), in every list the
+      registry sends: an instance that registers later with the tags joins. While none
+      matches, calls raise `ConnectError` naming the tags. Needs ``registry``: the
+      instances of a static address list have no tags (`ValueError`).
     * ``service_name``: the name to look up (default: SERVICE's name, e.g. ``"image"``).
     * ``watch_timeout``: seconds one watch of the registry waits for a change.
     * ``timeout``: the default deadline of a call, in seconds, from its start to its reply
@@ -120,6 +131,13 @@ def connect(
         )
     if balancer not in BALANCERS:
         raise ValueError(f"balancer must be one of {', '.join(BALANCERS)}, not {balancer!r}")
+    wanted = _checked_tags(tags)
+    if wanted and registry is None:
+        raise ValueError(
+            "connect: tags select among registered instances and need a registry "
+            "(registry='host:port' instead of address): the instances of a static address "
+            "list have no tags"
+        )
     options = ConnectionOptions(
         protocol=protocol,
         transport=transport,
@@ -128,10 +146,11 @@ def connect(
         max_message_size=max_message_size,
     )
     spec = service_spec(service)
+    name = service_name or (service if isinstance(service, str) else spec.name)
     membership: Membership
     if registry is not None:
         membership = RegistryMembership(
-            service_name or (service if isinstance(service, str) else spec.name),
+            name,
             parse_addresses(registry, "registry"),
             options,
             call_timeout=timeout,
@@ -151,4 +170,29 @@ def connect(
         pool_size=pool_size,
         balancer=make_balancer(balancer),
         zone=zone,
+        tags=wanted,
+        service_name=name,
     )
+
+
+def _checked_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    """TAGS as a dict, after checking it maps non-empty str keys to str values."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping):
+        raise TypeError(
+            f"tags must be a mapping of str to str, e.g. {{'gpu': 'a100'}}, "
+            f"not {type(tags).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for key, value in tags.items():
+        if not isinstance(key, str):
+            raise TypeError(f"tags: keys must be str, not {type(key).__name__} ({key!r})")
+        if not isinstance(value, str):
+            raise TypeError(
+                f"tags: the value of {key!r} must be str, not {type(value).__name__} ({value!r})"
+            )
+        if not key:
+            raise ValueError("tags: a key is empty")
+        checked[key] = value
+    return checked

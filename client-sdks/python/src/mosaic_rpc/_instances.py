@@ -2,7 +2,9 @@
 
 The list is fixed (a static list of addresses) or replaced as the registry reports changes
 (`Cluster.update`): an instance that stays keeps its pool, health and counters (instances
-are known by ``host:port``), one that vanishes has its pool closed.
+are known by ``host:port``), one that vanishes has its pool closed. A client given tags
+keeps only the instances that carry all of them (each key with exactly that value); the
+others are left out of every list as if unlisted.
 
 Picking an instance for a call: those with weight above 0, less those this call already
 tried (unless that leaves none), less those ejected (unless that leaves none: then the one
@@ -82,6 +84,9 @@ class Cluster:
         balancer: Balancer,
         zone: str | None,
         describe: Callable[[], str],
+        *,
+        tags: Mapping[str, str] | None = None,
+        service: str = "the service",
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
@@ -90,22 +95,34 @@ class Cluster:
         self._balancer = balancer
         self._zone = zone
         self._describe = describe
+        #: The tags an instance must carry to be in the list at all (sorted by key).
+        self._tags = dict(sorted((tags or {}).items()))
+        #: The service's name, for messages.
+        self._service = service
         self._lock = threading.Lock()
         self._members: dict[str, Member] = {}
+        #: How many instances (addresses) the last list had, before the tags left any out.
+        self._listed = 0
         self._closed = False
         # Counters of pools that were closed when their instance left, so totals stay true.
         self._gone_opened = 0
 
     # ---- the list -----------------------------------------------------------------------
 
+    def admits(self, info: InstanceInfo) -> bool:
+        """Whether INFO carries every tag the client asks for (each key with that value)."""
+        return all(info.tags.get(key) == value for key, value in self._tags.items())
+
     def update(self, infos: Sequence[InstanceInfo]) -> None:
-        """Replaces the list: new instances get a pool, vanished ones have theirs closed."""
+        """Replaces the list (less the instances without the client's tags): new instances
+        get a pool, vanished ones have theirs closed."""
         gone: list[Member] = []
         with self._lock:
             if self._closed:
                 return
+            self._listed = len({str(info.endpoint) for info in infos})
             fresh: dict[str, Member] = {}
-            for info in infos:
+            for info in filter(self.admits, infos):
                 name = str(info.endpoint)
                 member = self._members.get(name)
                 if member is None:
@@ -141,12 +158,7 @@ class Cluster:
                 raise ClosedError("the client is closed")
             members = [m for m in self._members.values() if m.weight > 0]
             if not members:
-                listed = len(self._members)
-                raise ConnectError(
-                    f"no instance takes calls: {self._describe()} "
-                    + ("lists none" if not listed else f"lists {listed}, all at weight 0"),
-                    self._describe(),
-                )
+                raise self._none_takes_calls()
             untried = [m for m in members if m.name not in tried] or members
             healthy = [m for m in untried if m.health.available(now)]
             if healthy:
@@ -160,6 +172,24 @@ class Cluster:
             chosen.outstanding += 1
             chosen.calls += 1
             return chosen
+
+    def _none_takes_calls(self) -> ConnectError:
+        """The error of a call that finds no instance to go to (under the lock)."""
+        where = self._describe()
+        kept = len(self._members)
+        if not self._tags:
+            why = "lists none" if not kept else f"lists {kept}, all at weight 0"
+            return ConnectError(f"no instance takes calls: {where} {why}", where)
+        tagged = ", ".join(f"{key}={value}" for key, value in self._tags.items())
+        if not self._listed:
+            why = "lists none"
+        elif not kept:
+            why = f"lists {self._listed}, none with these tags"
+        else:
+            why = f"lists {self._listed}, {kept} with these tags, all at weight 0"
+        return ConnectError(
+            f"no instance of {self._service} tagged {tagged} takes calls: {where} {why}", where
+        )
 
     def has_untried(self, tried: Collection[str], *, ejected_too: bool = False) -> bool:
         """True if an instance that takes calls and is not ejected (or is, with
