@@ -1,11 +1,14 @@
 package dev.mosaic.client;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,18 +24,24 @@ import java.util.function.Predicate;
  *
  * <p>With a preferred zone, the instances registered in it come first: an attempt goes to one
  * of them whenever one of them may take it, and to the others only otherwise.
+ *
+ * <p>With tags, only the instances that carry every one of them are in the set at all: the
+ * others are left out of each list as if the source did not name them.
  */
 final class InstanceSet implements AutoCloseable {
     /**
-     * The instances at one moment: all of them, those that take calls (weight above 0), those
-     * of these in the preferred zone (empty without one), and the ring built for them.
+     * The instances at one moment: all of them (those with the tags asked for), those that
+     * take calls (weight above 0), those of these in the preferred zone (empty without one),
+     * the ring built for them, and how many listed instances lacked the tags.
      */
-    private record Snapshot(List<Backend> all, List<Backend> accepting, List<Backend> local, HashRing ring) {}
+    private record Snapshot(List<Backend> all, List<Backend> accepting, List<Backend> local, HashRing ring,
+                            int untagged) {}
 
     private final String source;
     private final ClientConfig config;
     private final Balancer balancer;
     private final String zone;
+    private final SortedMap<String, String> tags;
     private final Picker picker;
     private final P2cPicker unkeyed = new P2cPicker();
     private final ReentrantLock lock = new ReentrantLock();
@@ -47,10 +56,22 @@ final class InstanceSet implements AutoCloseable {
      * @param zone the zone whose instances to prefer, or {@code null}
      */
     InstanceSet(String source, ClientConfig config, Balancer balancer, String zone) {
+        this(source, config, balancer, zone, Map.of());
+    }
+
+    /**
+     * @param source what the list comes from, for messages: the addresses, or the service and
+     *     its registries
+     * @param zone the zone whose instances to prefer, or {@code null}
+     * @param tags the tags (key to value) an instance must all carry to be in the set; empty
+     *     for every instance
+     */
+    InstanceSet(String source, ClientConfig config, Balancer balancer, String zone, Map<String, String> tags) {
         this.source = source;
         this.config = config;
         this.balancer = balancer;
         this.zone = zone;
+        this.tags = Collections.unmodifiableSortedMap(new TreeMap<>(tags));
         this.picker = balancer == Balancer.ROUND_ROBIN ? new RoundRobinPicker() : new P2cPicker();
     }
 
@@ -62,7 +83,15 @@ final class InstanceSet implements AutoCloseable {
         return zone;
     }
 
-    /** Makes {@code instances} the list (the first of equal addresses counts). */
+    /** The tags every instance in the set carries, sorted by key; empty for none. */
+    SortedMap<String, String> tags() {
+        return tags;
+    }
+
+    /**
+     * Makes {@code instances} the list: those of them with every one of the {@link #tags()}
+     * (the first of equal addresses counts); the others are left out.
+     */
     void update(List<ServiceInstance> instances) {
         List<Backend> retired = new ArrayList<>();
         lock.lock();
@@ -75,7 +104,12 @@ final class InstanceSet implements AutoCloseable {
                 snapshot.all().forEach(backend -> previous.put(backend.endpoint(), backend));
             }
             Map<Endpoint, Backend> next = new LinkedHashMap<>();
+            int untagged = 0;
             for (ServiceInstance instance : instances) {
+                if (!instance.hasTags(tags)) {
+                    untagged++;
+                    continue;
+                }
                 if (next.containsKey(instance.endpoint())) {
                     continue;
                 }
@@ -92,7 +126,8 @@ final class InstanceSet implements AutoCloseable {
             List<Backend> accepting = all.stream().filter(backend -> backend.weight() > 0).toList();
             List<Backend> local = zone == null ? List.of()
                 : accepting.stream().filter(backend -> zone.equals(backend.zone())).toList();
-            snapshot = new Snapshot(all, accepting, local, balancer == Balancer.HASH ? new HashRing(accepting) : null);
+            snapshot = new Snapshot(all, accepting, local, balancer == Balancer.HASH ? new HashRing(accepting) : null,
+                untagged);
             discoveryError = null;
             listed.signalAll();
         } finally {
@@ -132,16 +167,14 @@ final class InstanceSet implements AutoCloseable {
      *
      * @param key the call's hashing key, or {@code null}
      * @param tried the instances this call already tried
-     * @throws NoInstanceException when no instance takes calls, or none is known yet
+     * @throws NoInstanceException when no instance (with the tags) takes calls, or none is known yet
      * @throws ClientClosedException when the client is closed
      */
     Backend.Pick pick(String key, Set<Backend> tried, Deadline deadline) throws MosaicException {
         Snapshot current = awaitSnapshot(deadline);
         List<Backend> accepting = current.accepting();
         if (accepting.isEmpty()) {
-            throw new NoInstanceException(current.all().isEmpty()
-                ? "no instance of " + source + " is listed"
-                : "every instance of " + source + " has weight 0 " + current.all(), null);
+            throw new NoInstanceException(noInstance(current), null);
         }
         long now = System.nanoTime();
         // Instances whose trial another call claimed after they passed for available.
@@ -205,6 +238,21 @@ final class InstanceSet implements AutoCloseable {
         return (balancer == Balancer.HASH ? unkeyed : picker).pick(candidates);
     }
 
+    /** Why no instance may take a call, in {@code current}. */
+    private String noInstance(Snapshot current) {
+        if (tags.isEmpty()) {
+            return current.all().isEmpty()
+                ? "no instance of " + source + " is listed"
+                : "every instance of " + source + " has weight 0 " + current.all();
+        }
+        String tagged = describeTags();
+        String others = current.untagged() == 0 ? "" : " (" + current.untagged()
+            + (current.untagged() == 1 ? " instance is" : " instances are") + " listed without these tags)";
+        return current.all().isEmpty()
+            ? "no instance of " + source + " tagged " + tagged + " is listed" + others
+            : "every instance of " + source + " tagged " + tagged + " has weight 0 " + current.all() + others;
+    }
+
     /** Whether {@link #close()} was called. */
     boolean isClosed() {
         lock.lock();
@@ -238,7 +286,14 @@ final class InstanceSet implements AutoCloseable {
 
     @Override
     public String toString() {
-        return source;
+        return tags.isEmpty() ? source : source + " tagged " + describeTags();
+    }
+
+    /** The tags asked for, as {@code gpu=a100, mem=80g}. */
+    private String describeTags() {
+        StringBuilder described = new StringBuilder();
+        tags.forEach((key, value) -> described.append(described.length() == 0 ? "" : ", ").append(key).append('=').append(value));
+        return described.toString();
     }
 
     private Snapshot awaitSnapshot(Deadline deadline) throws MosaicException {

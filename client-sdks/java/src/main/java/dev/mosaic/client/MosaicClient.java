@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.thrift.TConfiguration;
@@ -31,6 +32,7 @@ import org.apache.thrift.protocol.TProtocol;
  *         .registry("10.0.0.1:7070", "10.0.0.2:7070")
  *         .balancer(Balancer.P2C)
  *         .zone("eu-1")                        // prefer the instances registered there
+ *         .tag("gpu", "a100")                  // call only the instances tagged gpu=a100
  *         .build()) {
  *     client.image().info(picture);
  *     client.withKey("resnet50").image().info(picture);   // with Balancer.HASH
@@ -44,7 +46,8 @@ import org.apache.thrift.protocol.TProtocol;
  * instance that fails to connect, or lets 3 calls in a row time out, is ejected for a while
  * (1 s, doubling to 30 s) and its calls go elsewhere; one slow call alone does not eject it.
  * With a {@link Builder#zone(String) zone}, calls go to the instances registered in it while
- * any of them is healthy, and to the others otherwise.
+ * any of them is healthy, and to the others otherwise. With {@link Builder#tag(String, String)
+ * tags}, the client calls only the instances registered with all of them.
  *
  * <p>Errors: exceptions the IDL declares and {@link org.apache.thrift.TApplicationException}
  * reach the caller unchanged; failures of the connection are {@link MosaicException}s:
@@ -215,6 +218,14 @@ public final class MosaicClient implements AutoCloseable {
         return instances.zone();
     }
 
+    /**
+     * The tags every instance this client calls carries ({@link Builder#tag}), sorted by key;
+     * empty for none.
+     */
+    public Map<String, String> tags() {
+        return instances.tags();
+    }
+
     /** The instances listed now, with what this client has seen of each. */
     public List<InstanceStats> instances() {
         return instances.backends().stream().map(Backend::stats).toList();
@@ -282,6 +293,7 @@ public final class MosaicClient implements AutoCloseable {
         private List<Endpoint> registries = List.of();
         private Balancer balancer = Balancer.P2C;
         private String zone;
+        private final Map<String, String> tags = new TreeMap<>();
         private boolean idempotent;
         private Duration timeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -338,6 +350,31 @@ public final class MosaicClient implements AutoCloseable {
                 throw new IllegalArgumentException("zone must not be empty");
             }
             this.zone = zone;
+            return this;
+        }
+
+        /**
+         * Calls only the instances registered with the tag {@code key} = {@code value}
+         * ({@code mosaic serve image --tag gpu=a100}, the registry's {@code Instance.tags}),
+         * e.g. {@code tag("gpu", "a100")}. Repeatable: an instance must carry every tag given,
+         * each key with exactly its value (a second tag with the same key replaces the first).
+         * The others are left out of every list the registry sends, as if it did not list them:
+         * this is a filter, not a preference, so there is no fallback to them; an instance
+         * that registers later with the tags joins, one without them never does. When none
+         * has them, calls fail with {@link NoInstanceException}, whose message names the
+         * tags. Only registered instances have tags: with the addresses of
+         * {@link MosaicClient#builder(List)}, {@link #build()} throws. Default: none.
+         *
+         * @throws NullPointerException when {@code key} or {@code value} is null
+         * @throws IllegalArgumentException when {@code key} is empty
+         */
+        public Builder tag(String key, String value) {
+            Objects.requireNonNull(key, "tag key");
+            Objects.requireNonNull(value, "tag value");
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException("a tag key must not be empty");
+            }
+            tags.put(key, value);
             return this;
         }
 
@@ -434,13 +471,19 @@ public final class MosaicClient implements AutoCloseable {
          * timeout) for the first list, and fail with {@link NoInstanceException} when no
          * registry answered.
          *
-         * @throws IllegalStateException when {@code discover} has no {@link #registry}
+         * @throws IllegalStateException when {@code discover} has no {@link #registry}, or a
+         *     client of fixed addresses has {@link #tag tags}
          */
         public MosaicClient build() {
             ClientConfig config = new ClientConfig(timeout, connectTimeout, poolSize, retries, protocol, framing,
                 asyncConnections, maxMessageSize);
             CallOptions defaults = new CallOptions(null, idempotent);
             if (service == null) {
+                if (!tags.isEmpty()) {
+                    throw new IllegalStateException("tags " + tags + " select among the instances a registry lists"
+                        + " and need MosaicClient.discover(service).registry(address...): the addresses of"
+                        + " MosaicClient.builder(...) have no tags");
+                }
                 InstanceSet instances = new InstanceSet(addresses.size() == 1 ? addresses.get(0).toString() : addresses.toString(),
                     config, balancer, zone);
                 List<ServiceInstance> listed = new ArrayList<>();
@@ -454,7 +497,7 @@ public final class MosaicClient implements AutoCloseable {
                 throw new IllegalStateException("MosaicClient.discover(\"" + service + "\") needs registry(address...)");
             }
             InstanceSet instances = new InstanceSet(service + " (registry " + String.join(", ",
-                registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer, zone);
+                registries.stream().map(Endpoint::toString).toList()) + ")", config, balancer, zone, tags);
             RegistryWatcher watcher = new RegistryWatcher(service, registries, instances, config, WATCH_TIMEOUT);
             watcher.start();
             return new MosaicClient(config, instances, watcher, defaults);

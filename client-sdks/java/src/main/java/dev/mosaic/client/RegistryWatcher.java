@@ -132,7 +132,7 @@ final class RegistryWatcher implements AutoCloseable {
         List<ServiceInstance> result = new ArrayList<>();
         for (Instance instance : listed.getInstances()) {
             result.add(new ServiceInstance(new Endpoint(instance.getHost(), instance.getPort()),
-                Math.max(0, instance.getWeight()), instance.getZone()));
+                Math.max(0, instance.getWeight()), instance.getZone(), instance.getTags()));
         }
         return result;
     }
