@@ -109,18 +109,7 @@ class TimeoutEjectionTest {
         try (SilentServer hung = new SilentServer();
              MosaicClient client = roundRobin(hung.address(), healthy.address())) {
             ImageService.Iface image = client.image();
-            int timedOut = 0;
-            for (int call = 0; call < 4 * TO_EJECT && timedOut < TO_EJECT; call++) {
-                try {
-                    image.ping();
-                } catch (CallTimeoutException e) {
-                    assertTrue(e.getMessage().contains(hung.address()), e.getMessage());
-                    timedOut++;
-                    assertEquals(timedOut == TO_EJECT, stats(client, hung.address()).ejected(),
-                        "ejected after " + timedOut + " timeouts? " + client.instances());
-                }
-            }
-            assertEquals(TO_EJECT, timedOut);
+            ejectByTimeouts(client, image::ping, hung.address());
             assertEquals(TO_EJECT, stats(client, hung.address()).calls());
             callsGoToTheHealthyInstanceWhileEjected(client, image::ping, hung.address());
             ejectedAgainByOneTimeoutOnceBack(client, image::ping, hung.address());
@@ -132,17 +121,7 @@ class TimeoutEjectionTest {
         try (SilentServer hung = new SilentServer();
              MosaicClient client = roundRobin(hung.address(), healthy.address())) {
             Call ping = () -> await(client.imageAsync().ping());
-            int timedOut = 0;
-            for (int call = 0; call < 4 * TO_EJECT && timedOut < TO_EJECT; call++) {
-                try {
-                    ping.run();
-                } catch (CallTimeoutException e) {
-                    timedOut++;
-                    assertEquals(timedOut == TO_EJECT, stats(client, hung.address()).ejected(),
-                        "ejected after " + timedOut + " timeouts? " + client.instances());
-                }
-            }
-            assertEquals(TO_EJECT, timedOut);
+            ejectByTimeouts(client, ping, hung.address());
             callsGoToTheHealthyInstanceWhileEjected(client, ping, hung.address());
             ejectedAgainByOneTimeoutOnceBack(client, ping, hung.address());
         }
@@ -155,15 +134,7 @@ class TimeoutEjectionTest {
         try (SilentServer hung = new SilentServer();
              MosaicClient client = roundRobin(hung.address(), healthy.address())) {
             ImageService.Iface image = client.image();
-            int timedOut = 0;
-            for (int call = 0; call < 4 * TO_EJECT && timedOut < TO_EJECT; call++) {
-                try {
-                    image.ping();
-                } catch (CallTimeoutException e) {
-                    timedOut++;
-                }
-            }
-            assertTrue(stats(client, hung.address()).ejected(), client.instances().toString());
+            ejectByTimeouts(client, image::ping, hung.address());
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (stats(client, hung.address()).ejected() && System.nanoTime() < until) {
                 Thread.sleep(20);
@@ -223,6 +194,25 @@ class TimeoutEjectionTest {
     }
 
     /** While {@code hung} sits out its backoff every call goes to the healthy instance, and succeeds. */
+    /**
+     * Calls (round robin over {@code hung} and a healthy instance) until {@code hung} has timed
+     * out {@value #TO_EJECT} times: it is ejected by the last of them and not before.
+     */
+    private static void ejectByTimeouts(MosaicClient client, Call call, String hung) throws Exception {
+        int timedOut = 0;
+        for (int attempt = 0; attempt < 4 * TO_EJECT && timedOut < TO_EJECT; attempt++) {
+            try {
+                call.run();
+            } catch (CallTimeoutException e) {
+                assertTrue(e.getMessage().contains(hung), e.getMessage());
+                timedOut++;
+                assertEquals(timedOut == TO_EJECT, stats(client, hung).ejected(),
+                    "ejected after " + timedOut + " timeouts? " + client.instances());
+            }
+        }
+        assertEquals(TO_EJECT, timedOut);
+    }
+
     private static void callsGoToTheHealthyInstanceWhileEjected(MosaicClient client, Call call, String hung) throws Exception {
         long hungCalls = stats(client, hung).calls();
         long healthyCalls = stats(client, healthy.address()).calls();
