@@ -2,7 +2,8 @@
 //! [`TIMEOUTS_TO_EJECT`] times in a row, is ejected (it gets no new calls) for a backoff that
 //! starts at 1 s and doubles to 30 s. When the backoff ends, one trial call goes there: if it
 //! gets through, the endpoint is back; if it fails the same way (or times out once), it is
-//! ejected again for twice as long.
+//! ejected again for twice as long. Any other answer from an ejected endpoint (a call sent
+//! before the ejection) takes it back too.
 //!
 //! Why passive: the calls themselves are the probe, so a healthy set costs nothing (one relaxed
 //! atomic load per candidate), and an endpoint that a registry still lists but that cannot
@@ -85,13 +86,29 @@ impl Health {
         self.trial.store(false, Ordering::Release);
     }
 
-    /// The endpoint answered a call that was not a trial: it ends a run of timeouts.
+    /// The endpoint answered a call that was not a trial: it ends a run of timeouts, and
+    /// an ejected endpoint that answers (a call sent before it was ejected, or the one tried
+    /// when every endpoint was out) is alive: it takes calls again, as the Python and Java
+    /// clients have it.
     #[inline]
     pub(super) fn answered(&self) {
-        // A load first: the common case (no timeouts) writes nothing shared.
-        if self.timeouts.load(Ordering::Relaxed) != 0 {
+        // Loads first: the common case (healthy, no timeouts) writes nothing shared.
+        if self.is_ejected() {
+            self.restore();
+        } else if self.timeouts.load(Ordering::Relaxed) != 0 {
             self.timeouts.store(0, Ordering::Relaxed);
         }
+    }
+
+    /// Takes the endpoint back with a fresh backoff. A trial under way keeps its claim: its
+    /// own end releases it.
+    #[cold]
+    fn restore(&self) {
+        let mut state = self.state();
+        state.strikes = 0;
+        state.until = None;
+        self.timeouts.store(0, Ordering::Relaxed);
+        self.ejected.store(false, Ordering::Relaxed);
     }
 
     /// A call timed out after its connection was made. A trial's timeout ejects again at
@@ -106,11 +123,7 @@ impl Health {
 
     /// The endpoint answered a trial call: it takes calls again.
     pub(super) fn readmit(&self) {
-        let mut state = self.state();
-        state.strikes = 0;
-        state.until = None;
-        self.timeouts.store(0, Ordering::Relaxed);
-        self.ejected.store(false, Ordering::Relaxed);
+        self.restore();
         self.trial.store(false, Ordering::Release);
     }
 
@@ -191,5 +204,17 @@ mod tests {
         h.timed_out(true);
         assert!(h.is_ejected() && !h.admits());
         assert_eq!(h.state().strikes, 2);
+    }
+
+    #[test]
+    fn any_answer_readmits_an_ejected_endpoint() {
+        let h = Health::default();
+        h.eject(false);
+        h.eject(true);
+        assert!(h.is_ejected());
+        // A call sent before the ejection comes back answered.
+        h.answered();
+        assert!(!h.is_ejected() && h.admits());
+        assert_eq!(h.state().strikes, 0, "the backoff starts again");
     }
 }
