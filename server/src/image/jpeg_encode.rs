@@ -370,9 +370,16 @@ impl Encoder {
                 let last = row[w - 1];
                 row[w..].fill(last);
             }
-            for bx in (0..padded).step_by(8) {
-                let coefficients = self.forward_u8(&strip, padded, bx, 0);
-                self.block(coefficients, 0, &mut prediction, out);
+            // Four blocks transformed, then coded, as `scan_420` does six.
+            for group in (0..padded).step_by(32) {
+                let blocks = [0, 8, 16, 24].map(|dx| {
+                    let x = (group + dx).min(padded - 8);
+                    self.forward_u8(&strip, padded, x, 0)
+                });
+                let count = (padded - group).min(32) / 8;
+                for &coefficients in &blocks[..count] {
+                    self.block(coefficients, 0, &mut prediction, out);
+                }
             }
         }
     }
@@ -419,14 +426,18 @@ impl Encoder {
                 chroma_row(a, b, cb_row, cr_row, 0);
             }
             for mx in 0..mcus {
-                for (dy, dx) in [(0, 0), (0, 8), (8, 0), (8, 8)] {
-                    let coefficients =
-                        self.forward_u8(&luma[dy * padded..], padded, mx * 16 + dx, 0);
-                    self.block(coefficients, 0, &mut predictions[0], out);
+                // All six blocks are transformed before any is coded: the transforms then
+                // overlap in the CPU, rather than each waiting out the mispredicted branch
+                // that ends the previous block's coding.
+                let mut blocks = [([0i16; 64], 0u64); 6];
+                for (block, (dy, dx)) in blocks.iter_mut().zip([(0, 0), (0, 8), (8, 0), (8, 8)]) {
+                    *block = self.forward_u8(&luma[dy * padded..], padded, mx * 16 + dx, 0);
                 }
-                for (plane, component) in [(&cb, 1), (&cr, 2)] {
-                    let coefficients = self.forward_f32(plane, padded / 2, mx * 8, 1);
-                    self.block(coefficients, 1, &mut predictions[component], out);
+                blocks[4] = self.forward_f32(&cb, padded / 2, mx * 8, 1);
+                blocks[5] = self.forward_f32(&cr, padded / 2, mx * 8, 1);
+                for (i, &coefficients) in blocks.iter().enumerate() {
+                    let (table, component) = if i < 4 { (0, 0) } else { (1, i - 3) };
+                    self.block(coefficients, table, &mut predictions[component], out);
                 }
             }
         }
