@@ -5,7 +5,8 @@
 //! Written for speed, one MCU row at a time: Y by `gray`'s kernel, chroma from 2x2 sums
 //! (AVX2 shuffles and multiply-adds), libjpeg's float AAN DCT on whole 8-wide rows (with
 //! AVX2, a block's rows stay in eight registers from load through DCT, transpose and
-//! quantisation; without, the compiler vectorises the same arithmetic), quantisation that
+//! quantisation, three blocks advancing step by step together; without, the compiler
+//! vectorises the same arithmetic), a whole MCU transformed before it is coded, quantisation that
 //! yields the zigzag-order mask of nonzero coefficients without reordering them, and a
 //! Huffman writer that stores whole words without data-dependent branches.
 
@@ -370,13 +371,11 @@ impl Encoder {
                 let last = row[w - 1];
                 row[w..].fill(last);
             }
-            // Four blocks transformed, then coded, as `scan_420` does six.
-            for group in (0..padded).step_by(32) {
-                let blocks = [0, 8, 16, 24].map(|dx| {
-                    let x = (group + dx).min(padded - 8);
-                    self.forward_u8(&strip, padded, x, 0)
-                });
-                let count = (padded - group).min(32) / 8;
+            // Three blocks transformed, then coded (see `scan_420`).
+            for group in (0..padded).step_by(24) {
+                let xs = [0, 8, 16].map(|dx| (group + dx).min(padded - 8));
+                let blocks = self.forward_gray(&strip, padded, xs);
+                let count = (padded - group).min(24) / 8;
                 for &coefficients in &blocks[..count] {
                     self.block(coefficients, 0, &mut prediction, out);
                 }
@@ -429,12 +428,7 @@ impl Encoder {
                 // All six blocks are transformed before any is coded: the transforms then
                 // overlap in the CPU, rather than each waiting out the mispredicted branch
                 // that ends the previous block's coding.
-                let mut blocks = [([0i16; 64], 0u64); 6];
-                for (block, (dy, dx)) in blocks.iter_mut().zip([(0, 0), (0, 8), (8, 0), (8, 8)]) {
-                    *block = self.forward_u8(&luma[dy * padded..], padded, mx * 16 + dx, 0);
-                }
-                blocks[4] = self.forward_f32(&cb, padded / 2, mx * 8, 1);
-                blocks[5] = self.forward_f32(&cr, padded / 2, mx * 8, 1);
+                let blocks = self.forward_mcu(&luma, &cb, &cr, padded, mx);
                 for (i, &coefficients) in blocks.iter().enumerate() {
                     let (table, component) = if i < 4 { (0, 0) } else { (1, i - 3) };
                     self.block(coefficients, table, &mut predictions[component], out);
@@ -443,37 +437,69 @@ impl Encoder {
         }
     }
 
-    /// DCT and quantisation of the level-shifted 8x8 block of 8-bit `plane` (rows of
-    /// `stride`) at column `x`.
+    /// DCT and quantisation of the level-shifted 8x8 blocks of 8-bit `plane` (rows of
+    /// `stride`) at columns `xs`.
     #[inline(always)]
-    fn forward_u8(&self, plane: &[u8], stride: usize, x: usize, table: usize) -> ([i16; 64], u64) {
+    fn forward_gray(&self, plane: &[u8], stride: usize, xs: [usize; 3]) -> [Quantised; 3] {
+        let reciprocal = &self.reciprocal[0];
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is set only when the CPU has AVX2.
             return unsafe {
-                avx2::forward(avx2::load_u8(plane, stride, x), &self.reciprocal[table])
+                avx2::forward3(xs.map(|x| avx2::load_u8(plane, stride, x)), [reciprocal; 3])
             };
         }
-        forward(samples(plane, stride, x), &self.reciprocal[table])
+        xs.map(|x| forward(samples(plane, stride, x), reciprocal))
     }
 
-    /// DCT and quantisation of the 8x8 block of `plane` (rows of `stride`) at column `x`.
+    /// DCT and quantisation of MCU `mx`'s six blocks: four of the 16 rows of `luma` (8 bits,
+    /// rows of `stride`), then one each of `cb` and `cr` (rows of `stride / 2`).
     #[inline(always)]
-    fn forward_f32(
+    fn forward_mcu(
         &self,
-        plane: &[f32],
+        luma: &[u8],
+        cb: &[f32],
+        cr: &[f32],
         stride: usize,
-        x: usize,
-        table: usize,
-    ) -> ([i16; 64], u64) {
+        mx: usize,
+    ) -> [Quantised; 6] {
+        let (top, bottom) = luma.split_at(8 * stride);
+        let (x, cx) = (mx * 16, mx * 8);
+        let [luma_table, chroma_table] = &self.reciprocal;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
+            use avx2::{forward3, load_f32, load_u8};
             // SAFETY: `avx2` is set only when the CPU has AVX2.
-            return unsafe {
-                avx2::forward(avx2::load_f32(plane, stride, x), &self.reciprocal[table])
+            let ([a, b, c], [d, e, f]) = unsafe {
+                (
+                    forward3(
+                        [
+                            load_u8(top, stride, x),
+                            load_u8(top, stride, x + 8),
+                            load_u8(bottom, stride, x),
+                        ],
+                        [luma_table; 3],
+                    ),
+                    forward3(
+                        [
+                            load_u8(bottom, stride, x + 8),
+                            load_f32(cb, stride / 2, cx),
+                            load_f32(cr, stride / 2, cx),
+                        ],
+                        [luma_table, chroma_table, chroma_table],
+                    ),
+                )
             };
+            return [a, b, c, d, e, f];
         }
-        forward(gather(plane, stride, x, 0), &self.reciprocal[table])
+        [
+            forward(samples(top, stride, x), luma_table),
+            forward(samples(top, stride, x + 8), luma_table),
+            forward(samples(bottom, stride, x), luma_table),
+            forward(samples(bottom, stride, x + 8), luma_table),
+            forward(gather(cb, stride / 2, cx, 0), chroma_table),
+            forward(gather(cr, stride / 2, cx, 0), chroma_table),
+        ]
     }
 
     /// Huffman coding of one block's quantised `coefficients` (DCT-transposed order) with
@@ -481,7 +507,7 @@ impl Encoder {
     #[inline(always)]
     fn block(
         &self,
-        (coefficients, nonzero): ([i16; 64], u64),
+        (coefficients, nonzero): Quantised,
         table: usize,
         prediction: &mut i32,
         out: &mut BitWriter,
@@ -525,10 +551,14 @@ impl Encoder {
     }
 }
 
+/// A block's quantised coefficients in the DCT's transposed order, and the mask of the
+/// nonzero ones in zigzag order (see `quantise`).
+type Quantised = ([i16; 64], u64);
+
 /// The forward DCT of a level-shifted block (down the columns, transposed, down again:
 /// frequencies come out transposed), quantised.
 #[inline(always)]
-fn forward(mut rows: [[f32; 8]; 8], reciprocal: &[f32; 64]) -> ([i16; 64], u64) {
+fn forward(mut rows: [[f32; 8]; 8], reciprocal: &[f32; 64]) -> Quantised {
     fdct_pass(&mut rows);
     let mut transposed = transpose(&rows);
     fdct_pass(&mut transposed);
@@ -628,7 +658,7 @@ fn chroma_row(a: &[u8], b: &[u8], cb: &mut [f32], cr: &mut [f32], from: usize) {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{CB_WEIGHTS, CHROMA_SCALE, CR_WEIGHTS, ZIGZAG_TRANSPOSED};
+    use super::{Quantised, CB_WEIGHTS, CHROMA_SCALE, CR_WEIGHTS, ZIGZAG_TRANSPOSED};
     use std::arch::x86_64::*;
 
     /// `super::chroma_row` eight squares at a time: `pshufb` puts each pixel pair's R, G and
@@ -681,10 +711,7 @@ mod avx2 {
     /// saturating packs to 16 bits, and the nonzero mask from four compares.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn quantise(
-        transposed: &[__m256; 8],
-        reciprocal: &[f32; 64],
-    ) -> ([i16; 64], u64) {
+    pub(super) unsafe fn quantise(transposed: &[__m256; 8], reciprocal: &[f32; 64]) -> Quantised {
         let mut coefficients = [0i16; 64];
         let (lo, hi) = (_mm256_set1_epi16(-1023), _mm256_set1_epi16(1023));
         for pair in 0..4 {
@@ -730,18 +757,28 @@ mod avx2 {
         (coefficients, !mask)
     }
 
-    /// `super::forward` on rows held in registers: the same operations in the same order,
-    /// so the same coefficients, with no block stored between the steps.
+    /// `super::forward` on three blocks held in registers: the same operations in the same
+    /// order for each block, so the same coefficients, with no block stored between the
+    /// steps. Each step runs on all three blocks before the next step: one block's step is a
+    /// chain of dependent instructions, and three independent chains side by side keep the
+    /// CPU's vector units busy where one alone would wait (10% faster than a block at a
+    /// time; six at once spill registers and lose it again).
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn forward(
-        mut rows: [__m256; 8],
-        reciprocal: &[f32; 64],
-    ) -> ([i16; 64], u64) {
-        fdct_pass(&mut rows);
-        let mut transposed = transpose(rows);
-        fdct_pass(&mut transposed);
-        quantise(&transposed, reciprocal)
+    pub(super) unsafe fn forward3(
+        mut blocks: [[__m256; 8]; 3],
+        reciprocals: [&[f32; 64]; 3],
+    ) -> [Quantised; 3] {
+        for rows in &mut blocks {
+            fdct_pass(rows);
+        }
+        for rows in &mut blocks {
+            *rows = transpose(*rows);
+        }
+        for rows in &mut blocks {
+            fdct_pass(rows);
+        }
+        std::array::from_fn(|i| quantise(&blocks[i], reciprocals[i]))
     }
 
     /// The level-shifted rows of the 8x8 block of 8-bit `plane` (rows of `stride`) at `x`.
@@ -1109,18 +1146,20 @@ mod tests {
                 .collect();
             let floats: Vec<f32> = plane.iter().map(|&p| f32::from(p) - 128.0).collect();
             let encoder = Encoder::new(16, 16, true, 85, true);
-            for (table, x) in [(0, 0), (1, 5), (0, 16)] {
-                let reciprocal = &encoder.reciprocal[table];
-                let want = forward(samples(&plane, stride, x), reciprocal);
-                // SAFETY: the CPU has AVX2, checked above.
-                let (from_u8, from_f32) = unsafe {
-                    (
-                        avx2::forward(avx2::load_u8(&plane, stride, x), reciprocal),
-                        avx2::forward(avx2::load_f32(&floats, stride, x), reciprocal),
-                    )
-                };
-                assert_eq!(from_u8, want, "round {round} at {x}");
-                assert_eq!(from_f32, want, "round {round} at {x}");
+            // Three blocks at once, as the encoder transforms them, with both tables.
+            let (xs, tables) = ([0, 5, 16], [0, 1, 0]);
+            let reciprocals = tables.map(|table| &encoder.reciprocal[table]);
+            // SAFETY: the CPU has AVX2, checked above.
+            let (from_u8, from_f32) = unsafe {
+                (
+                    avx2::forward3(xs.map(|x| avx2::load_u8(&plane, stride, x)), reciprocals),
+                    avx2::forward3(xs.map(|x| avx2::load_f32(&floats, stride, x)), reciprocals),
+                )
+            };
+            for i in 0..3 {
+                let want = forward(samples(&plane, stride, xs[i]), reciprocals[i]);
+                assert_eq!(from_u8[i], want, "round {round}, block {i}");
+                assert_eq!(from_f32[i], want, "round {round}, block {i}");
             }
         }
     }
