@@ -6,9 +6,10 @@
 //! (AVX2 shuffles and multiply-adds), libjpeg's float AAN DCT on whole 8-wide rows (with
 //! AVX2, a block's rows stay in eight registers from load through DCT, transpose and
 //! quantisation, three blocks advancing step by step together; without, the compiler
-//! vectorises the same arithmetic), a whole MCU transformed before it is coded, quantisation that
-//! yields the zigzag-order mask of nonzero coefficients without reordering them, and a
-//! Huffman writer that stores whole words without data-dependent branches.
+//! vectorises the same arithmetic), a whole MCU transformed before it is coded,
+//! quantisation that yields the zigzag-order mask of nonzero coefficients without
+//! reordering them, and a Huffman writer that stores whole words without data-dependent
+//! branches.
 
 use super::gray;
 use super::jpeg_scaled::ZIGZAG;
@@ -1037,6 +1038,52 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The AVX2 encoder writes the same bytes as the portable one (when the CPU has AVX2): on
+    /// a photo, noise (every coefficient nonzero at quality 100), sparse dots (zero runs of
+    /// 16 and more, which need ZRL codes) and a flat image (no AC codes at all), in colour
+    /// and gray, at several qualities and sizes.
+    #[test]
+    fn avx2_and_portable_encoders_write_the_same_bytes() {
+        let photo =
+            image::load_from_memory(include_bytes!("../../../tests/image/data/astronaut.jpg"))
+                .unwrap()
+                .to_rgb8();
+        let (pw, ph) = (photo.width() as usize, photo.height() as usize);
+        let mut seed = 0x1234_5678_u32;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 24) as u8
+                })
+                .collect()
+        };
+        let (w, h) = (61, 37);
+        let dots: Vec<u8> = (0..w * h * 3)
+            .map(|i| if (i / 3) % 29 == 0 { 255 } else { 0 })
+            .collect();
+        let images: Vec<(&str, Vec<u8>, usize, usize)> = vec![
+            ("photo", photo.into_raw(), pw, ph),
+            ("noise", noise(w * h * 3), w, h),
+            ("dots", dots, w, h),
+            ("flat", vec![77; w * h * 3], w, h),
+        ];
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2 = false;
+        for (name, pixels, w, h) in &images {
+            let gray: Vec<u8> = pixels.iter().step_by(3).copied().collect();
+            for quality in [10, 50, 85, 100] {
+                for (rgb, pixels) in [(true, pixels), (false, &gray)] {
+                    let want = Encoder::new(*w, *h, rgb, quality, false).run(pixels);
+                    let got = Encoder::new(*w, *h, rgb, quality, avx2).run(pixels);
+                    assert!(got == want, "{name}, quality {quality}, rgb {rgb}");
+                }
+            }
+        }
     }
 
     #[test]
