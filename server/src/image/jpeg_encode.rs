@@ -372,7 +372,8 @@ impl Encoder {
                 let last = row[w - 1];
                 row[w..].fill(last);
             }
-            // Three blocks transformed, then coded (see `scan_420`).
+            // Three blocks transformed, then coded (see `scan_420`); past the row's end the
+            // last block stands in, transformed but not coded.
             for group in (0..padded).step_by(24) {
                 let xs = [0, 8, 16].map(|dx| (group + dx).min(padded - 8));
                 let blocks = self.forward_gray(&strip, padded, xs);
