@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mosaic_registry::idl::registry::Registration;
 use mosaic_registry::{first_lease, Announcer};
+use mosaic_runtime::cpu::{CpuPool, DEFAULT_QUEUE_PER_CORE};
 use mosaic_runtime::{Call, CallFuture, Server, ServerBuilder, Service};
 use mosaic_server::idl::image::ImageServiceService;
 use mosaic_server::image::{ImageHandler, ImageLimits};
@@ -58,6 +59,11 @@ pub struct ImageArgs {
     /// The most images one transform_batch call may hold.
     #[arg(long, default_value_t = ImageLimits::default().max_batch)]
     max_batch: usize,
+    /// Calls that may wait for a CPU thread, per core, before more are refused as
+    /// common.Overloaded (which clients retry on another instance). Shorter queues answer
+    /// sooner under bursts; longer ones refuse less.
+    #[arg(long, default_value_t = DEFAULT_QUEUE_PER_CORE)]
+    queue_per_core: usize,
 }
 
 /// How a server announces itself to a registry.
@@ -166,6 +172,9 @@ pub fn builder(service: ServiceName, image: &ImageArgs, delay: Duration) -> Serv
         max_pixels: image.max_pixels,
         max_batch: image.max_batch,
     };
+    // One pool per process (`mosaic up` builds several servers from the same arguments; the
+    // first one sets it).
+    CpuPool::configure_global(image.queue_per_core);
     let builder = Server::builder();
     match service {
         ServiceName::Image => {

@@ -10,6 +10,12 @@ use tokio::sync::Semaphore;
 
 use crate::error::Error;
 
+/// The process-wide pool's queue per core by default: long enough to ride out bursts, short
+/// enough that a queued call does not wait out its caller's timeout.
+pub const DEFAULT_QUEUE_PER_CORE: usize = 64;
+
+static GLOBAL: OnceLock<CpuPool> = OnceLock::new();
+
 /// A bounded pool for CPU-bound closures.
 #[derive(Clone, Debug)]
 pub struct CpuPool {
@@ -31,13 +37,23 @@ impl CpuPool {
         }
     }
 
-    /// The process-wide pool: one thread per core, and a queue of 64 per core.
+    /// The process-wide pool: one thread per core, and a queue of
+    /// [`DEFAULT_QUEUE_PER_CORE`] per core unless [`CpuPool::configure_global`] said otherwise.
     pub fn global() -> &'static CpuPool {
-        static POOL: OnceLock<CpuPool> = OnceLock::new();
-        POOL.get_or_init(|| {
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            CpuPool::new(cores, cores * 64)
-        })
+        GLOBAL.get_or_init(|| CpuPool::per_core(DEFAULT_QUEUE_PER_CORE))
+    }
+
+    /// Gives the process-wide pool a queue of `per_core` calls per core (0: a call is refused
+    /// whenever every thread is busy). Takes effect only before the pool is first used or
+    /// configured; returns whether it did.
+    pub fn configure_global(per_core: usize) -> bool {
+        GLOBAL.set(CpuPool::per_core(per_core)).is_ok()
+    }
+
+    /// One thread per core and `per_core` queued calls per core.
+    fn per_core(per_core: usize) -> CpuPool {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        CpuPool::new(cores, cores.saturating_mul(per_core))
     }
 
     pub fn threads(&self) -> usize {

@@ -25,19 +25,23 @@ import org.junit.jupiter.api.Test;
 class OverloadedRetryTest {
     /** A transform that keeps a CPU thread of a debug build busy for a while: a wide blur. */
     private static final List<Op> SLOW = List.of(Ops.blur(15));
+    /** The busy server's queue per core ({@code mosaic serve image --queue-per-core}). */
+    private static final int QUEUE_PER_CORE = 2;
 
     @Test
     void anOverloadedInstanceSendsTheCallElsewhere() throws Exception {
         Path mosaic = ImageServiceTest.imageServerBinary();
         Image picture = Images.raw(512, 512, PixelFormat.RGB8, new byte[512 * 512 * 3]);
-        try (ServerProcess busy = ServerProcess.imageServer(mosaic);
+        // A short queue, so that a call that does find a free slot on the busy server waits
+        // for a few blurs, not for 64 per core.
+        try (ServerProcess busy = ServerProcess.imageServer(mosaic, "--queue-per-core", String.valueOf(QUEUE_PER_CORE));
              ServerProcess idle = ServerProcess.imageServer(mosaic);
              MosaicClient flood = MosaicClient.builder(busy.address()).retries(0).asyncConnections(4)
                  .timeout(Duration.ofSeconds(120)).build();
              MosaicClient client = MosaicClient.builder(List.of(busy.address(), idle.address()))
                  .balancer(Balancer.ROUND_ROBIN).build()) {
-            // Far more than the server admits (a thread per core, 64 queued per core).
-            int floodCalls = Runtime.getRuntime().availableProcessors() * 65 + 200;
+            // Far more than the server admits (a thread per core, QUEUE_PER_CORE queued per core).
+            int floodCalls = Runtime.getRuntime().availableProcessors() * (QUEUE_PER_CORE + 1) + 100;
             List<CompletableFuture<Image>> flooding = new ArrayList<>();
             for (int i = 0; i < floodCalls; i++) {
                 flooding.add(flood.imageAsync().transform(picture, SLOW, Outputs.raw()));
