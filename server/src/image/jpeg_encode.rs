@@ -448,7 +448,11 @@ impl Encoder {
         if self.avx2 {
             // SAFETY: `avx2` is set only when the CPU has AVX2.
             return unsafe {
-                avx2::forward3(xs.map(|x| avx2::load_u8(plane, stride, x)), [reciprocal; 3])
+                avx2::forward3(
+                    xs.map(|x| avx2::load_u8(plane, stride, x)),
+                    [avx2::U8_SHIFT; 3],
+                    [reciprocal; 3],
+                )
             };
         }
         xs.map(|x| forward(samples(plane, stride, x), reciprocal))
@@ -470,7 +474,7 @@ impl Encoder {
         let [luma_table, chroma_table] = &self.reciprocal;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
-            use avx2::{forward3, load_f32, load_u8};
+            use avx2::{forward3, load_f32, load_u8, U8_SHIFT};
             // SAFETY: `avx2` is set only when the CPU has AVX2.
             let ([a, b, c], [d, e, f]) = unsafe {
                 (
@@ -480,6 +484,7 @@ impl Encoder {
                             load_u8(top, stride, x + 8),
                             load_u8(bottom, stride, x),
                         ],
+                        [U8_SHIFT; 3],
                         [luma_table; 3],
                     ),
                     forward3(
@@ -488,6 +493,7 @@ impl Encoder {
                             load_f32(cb, stride / 2, cx),
                             load_f32(cr, stride / 2, cx),
                         ],
+                        [U8_SHIFT, 0.0, 0.0],
                         [luma_table, chroma_table, chroma_table],
                     ),
                 )
@@ -769,6 +775,7 @@ mod avx2 {
     #[inline]
     pub(super) unsafe fn forward3(
         mut blocks: [[__m256; 8]; 3],
+        shifts: [f32; 3],
         reciprocals: [&[f32; 64]; 3],
     ) -> [Quantised; 3] {
         for rows in &mut blocks {
@@ -777,23 +784,31 @@ mod avx2 {
         for rows in &mut blocks {
             *rows = transpose(*rows);
         }
-        for rows in &mut blocks {
+        for (rows, shift) in blocks.iter_mut().zip(shifts) {
             fdct_pass(rows);
+            let dc = _mm256_setr_ps(shift, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            rows[0] = _mm256_sub_ps(rows[0], dc);
         }
         std::array::from_fn(|i| quantise(&blocks[i], reciprocals[i]))
     }
 
-    /// The level-shifted rows of the 8x8 block of 8-bit `plane` (rows of `stride`) at `x`.
+    /// The rows of the 8x8 block of 8-bit `plane` (rows of `stride`) at `x`, not level
+    /// shifted: `forward3` takes the shift from the DC coefficient alone (`U8_SHIFT`).
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) unsafe fn load_u8(plane: &[u8], stride: usize, x: usize) -> [__m256; 8] {
-        let bias = _mm256_set1_ps(128.0);
         std::array::from_fn(|r| {
             let row: &[u8; 8] = plane[r * stride + x..][..8].try_into().unwrap();
             let bytes = _mm_loadl_epi64(row.as_ptr().cast());
-            _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), bias)
+            _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes))
         })
     }
+
+    /// What the level shift of 128 takes from the DCT's (unnormalised) DC coefficient: 128 for
+    /// each of the 64 samples. Every other coefficient is a difference of samples, where the
+    /// shift cancels; all the sums before the first multiplication are of integers well
+    /// below 2^24, so exact, and the coefficients are the same floats as with the shift.
+    pub(super) const U8_SHIFT: f32 = 128.0 * 64.0;
 
     /// The rows of the 8x8 block of `plane` (rows of `stride`) at column `x`.
     #[target_feature(enable = "avx2")]
@@ -1200,8 +1215,16 @@ mod tests {
             // SAFETY: the CPU has AVX2, checked above.
             let (from_u8, from_f32) = unsafe {
                 (
-                    avx2::forward3(xs.map(|x| avx2::load_u8(&plane, stride, x)), reciprocals),
-                    avx2::forward3(xs.map(|x| avx2::load_f32(&floats, stride, x)), reciprocals),
+                    avx2::forward3(
+                        xs.map(|x| avx2::load_u8(&plane, stride, x)),
+                        [avx2::U8_SHIFT; 3],
+                        reciprocals,
+                    ),
+                    avx2::forward3(
+                        xs.map(|x| avx2::load_f32(&floats, stride, x)),
+                        [0.0; 3],
+                        reciprocals,
+                    ),
                 )
             };
             for i in 0..3 {
