@@ -47,7 +47,7 @@ mod types;
 use std::path::PathBuf;
 
 use super::GeneratedFile;
-use crate::ir::{Definition, FileId, Program, StructId};
+use crate::ir::{Definition, FileId, Program, ServiceId, StructId};
 
 use out::Out;
 
@@ -83,7 +83,7 @@ pub fn generate(program: &Program, _options: &JavaOptions) -> Vec<GeneratedFile>
                     files.push(cx.java_file(file.id, &name, |o| cx.struct_class(o, s)));
                 }
                 Definition::Service(s) => {
-                    let name = ident::escape(&program.service(s).name);
+                    let name = cx.service_class_name(s);
                     files.push(cx.java_file(file.id, &name, |o| cx.service_class(o, s)));
                 }
             }
@@ -142,6 +142,26 @@ impl Cx<'_> {
                     format!("{pkg}.{name}")
                 }
             }
+        }
+    }
+
+    /// The class holding a service's interfaces and clients: the [escaped](ident::escape)
+    /// service name, with a trailing `_` when a class generated inside it would have the same
+    /// name (`Client`, `Iface`, a method's `_args`): Java forbids a nested class named like
+    /// the class around it.
+    pub(crate) fn service_class_name(&self, id: ServiceId) -> String {
+        let svc = self.program.service(id);
+        let name = ident::escape(&svc.name);
+        let nested = ["Iface", "AsyncIface", "Client", "AsyncClient"].contains(&name.as_str())
+            || svc.functions.iter().any(|f| {
+                [format!("{}_args", f.name), format!("{}_result", f.name)]
+                    .iter()
+                    .any(|class| ident::escape(class) == name)
+            });
+        if nested {
+            format!("{name}_")
+        } else {
+            name
         }
     }
 

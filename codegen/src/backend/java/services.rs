@@ -23,10 +23,13 @@ impl Cx<'_> {
         let svc = self.program.service(id);
         let pkg = self.package(svc.file);
         let from = pkg.as_deref();
-        let class = ident::escape(&svc.name);
+        let class = self.service_class_name(id);
         let base = svc.extends.map(|b| {
-            let b = self.program.service(b);
-            self.class_ref(b.file, &b.name, from)
+            self.class_ref(
+                self.program.service(b).file,
+                &self.service_class_name(b),
+                from,
+            )
         });
         javadoc(o, svc.doc.as_deref());
         if svc.doc.is_none() {

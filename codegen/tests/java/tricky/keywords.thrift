@@ -109,3 +109,16 @@ service synchronized {
   string packages(1: string java, 2: list<string> org),
   oneway void goto(1: class switch),
 }
+
+/** Services named like classes generated inside them: their classes take a trailing `_`. */
+service Client {
+  void ping(),
+}
+service AsyncIface {}
+service lookup_args {
+  i32 lookup(1: i32 key),
+}
+/** Extends a renamed service, so the reference must use the class's name. */
+service Derived extends Client {
+  void more(),
+}
