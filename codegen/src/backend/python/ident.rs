@@ -167,8 +167,18 @@ const MODULE_NAMES: &[&str] = &[
     "uuid",
 ];
 
-/// Names a struct's class already uses for its own members, or its constructor for `self`.
-const FIELD_NAMES: &[&str] = &["read", "self", "thrift_spec", "validate", "write"];
+/// Names a struct's class already uses for its own members, or its constructor for `self`,
+/// and the two its annotations use that no type alias can stand for (`thrift_spec:
+/// ClassVar[tuple[Any, ...] | None]`); other names a field shadows go through aliases.
+const FIELD_NAMES: &[&str] = &[
+    "ClassVar",
+    "read",
+    "self",
+    "thrift_spec",
+    "tuple",
+    "validate",
+    "write",
+];
 
 /// Names a client's or processor's generated methods use beside the arguments.
 const ARGUMENT_NAMES: &[&str] = &[
@@ -268,11 +278,13 @@ mod tests {
                 format!("{builtin}_"),
                 "`{builtin}` at module level"
             );
-            assert_eq!(
-                field(builtin),
-                *builtin,
-                "`{builtin}` is fine as an attribute"
-            );
+            // `tuple` is the one builtin a class's annotations need unaliased.
+            let attribute = if *builtin == "tuple" {
+                "tuple_".to_string()
+            } else {
+                builtin.to_string()
+            };
+            assert_eq!(field(builtin), attribute, "`{builtin}` as an attribute");
         }
     }
 

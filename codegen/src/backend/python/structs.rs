@@ -90,14 +90,16 @@ impl Cx<'_> {
                 out.docstring(1, doc);
             }
         }
-        out.line(1, "thrift_spec: ClassVar[tuple[Any, ...] | None]");
+        let hint = self.class_hint(s, "ClassVar[tuple[Any, ...] | None]");
+        out.line(1, &format!("thrift_spec: {hint}"));
         out.blank();
         self.init(out, s);
         if s.immutable {
             out.blank();
+            let (str_, object) = (self.class_hint(s, "str"), self.class_hint(s, "object"));
             for (method, args) in [
-                ("__setattr__", "name: str, value: object"),
-                ("__delattr__", "name: str"),
+                ("__setattr__", format!("name: {str_}, value: {object}")),
+                ("__delattr__", format!("name: {str_}")),
             ] {
                 out.line(1, &format!("def {method}(self, {args}) -> None:"));
                 // Python's own machinery sets dunder attributes (`__traceback__`) on exceptions.
@@ -117,7 +119,10 @@ impl Cx<'_> {
                 .iter()
                 .map(|f| Expr::atom(format!("self.{}", f.name)))
                 .collect();
-            out.line(1, "def __hash__(self) -> int:");
+            out.line(
+                1,
+                &format!("def __hash__(self) -> {}:", self.class_hint(s, "int")),
+            );
             out.expr(
                 2,
                 "return hash(self.__class__) ^ hash(",
@@ -157,24 +162,31 @@ impl Cx<'_> {
         }
         out.blank();
         if s.exception {
-            out.line(1, "def __str__(self) -> str:");
+            out.line(
+                1,
+                &format!("def __str__(self) -> {}:", self.class_hint(s, "str")),
+            );
             out.line(2, "return repr(self)");
             out.blank();
         }
-        out.line(1, "def __repr__(self) -> str:");
+        out.line(
+            1,
+            &format!("def __repr__(self) -> {}:", self.class_hint(s, "str")),
+        );
         out.line(
             2,
             "fields = \", \".join(f\"{key}={value!r}\" for key, value in self.__dict__.items())",
         );
         out.line(2, "return f\"{self.__class__.__name__}({fields})\"");
         out.blank();
-        out.line(1, "def __eq__(self, other: object) -> bool:");
+        let (object, bool_) = (self.class_hint(s, "object"), self.class_hint(s, "bool"));
+        out.line(1, &format!("def __eq__(self, other: {object}) -> {bool_}:"));
         out.line(
             2,
             "return isinstance(other, self.__class__) and self.__dict__ == other.__dict__",
         );
         out.blank();
-        out.line(1, "def __ne__(self, other: object) -> bool:");
+        out.line(1, &format!("def __ne__(self, other: {object}) -> {bool_}:"));
         out.line(2, "return not self == other");
     }
 
@@ -217,6 +229,12 @@ impl Cx<'_> {
         self.unshadow(&hint, &Self::field_names(s))
     }
 
+    /// A type as written in a class's own annotations (its methods' too): a field named
+    /// `str` or `object` would otherwise stand for the type there.
+    fn class_hint(&self, s: &PyStruct<'_>, hint: &str) -> String {
+        self.unshadow(hint, &Self::field_names(s))
+    }
+
     fn field_names(s: &PyStruct<'_>) -> BTreeSet<String> {
         s.fields.iter().map(|f| f.name.clone()).collect()
     }
@@ -242,7 +260,8 @@ impl Cx<'_> {
     }
 
     fn read_method(&self, out: &mut Out, s: &PyStruct<'_>) {
-        out.line(1, "def read(self, iprot: TProtocolBase) -> None:");
+        let protocol = self.class_hint(s, "TProtocolBase");
+        out.line(1, &format!("def read(self, iprot: {protocol}) -> None:"));
         self.fast_check(out, "self");
         out.line(
             3,
@@ -254,11 +273,9 @@ impl Cx<'_> {
 
     fn read_classmethod(&self, out: &mut Out, s: &PyStruct<'_>) {
         out.line(1, "@classmethod");
-        let class = self.unshadow(&s.name, &Self::field_names(s));
-        out.line(
-            1,
-            &format!("def read(cls, iprot: TProtocolBase) -> {class}:"),
-        );
+        let class = self.class_hint(s, &s.name);
+        let protocol = self.class_hint(s, "TProtocolBase");
+        out.line(1, &format!("def read(cls, iprot: {protocol}) -> {class}:"));
         self.fast_check(out, "cls");
         let decode = Expr::call(
             "iprot._fast_decode",
@@ -406,7 +423,8 @@ impl Cx<'_> {
     }
 
     fn write_method(&self, out: &mut Out, s: &PyStruct<'_>) {
-        out.line(1, "def write(self, oprot: TProtocolBase) -> None:");
+        let protocol = self.class_hint(s, "TProtocolBase");
+        out.line(1, &format!("def write(self, oprot: {protocol}) -> None:"));
         out.line(
             2,
             "if oprot._fast_encode is not None and self.thrift_spec is not None:",

@@ -35,6 +35,26 @@ exception raise {
   2: common.Level level,
 }
 
+/** Fields named like the types the class's own annotations use. */
+struct Annotated {
+  1: string str,
+  2: bool bool,
+  3: i32 object,
+  4: i64 int,
+  5: list<i32> tuple,
+  6: i32 ClassVar,
+  7: i32 TProtocolBase,
+  8: i32 other,
+}
+
+/** The same in an immutable class, whose `__setattr__` and `__hash__` are annotated too. */
+exception Shadowing {
+  1: string str,
+  2: i32 object,
+  3: i64 int,
+  4: bool bool,
+}
+
 struct TType { 1: i32 x }
 struct sys { 1: i32 x }
 

@@ -16,13 +16,26 @@ from thrift.TRecursive import fix_spec
 import tricky.base.common.ttypes
 
 
+_TProtocolBase_type: TypeAlias = "TProtocolBase"
+_bool_type: TypeAlias = "bool"
 _bytes_type: TypeAlias = "bytes"
 _from__type: TypeAlias = "from_"
+_int_type: TypeAlias = "int"
 _list_type: TypeAlias = "list"
+_object_type: TypeAlias = "object"
 _str_type: TypeAlias = "str"
 
 
-__all__ = ["from_", "class_", "str_", "raise_", "TType_", "sys_"]
+__all__ = [
+    "from_",
+    "class_",
+    "str_",
+    "raise_",
+    "Annotated",
+    "Shadowing",
+    "TType_",
+    "sys_",
+]
 
 
 class from_(enum.IntEnum):
@@ -399,6 +412,284 @@ class raise_(TException):
         return not self == other
 
 
+class Annotated:
+    """Fields named like the types the class's own annotations use."""
+
+    str: _str_type | None
+    bool: _bool_type | None
+    object: _int_type | None
+    int: _int_type | None
+    tuple_: list[_int_type] | None
+    ClassVar_: _int_type | None
+    TProtocolBase: _int_type | None
+    other: _int_type | None
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
+
+    def __init__(
+        self,
+        str: _str_type | None = None,
+        bool: _bool_type | None = None,
+        object: _int_type | None = None,
+        int: _int_type | None = None,
+        tuple_: list[_int_type] | None = None,
+        ClassVar_: _int_type | None = None,
+        TProtocolBase: _int_type | None = None,
+        other: _int_type | None = None,
+    ) -> None:
+        self.str = str
+        self.bool = bool
+        self.object = object
+        self.int = int
+        self.tuple_ = tuple_
+        self.ClassVar_ = ClassVar_
+        self.TProtocolBase = TProtocolBase
+        self.other = other
+
+    def read(self, iprot: _TProtocolBase_type) -> None:
+        if (
+            iprot._fast_decode is not None
+            and isinstance(iprot.trans, TTransport.CReadableTransport)
+            and self.thrift_spec is not None
+        ):
+            iprot._fast_decode(self, iprot, [self.__class__, self.thrift_spec])
+            return
+        iprot.readStructBegin()
+        while True:
+            _, ftype, fid = iprot.readFieldBegin()
+            if ftype == TType.STOP:
+                break
+            if fid == 1:
+                if ftype == TType.STRING:
+                    self.str = iprot.readString()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 2:
+                if ftype == TType.BOOL:
+                    self.bool = iprot.readBool()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 3:
+                if ftype == TType.I32:
+                    self.object = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 4:
+                if ftype == TType.I64:
+                    self.int = iprot.readI64()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 5:
+                if ftype == TType.LIST:
+                    _list4: list[Any] = []
+                    _, _size5 = iprot.readListBegin()
+                    for _ in range(_size5):
+                        _list4.append(iprot.readI32())
+                    iprot.readListEnd()
+                    self.tuple_ = _list4
+                else:
+                    iprot.skip(ftype)
+            elif fid == 6:
+                if ftype == TType.I32:
+                    self.ClassVar_ = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 7:
+                if ftype == TType.I32:
+                    self.TProtocolBase = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 8:
+                if ftype == TType.I32:
+                    self.other = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            else:
+                iprot.skip(ftype)
+            iprot.readFieldEnd()
+        iprot.readStructEnd()
+
+    def write(self, oprot: _TProtocolBase_type) -> None:
+        if oprot._fast_encode is not None and self.thrift_spec is not None:
+            oprot.trans.write(
+                oprot._fast_encode(self, [self.__class__, self.thrift_spec])
+            )
+            return
+        oprot.writeStructBegin("Annotated")
+        if self.str is not None:
+            oprot.writeFieldBegin("str", TType.STRING, 1)
+            oprot.writeString(self.str)
+            oprot.writeFieldEnd()
+        if self.bool is not None:
+            oprot.writeFieldBegin("bool", TType.BOOL, 2)
+            oprot.writeBool(self.bool)
+            oprot.writeFieldEnd()
+        if self.object is not None:
+            oprot.writeFieldBegin("object", TType.I32, 3)
+            oprot.writeI32(self.object)
+            oprot.writeFieldEnd()
+        if self.int is not None:
+            oprot.writeFieldBegin("int", TType.I64, 4)
+            oprot.writeI64(self.int)
+            oprot.writeFieldEnd()
+        if self.tuple_ is not None:
+            oprot.writeFieldBegin("tuple", TType.LIST, 5)
+            oprot.writeListBegin(TType.I32, len(self.tuple_))
+            for _elem6 in self.tuple_:
+                oprot.writeI32(_elem6)
+            oprot.writeListEnd()
+            oprot.writeFieldEnd()
+        if self.ClassVar_ is not None:
+            oprot.writeFieldBegin("ClassVar", TType.I32, 6)
+            oprot.writeI32(self.ClassVar_)
+            oprot.writeFieldEnd()
+        if self.TProtocolBase is not None:
+            oprot.writeFieldBegin("TProtocolBase", TType.I32, 7)
+            oprot.writeI32(self.TProtocolBase)
+            oprot.writeFieldEnd()
+        if self.other is not None:
+            oprot.writeFieldBegin("other", TType.I32, 8)
+            oprot.writeI32(self.other)
+            oprot.writeFieldEnd()
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+
+    def validate(self) -> None:
+        return
+
+    def __repr__(self) -> _str_type:
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
+        return f"{self.__class__.__name__}({fields})"
+
+    def __eq__(self, other: _object_type) -> _bool_type:
+        return isinstance(other, self.__class__) and self.__dict__ == other.__dict__
+
+    def __ne__(self, other: _object_type) -> _bool_type:
+        return not self == other
+
+
+class Shadowing(TException):
+    """The same in an immutable class, whose `__setattr__` and `__hash__` are annotated too."""
+
+    str: _str_type | None
+    object: _int_type | None
+    int: _int_type | None
+    bool: _bool_type | None
+    thrift_spec: ClassVar[tuple[Any, ...] | None]
+
+    def __init__(
+        self,
+        str: _str_type | None = None,
+        object: _int_type | None = None,
+        int: _int_type | None = None,
+        bool: _bool_type | None = None,
+    ) -> None:
+        super().__setattr__("str", str)
+        super().__setattr__("object", object)
+        super().__setattr__("int", int)
+        super().__setattr__("bool", bool)
+
+    def __setattr__(self, name: _str_type, value: _object_type) -> None:
+        if name.startswith("__"):
+            super().__setattr__(name, value)
+            return
+        raise TypeError("can't modify immutable instance")
+
+    def __delattr__(self, name: _str_type) -> None:
+        if name.startswith("__"):
+            super().__delattr__(name)
+            return
+        raise TypeError("can't modify immutable instance")
+
+    def __hash__(self) -> _int_type:
+        return hash(self.__class__) ^ hash((self.str, self.object, self.int, self.bool))
+
+    @classmethod
+    def read(cls, iprot: TProtocolBase) -> Shadowing:
+        if (
+            iprot._fast_decode is not None
+            and isinstance(iprot.trans, TTransport.CReadableTransport)
+            and cls.thrift_spec is not None
+        ):
+            decoded: Shadowing = iprot._fast_decode(None, iprot, [cls, cls.thrift_spec])
+            return decoded
+        _str: Any = None
+        _object: Any = None
+        _int: Any = None
+        _bool: Any = None
+        iprot.readStructBegin()
+        while True:
+            _, ftype, fid = iprot.readFieldBegin()
+            if ftype == TType.STOP:
+                break
+            if fid == 1:
+                if ftype == TType.STRING:
+                    _str = iprot.readString()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 2:
+                if ftype == TType.I32:
+                    _object = iprot.readI32()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 3:
+                if ftype == TType.I64:
+                    _int = iprot.readI64()
+                else:
+                    iprot.skip(ftype)
+            elif fid == 4:
+                if ftype == TType.BOOL:
+                    _bool = iprot.readBool()
+                else:
+                    iprot.skip(ftype)
+            else:
+                iprot.skip(ftype)
+            iprot.readFieldEnd()
+        iprot.readStructEnd()
+        return cls(str=_str, object=_object, int=_int, bool=_bool)
+
+    def write(self, oprot: TProtocolBase) -> None:
+        if oprot._fast_encode is not None and self.thrift_spec is not None:
+            oprot.trans.write(
+                oprot._fast_encode(self, [self.__class__, self.thrift_spec])
+            )
+            return
+        oprot.writeStructBegin("Shadowing")
+        if self.str is not None:
+            oprot.writeFieldBegin("str", TType.STRING, 1)
+            oprot.writeString(self.str)
+            oprot.writeFieldEnd()
+        if self.object is not None:
+            oprot.writeFieldBegin("object", TType.I32, 2)
+            oprot.writeI32(self.object)
+            oprot.writeFieldEnd()
+        if self.int is not None:
+            oprot.writeFieldBegin("int", TType.I64, 3)
+            oprot.writeI64(self.int)
+            oprot.writeFieldEnd()
+        if self.bool is not None:
+            oprot.writeFieldBegin("bool", TType.BOOL, 4)
+            oprot.writeBool(self.bool)
+            oprot.writeFieldEnd()
+        oprot.writeFieldStop()
+        oprot.writeStructEnd()
+
+    def validate(self) -> None:
+        return
+
+    def __str__(self) -> _str_type:
+        return repr(self)
+
+    def __repr__(self) -> _str_type:
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
+        return f"{self.__class__.__name__}({fields})"
+
+    def __eq__(self, other: _object_type) -> _bool_type:
+        return isinstance(other, self.__class__) and self.__dict__ == other.__dict__
+
+    def __ne__(self, other: _object_type) -> _bool_type:
+        return not self == other
+
+
 class TType_:
     x: int | None
     thrift_spec: ClassVar[tuple[Any, ...] | None]
@@ -541,6 +832,26 @@ raise_.thrift_spec = (
     None,
     (1, TType.STRING, "message", "UTF8", None),
     (2, TType.I32, "level", None, None),
+)
+all_structs.append(Annotated)
+Annotated.thrift_spec = (
+    None,
+    (1, TType.STRING, "str", "UTF8", None),
+    (2, TType.BOOL, "bool", None, None),
+    (3, TType.I32, "object", None, None),
+    (4, TType.I64, "int", None, None),
+    (5, TType.LIST, "tuple_", (TType.I32, None, False), None),
+    (6, TType.I32, "ClassVar_", None, None),
+    (7, TType.I32, "TProtocolBase", None, None),
+    (8, TType.I32, "other", None, None),
+)
+all_structs.append(Shadowing)
+Shadowing.thrift_spec = (
+    None,
+    (1, TType.STRING, "str", "UTF8", None),
+    (2, TType.I32, "object", None, None),
+    (3, TType.I64, "int", None, None),
+    (4, TType.BOOL, "bool", None, None),
 )
 all_structs.append(TType_)
 TType_.thrift_spec = (None, (1, TType.I32, "x", None, None))
