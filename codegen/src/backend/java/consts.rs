@@ -37,7 +37,7 @@ impl Cx<'_> {
                 let e = self.program.enum_(*id);
                 let class = self.class_ref(e.file, &e.name, from);
                 match e.values.iter().find(|ev| ev.value == *v) {
-                    Some(ev) => format!("{class}.{}", ident::escape(&ev.name)),
+                    Some(ev) => format!("{class}.{}", ident::enum_value(&e.name, &ev.name)),
                     None => format!("{class}.findByValue({v})"),
                 }
             }

@@ -26,7 +26,7 @@ impl Cx<'_> {
             javadoc(o, v.doc.as_deref());
             o.line(&format!(
                 "public static final {class} {} = new {class}({}, {});",
-                ident::escape(&v.name),
+                ident::enum_value(&e.name, &v.name),
                 v.value,
                 lit(&v.name)
             ));
@@ -72,7 +72,10 @@ impl Cx<'_> {
                 if seen.insert(v.value) {
                     o.line(&format!("case {}:", v.value));
                     o.indent();
-                    o.line(&format!("return {class}.{};", ident::escape(&v.name)));
+                    o.line(&format!(
+                        "return {class}.{};",
+                        ident::enum_value(&e.name, &v.name)
+                    ));
                     o.dedent();
                 }
             }
@@ -100,7 +103,11 @@ impl Cx<'_> {
         o.blank();
         o.line("/** The values the IDL names, in declaration order. */");
         o.open(&format!("public static java.util.List<{class}> values()"));
-        let names: Vec<String> = e.values.iter().map(|v| ident::escape(&v.name)).collect();
+        let names: Vec<String> = e
+            .values
+            .iter()
+            .map(|v| ident::enum_value(&e.name, &v.name))
+            .collect();
         o.line(&format!("return java.util.List.of({});", names.join(", ")));
         o.close();
         o.blank();

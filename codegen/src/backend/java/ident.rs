@@ -95,6 +95,18 @@ pub(crate) fn escape(name: &str) -> String {
     }
 }
 
+/// The Java name of a value of enum `enum_name`: [`escape`]d, and `name_` when it would
+/// repeat the enum's class name (`Level.Level`), which inside the class would make
+/// `Level.Other` read as a field access on the constant.
+pub(crate) fn enum_value(enum_name: &str, name: &str) -> String {
+    let escaped = escape(name);
+    if escaped == escape(enum_name) {
+        format!("{escaped}_")
+    } else {
+        escaped
+    }
+}
+
 /// Methods that generated clients already have, from `Object`, libthrift's `TServiceClient`
 /// or `AsyncClient` (`close`, `inFlight`, `invoke`): a service method with one of these names
 /// gets a trailing `_`, whatever its arguments.

@@ -122,3 +122,13 @@ service lookup_args {
 service Derived extends Client {
   void more(),
 }
+
+/** A value named like its enum: the constant takes a trailing `_`. */
+enum Shade {
+  Dark = 1,
+  Shade = 2,
+}
+const Shade DEFAULT_SHADE = Shade.Shade
+struct Painted {
+  1: Shade shade = Shade.Shade,
+}
