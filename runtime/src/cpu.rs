@@ -10,8 +10,9 @@ use tokio::sync::Semaphore;
 
 use crate::error::Error;
 
-/// The process-wide pool's queue per core by default: long enough to ride out bursts, short
-/// enough that a queued call does not wait out its caller's timeout.
+/// The process-wide pool's queue per core by default: long enough to ride out bursts. A call
+/// at the back waits for all those ahead of it, so servers of long calls want a shorter one
+/// (`mosaic serve image --queue-per-core`).
 pub const DEFAULT_QUEUE_PER_CORE: usize = 64;
 
 static GLOBAL: OnceLock<CpuPool> = OnceLock::new();
