@@ -149,10 +149,63 @@ JPEG_DECODE_MAD = 1.0
 JPEG_DECODE_MAX = 12
 
 
+def _jpeg(pixels: Array, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels).save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("name", COLOUR_PHOTOS)
 def test_jpeg_decodes_like_pillow(client: Client, name: str) -> None:
     out = transform(client, images.to_image(photo_bytes(name)), [])
     reference = photo(name)
+    assert mad(out, reference) <= JPEG_DECODE_MAD
+    assert max_abs(out, reference) <= JPEG_DECODE_MAX
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 85},
+        {"quality": 95, "subsampling": 0},  # 4:4:4
+        {"quality": 90, "subsampling": 1},  # 4:2:2
+        {"quality": 50, "restart_marker_blocks": 7},
+        {"quality": 100},
+    ],
+    ids=["420", "444", "422", "restarts", "q100"],
+)
+@pytest.mark.parametrize(
+    "size", [(595, 397), (598, 398), (592, 400)], ids=["odd", "even", "whole MCUs"]
+)
+def test_baseline_jpeg_decodes_to_pillows_exact_pixels(
+    client: Client, options: dict[str, Any], size: tuple[int, int]
+) -> None:
+    """Mosaic decodes a baseline JPEG as libjpeg does by default (integer IDCT, triangle
+    chroma upsampling with its rounding and edges, its colour conversion), so to the very
+    pixels Pillow and OpenCV give: every chroma layout, partial MCUs at either edge."""
+    width, height = size
+    data = _jpeg(photo("coffee.jpg")[:height, :width], **options)
+    with PILImage.open(io.BytesIO(data)) as im:
+        reference = np.asarray(im)
+    out = transform(client, images.to_image(data), [])
+    assert out.shape == reference.shape
+    assert np.array_equal(out, reference), f"{np.count_nonzero(out != reference)} samples differ"
+
+
+@pytest.mark.parametrize("name", ["camera.png", "coins.png"])
+def test_gray_jpeg_decodes_to_pillows_exact_pixels(client: Client, name: str) -> None:
+    data = _jpeg(photo(name), quality=90)
+    with PILImage.open(io.BytesIO(data)) as im:
+        reference = np.asarray(im)
+    assert np.array_equal(transform(client, images.to_image(data), []), reference)
+
+
+def test_progressive_jpeg_decodes_like_pillow(client: Client) -> None:
+    """Progressive JPEGs go to the `image` crate's decoder: within the usual tolerance."""
+    data = _jpeg(photo("coffee.jpg"), quality=90, progressive=True)
+    with PILImage.open(io.BytesIO(data)) as im:
+        reference = np.asarray(im)
+    out = transform(client, images.to_image(data), [])
     assert mad(out, reference) <= JPEG_DECODE_MAD
     assert max_abs(out, reference) <= JPEG_DECODE_MAX
 
@@ -323,12 +376,6 @@ REDUCED_PILLOW_MAD = 3.0
 
 def _thumbnail(side: int) -> list[Op]:
     return [Op(thumbnail=Thumbnail(max_width=side, max_height=side))]
-
-
-def _jpeg(pixels: Array, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    PILImage.fromarray(pixels).save(buffer, format="JPEG", **options)
-    return buffer.getvalue()
 
 
 def _pillow_draft_resize(data: bytes, shape: tuple[int, ...]) -> Array:

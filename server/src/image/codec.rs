@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::error::ServiceError;
 use crate::idl::image::{EncodedImage, Image, ImageFormat, ImageInfo, PixelFormat};
-use crate::image::{jpeg_encode, jpeg_scaled, pixels, png_fast};
+use crate::image::{jpeg_decode, jpeg_encode, pixels, png_fast};
 
 /// Per-request limits that protect the server from decompression bombs and huge payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,14 +176,17 @@ fn decode_encoded(
     let (mut head, _) = header(encoded)?;
     let (width, height) = head.dimensions();
     limits.check(width, height)?;
+    // A JPEG goes to Mosaic's own decoder: at a reduced DCT scale when the pipeline
+    // shrinks it enough, else in full.
     let denominator = match (format, shrink(width, height)) {
-        (ImageFormat::JPEG, Some(target)) => jpeg_denominator(width, height, target),
+        (ImageFormat::JPEG, Some(target)) => jpeg_denominator(width, height, target).or(Some(1)),
+        (ImageFormat::JPEG, None) => Some(1),
         _ => None,
     };
     if let Some(d) = denominator {
         // Only a frame of the size read (and budgeted) above is decoded.
-        let reduced = jpeg_scaled::decode(&encoded.data, d, (width, height));
-        if let Some(image) = reduced {
+        let decoded = jpeg_decode::decode(&encoded.data, d, (width, height));
+        if let Some(image) = decoded {
             return Ok(Decoded {
                 image,
                 format: Some(format),
@@ -191,8 +194,9 @@ fn decode_encoded(
                 full_size: (width, height),
             });
         }
-        // Anything the reduced decoder does not take (or finds malformed) is decoded in
-        // full below, which also reports errors as usual.
+        // Anything Mosaic's decoder does not take (progressive at 1/2 and up, arithmetic,
+        // CMYK, 12-bit ...) or finds malformed goes to the `image` crate's decoder below,
+        // which also reports errors as usual.
     }
     drop(head);
     if format == ImageFormat::PNG {

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::hint::select_unpredictable;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::jpeg_scaled::Huffman;
+use super::jpeg_decode::Huffman;
 
 /// Look-up width for DC terms: every code of a photo's DC table.
 const DC_BITS: u32 = 12;

@@ -12,7 +12,11 @@
 //! branches.
 
 use super::gray;
-use super::jpeg_scaled::ZIGZAG;
+use super::jpeg_decode::ZIGZAG;
+
+/// The AVX2 8x8 transpose of eight `__m256` rows, which the inverse DCT shares.
+#[cfg(target_arch = "x86_64")]
+pub(super) use avx2::transpose as transpose8x8;
 
 /// Annex K.1 quantisation tables, natural order.
 const LUMA_QUANT: [u16; 64] = [
@@ -861,7 +865,7 @@ mod avx2 {
     /// the 128-bit halves exchanged.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn transpose(r: [__m256; 8]) -> [__m256; 8] {
+    pub(in crate::image) unsafe fn transpose(r: [__m256; 8]) -> [__m256; 8] {
         let t0 = _mm256_unpacklo_ps(r[0], r[1]);
         let t1 = _mm256_unpackhi_ps(r[0], r[1]);
         let t2 = _mm256_unpacklo_ps(r[2], r[3]);

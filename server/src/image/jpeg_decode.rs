@@ -1,23 +1,32 @@
-//! Baseline JPEG decoding at 1/2, 1/4 or 1/8 of full size, as libjpeg's `scale_denom`
-//! (Pillow's `draft`, OpenCV's `IMREAD_REDUCED_*`) does it: each 8x8 block goes through an
-//! inverse DCT of only its low-frequency N x N corner, which yields the block's N x N
-//! average directly. Huffman decoding still reads every coefficient, but the full-size image
-//! is never built, transformed or colour-converted. At 1/8, where a block is only its mean
-//! (its DC term), `jpeg_dc` walks the scan instead, skipping the AC terms unread.
+//! Mosaic's JPEG decoder, at full size or at 1/2, 1/4 or 1/8 of it.
+//!
+//! At full size it computes what libjpeg computes by default (Pillow, OpenCV): the "islow"
+//! integer inverse DCT (`jpeg_idct`), "fancy" triangle upsampling of subsampled chroma with
+//! libjpeg-turbo's rounding and edges, and its fixed-point colour conversion, so a baseline
+//! JPEG decodes to the very pixels those libraries give (the image tests hold it to
+//! Pillow's, sample for sample). Colour is converted one MCU row behind the Huffman
+//! decoding, while the planes' rows are still in cache.
+//!
+//! The reduced scales are libjpeg's `scale_denom` (Pillow's `draft`, OpenCV's
+//! `IMREAD_REDUCED_*`): each 8x8 block goes through an inverse DCT of only its
+//! low-frequency N x N corner, which yields the block's N x N average directly. Huffman
+//! decoding still reads every coefficient, but the full-size image is never built,
+//! transformed or colour-converted. At 1/8, where a block is only its mean (its DC term),
+//! `jpeg_dc` walks the scan instead, skipping the AC terms unread.
 //!
 //! A progressive JPEG at 1/8 needs only its DC scans, which hold every block's DC term
 //! (in one scan, or in one and then bit by bit in refinement scans): the AC scans, most of
 //! the file, are skipped to their end marker unread.
 //!
-//! Only what thumbnails of photos need is handled: 8-bit baseline or extended Huffman (and
-//! progressive Huffman at 1/8), gray or YCbCr, chroma at full or half resolution. Anything
-//! else (progressive at 1/2 or 1/4, arithmetic, CMYK, Adobe RGB, other sampling) and any
-//! malformed stream returns `None`: the caller then decodes in full, and that decoder
+//! Handled: 8-bit baseline or extended Huffman (and progressive Huffman at 1/8), gray or
+//! YCbCr, chroma at full or half resolution, restart intervals. Anything else (progressive
+//! at other scales, arithmetic coding, CMYK, Adobe RGB, other sampling) and any malformed
+//! stream returns `None`: the caller then uses the `image` crate's decoder, which also
 //! reports what is wrong in the usual way.
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use super::jpeg_dc;
+use super::{jpeg_dc, jpeg_idct};
 
 /// Natural (row-major) index of the k-th coefficient in zigzag order.
 pub(super) const ZIGZAG: [u8; 64] = [
@@ -29,12 +38,13 @@ pub(super) const ZIGZAG: [u8; 64] = [
 /// Codes up to this long are decoded with one table look-up.
 const LOOKUP_BITS: u32 = 10;
 
-/// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 2, 4 or 8): an image of
+/// Decodes the JPEG in `data` at 1/`denom` of its size (`denom` 1, 2, 4 or 8): an image of
 /// ceil(width / denom) x ceil(height / denom), or `None` when the stream is not one this
 /// decoder handles. `size` is the frame's size as the caller read (and budgeted) it from the
 /// header; a frame of any other size is declined before anything is allocated.
 pub fn decode(data: &[u8], denom: u32, size: (u32, u32)) -> Option<DynamicImage> {
     let n = match denom {
+        1 => 8,
         2 => 4,
         4 => 2,
         8 => 1,
@@ -280,11 +290,12 @@ struct Component {
     /// Output samples per block across and down: the image's scale times the component's
     /// subsampling, so that (as in libjpeg) a subsampled component comes out at the
     /// output's resolution without upsampling, each sample the average of what it covers.
-    /// At 1/8 scale a subsampled component is the exception: one sample per block (its DC
-    /// term, so its AC terms are skipped rather than decoded), upsampled by `up` at the end.
+    /// At 1/8 and full scale a subsampled component is the exception: one sample per block
+    /// at 1/8 (its DC term, so its AC terms are skipped rather than decoded), 8x8 at full
+    /// size, upsampled by `up` when converted.
     nx: usize,
     ny: usize,
-    /// The factors (1 or 2) by which `output` upsamples `plane` across and down.
+    /// The factors (1 or 2) by which `convert` upsamples `plane` across and down.
     up: (usize, usize),
     /// `basis[z * nx * ny + o]`: what a coefficient of 1 at natural position z adds to
     /// output sample o (see `box_idct`).
@@ -301,7 +312,7 @@ struct Component {
 struct Decoder<'a> {
     data: &'a [u8],
     pos: usize,
-    /// Output samples per block side: 1, 2 or 4.
+    /// Output samples per block side: 1, 2 or 4 (reduced), or 8 (full size).
     n: usize,
     /// The frame size the caller expects (see `decode`).
     expected: (usize, usize),
@@ -314,6 +325,11 @@ struct Decoder<'a> {
     restart: usize,
     adobe_rgb: bool,
     progressive: bool,
+    /// The RGB output, and how many of its rows are converted: at full size a scan of all
+    /// three components converts each MCU row's pixels as soon as they are decoded, while
+    /// its planes' rows are still in cache.
+    rgb: Vec<u8>,
+    converted: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -332,6 +348,8 @@ impl<'a> Decoder<'a> {
             restart: 0,
             adobe_rgb: false,
             progressive: false,
+            rgb: Vec::new(),
+            converted: 0,
         }
     }
 
@@ -459,20 +477,25 @@ impl<'a> Decoder<'a> {
             c.blocks_h = mcus_h * c.v;
             c.nx = n * h_max / c.h;
             c.ny = n * v_max / c.v;
-            if n == 1 {
-                // Chroma from its blocks' means, upsampled: the AC terms of a third of the
-                // blocks need not be decoded, only skipped (what libjpeg does at 1/8).
-                c.up = (c.nx, c.ny);
-                (c.nx, c.ny) = (1, 1);
+            if n == 1 || n == 8 {
+                // Subsampled chroma at its own resolution, upsampled at the end: at 1/8 from
+                // its blocks' means, so the AC terms of a third of the blocks need not be
+                // decoded, only skipped (what libjpeg does at 1/8); at full size from its
+                // blocks' full inverse DCT, upsampled with libjpeg's triangle filter.
+                c.up = (h_max / c.h, v_max / c.v);
+                (c.nx, c.ny) = (n, n);
             }
-            let (idct_x, idct_y) = (box_idct(c.nx), box_idct(c.ny));
-            let (nx, ny) = (c.nx, c.ny);
-            c.basis = Vec::with_capacity(64 * nx * ny);
-            for z in 0..64 {
-                let (v, u) = (z / 8, z % 8);
-                for y in 0..ny {
-                    for x in 0..nx {
-                        c.basis.push(idct_y[y * 8 + v] * idct_x[x * 8 + u]);
+            // The reduced inverse DCT's basis (the full-size one, `jpeg_idct`, needs none).
+            if n < 8 {
+                let (idct_x, idct_y) = (box_idct(c.nx), box_idct(c.ny));
+                let (nx, ny) = (c.nx, c.ny);
+                c.basis = Vec::with_capacity(64 * nx * ny);
+                for z in 0..64 {
+                    let (v, u) = (z / 8, z % 8);
+                    for y in 0..ny {
+                        for x in 0..nx {
+                            c.basis.push(idct_y[y * 8 + v] * idct_x[x * 8 + u]);
+                        }
                     }
                 }
             }
@@ -601,6 +624,9 @@ impl<'a> Decoder<'a> {
         if self.n == 1 {
             return self.scan_means(&layout, mcus_w, mcus_h);
         }
+        if self.n == 8 {
+            return self.scan_full(&layout, mcus_w, mcus_h);
+        }
         let mut bits = Bits::new(self.data, self.pos);
         let mut predictions = vec![0i32; count];
         let mut coefficients = [(0u8, 0i32); 64];
@@ -634,6 +660,81 @@ impl<'a> Decoder<'a> {
                     }
                 }
             }
+        }
+        if !bits.in_bounds() {
+            return None;
+        }
+        self.skip_to_marker(bits.pos)
+    }
+
+    /// At full size: the scan's blocks (`layout` as in `scan`) through the full inverse DCT
+    /// into the planes. Each block's transform waits until the next block is decoded: its
+    /// coefficients were just stored one by one, and the transform's vector loads would
+    /// otherwise stall until those stores complete.
+    #[inline(always)]
+    fn scan_full(
+        &mut self,
+        layout: &[(usize, usize, usize)],
+        mcus_w: usize,
+        mcus_h: usize,
+    ) -> Option<()> {
+        let tables = layout
+            .iter()
+            .map(|&(index, _, _)| {
+                Some(jpeg_idct::Table::new(
+                    self.quant[self.components[index].quant].as_ref()?,
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let mut bits = Bits::new(self.data, self.pos);
+        let mut predictions = vec![0i32; layout.len()];
+        let mut blocks = [[0i32; 64]; 2];
+        // The block waiting for its transform: component, where it goes in the plane, and
+        // which of `blocks` holds it.
+        let mut pending: Option<(usize, usize, usize)> = None;
+        // Colour converted as the scan goes (see `rgb`), one row behind: the upsampling of
+        // an MCU row's last row needs the next MCU row's chroma.
+        let stream = layout.len() == 3 && self.components.len() == 3 && !self.adobe_rgb;
+        let mcu_rows = 8 * self.components.iter().map(|c| c.v).max()?;
+        for mcu in 0..mcus_w * mcus_h {
+            self.restart_at(mcu, &mut bits, &mut predictions)?;
+            let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
+            if stream && mx == 0 && my > 0 {
+                if let Some((index, start, held)) = pending.take() {
+                    transform(&mut self.components[index], start, &mut blocks[held]);
+                }
+                self.convert(my * mcu_rows - 1);
+            }
+            for ((&(index, bw, bh), prediction), table) in
+                layout.iter().zip(&mut predictions).zip(&tables)
+            {
+                let c = &self.components[index];
+                let (dc, ac) = (self.dc[c.dc].as_ref()?, self.ac[c.ac].as_ref()?);
+                let stride = c.blocks_w * 8;
+                for by in 0..bh {
+                    for bx in 0..bw {
+                        let free = pending.map_or(0, |(_, _, held)| 1 - held);
+                        let block = &mut blocks[free];
+                        let put = |_, z, value| table.put(block, z, value);
+                        let count = decode_block_into(&mut bits, dc, ac, prediction, put)?;
+                        let (x, y) = (mx * bw + bx, my * bh + by);
+                        let start = y * 8 * stride + x * 8;
+                        let plane = &mut self.components[index].plane;
+                        let out = plane.get_mut(start..start + 7 * stride + 8)?;
+                        if count == 1 {
+                            // Only the DC term: one sample, no transform.
+                            jpeg_idct::fill(jpeg_idct::take_flat(block), out, stride);
+                            continue;
+                        }
+                        if let Some((index, start, held)) = pending.replace((index, start, free)) {
+                            transform(&mut self.components[index], start, &mut blocks[held]);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((index, start, held)) = pending {
+            transform(&mut self.components[index], start, &mut blocks[held]);
         }
         if !bits.in_bounds() {
             return None;
@@ -825,6 +926,46 @@ impl<'a> Decoder<'a> {
         Some(())
     }
 
+    /// Converts output rows `converted..until` (at most the image's) to RGB in `rgb`.
+    ///
+    /// Row by row: a subsampled plane's row is upsampled into a buffer just before it is
+    /// converted (an upsampled plane in full would be written and read back through memory).
+    #[inline(always)]
+    fn convert(&mut self, until: usize) {
+        let out_w = (self.width * self.n).div_ceil(8);
+        let out_h = (self.height * self.n).div_ceil(8);
+        let until = until.min(out_h);
+        if self.rgb.is_empty() {
+            self.rgb = vec![0u8; out_w * out_h * 3];
+        }
+        let planes = &self.components[..3];
+        let mut rows = [vec![0u8; 0], vec![0u8; 0], vec![0u8; 0]];
+        let mut sums = Vec::new();
+        let pixels = self.rgb.chunks_exact_mut(out_w * 3).enumerate();
+        for (y, out) in pixels.take(until).skip(self.converted) {
+            for (c, buffer) in planes.iter().zip(&mut rows) {
+                let (fx, fy) = c.up;
+                if (fx, fy) != (1, 1) {
+                    // The plane's own samples (at this scale), without the blocks' padding.
+                    let real = (out_w.div_ceil(fx), out_h.div_ceil(fy));
+                    let stride = c.blocks_w * c.nx;
+                    buffer.resize(stride * fx, 0);
+                    upsample_row(&c.plane, stride, real, (fx, fy), y, &mut sums, buffer);
+                }
+            }
+            let line = |i: usize| {
+                let c = &planes[i];
+                let stride = c.blocks_w * c.nx;
+                match c.up {
+                    (1, 1) => &c.plane[y * stride..y * stride + out_w],
+                    _ => &rows[i][..out_w],
+                }
+            };
+            ycbcr_to_rgb(line(0), line(1), line(2), out);
+        }
+        self.converted = self.converted.max(until);
+    }
+
     #[inline(always)]
     fn output(mut self) -> Option<DynamicImage> {
         if self.components.is_empty() || self.components.iter().any(|c| !c.scanned) {
@@ -854,27 +995,17 @@ impl<'a> Decoder<'a> {
         if self.adobe_rgb {
             return None;
         }
-        let mut pixels = vec![0u8; out_w * out_h * 3];
-        // Each plane at the output's resolution, with its row stride.
-        let planes: Vec<(std::borrow::Cow<'_, [u8]>, usize)> = self.components[..3]
-            .iter()
-            .map(|c| {
-                let (w, h) = (c.blocks_w * c.nx, c.blocks_h * c.ny);
-                match c.up {
-                    (1, 1) => (std::borrow::Cow::Borrowed(&c.plane[..]), w),
-                    (fx, fy) => (upsample(&c.plane, w, h, fx, fy).into(), w * fx),
-                }
-            })
-            .collect();
-        let line = |i: usize, y: usize| {
-            let (plane, stride) = &planes[i];
-            &plane[y * stride..y * stride + out_w]
-        };
-        for (y, out) in pixels.chunks_exact_mut(out_w * 3).enumerate() {
-            ycbcr_to_rgb(line(0, y), line(1, y), line(2, y), out);
-        }
+        self.convert(out_h);
+        let pixels = std::mem::take(&mut self.rgb);
         RgbImage::from_raw(out_w as u32, out_h as u32, pixels).map(DynamicImage::ImageRgb8)
     }
+}
+
+/// The inverse DCT of `block` into `c`'s plane at `start` (which `scan_full` checked has
+/// room for it).
+#[inline(always)]
+fn transform(c: &mut Component, start: usize, block: &mut [i32; 64]) {
+    jpeg_idct::idct(block, &mut c.plane[start..], c.blocks_w * 8);
 }
 
 /// One member's blocks of a DC-only scan (`jpeg_dc::walk`), to be turned into its plane's
@@ -976,47 +1107,69 @@ impl Means<'_> {
 /// `plane` (`w x h`) upsampled by `fx` across and `fy` down (each 1 or 2) with libjpeg's
 /// "fancy" triangle filter: each output sample is 3/4 its own input sample and 1/4 the
 /// neighbour on its side, per upsampled axis, with edges repeated.
-#[inline(always)]
+#[cfg(test)]
 fn upsample(plane: &[u8], w: usize, h: usize, fx: usize, fy: usize) -> Vec<u8> {
     let mut out = vec![0u8; w * fx * h * fy];
-    // Column sums of the vertical pass, scaled by 4 whether or not it upsamples.
-    let mut sums = vec![0u16; w];
+    let mut sums = Vec::new();
     for (y, row) in out.chunks_exact_mut(w * fx).enumerate() {
-        let (near, far) = if fy == 2 {
-            let near = y / 2;
-            let far = if y % 2 == 0 {
-                near.saturating_sub(1)
-            } else {
-                (near + 1).min(h - 1)
-            };
-            (near, far)
-        } else {
-            (y, y)
-        };
-        let (near, far) = (&plane[near * w..][..w], &plane[far * w..][..w]);
-        for ((s, &a), &b) in sums.iter_mut().zip(near).zip(far) {
-            *s = 3 * u16::from(a) + u16::from(b);
-        }
-        if fx == 2 {
-            widen(&sums, row);
-        } else {
-            for (o, &s) in row.iter_mut().zip(&sums) {
-                *o = ((s + 2) >> 2) as u8;
-            }
-        }
+        upsample_row(plane, w, (w, h), (fx, fy), y, &mut sums, row);
     }
     out
 }
 
-/// The horizontal pass of `upsample`: `sums` (scaled by 4) to twice as many samples in
-/// `out`, each 3/4 its own sum and 1/4 its neighbour's.
+/// Output row `y` of `upsample`, into `out` (`w * fx` samples), for a `plane` with rows of
+/// `stride` of which the first `w x h` samples are the image's (past them, the edge is
+/// repeated: the blocks' padding is not used, as in libjpeg); `sums` is scratch.
 #[inline(always)]
-fn widen(sums: &[u16], out: &mut [u8]) {
+fn upsample_row(
+    plane: &[u8],
+    stride: usize,
+    (w, h): (usize, usize),
+    (fx, fy): (usize, usize),
+    y: usize,
+    sums: &mut Vec<u16>,
+    out: &mut [u8],
+) {
+    // Column sums of the vertical pass, scaled by 4 whether or not it upsamples.
+    sums.resize(w, 0);
+    let (near, far) = if fy == 2 {
+        let near = y / 2;
+        let far = if y.is_multiple_of(2) {
+            near.saturating_sub(1)
+        } else {
+            (near + 1).min(h - 1)
+        };
+        (near, far)
+    } else {
+        (y, y)
+    };
+    let (near, far) = (&plane[near * stride..][..w], &plane[far * stride..][..w]);
+    for ((s, &a), &b) in sums.iter_mut().zip(near).zip(far) {
+        *s = 3 * u16::from(a) + u16::from(b);
+    }
+    // Rounding as libjpeg-turbo's `jdsample.c` does, which alternates it so that halves
+    // do not all round one way.
+    if fx == 2 {
+        let biases = if fy == 2 { (8, 7) } else { (4, 8) };
+        widen(sums, out, biases);
+    } else {
+        let bias = if y.is_multiple_of(2) { 1 } else { 2 };
+        for (o, &s) in out.iter_mut().zip(sums.iter()) {
+            *o = ((s + bias) >> 2) as u8;
+        }
+    }
+}
+
+/// The horizontal pass of `upsample`: `sums` (scaled by 4) to twice as many samples in
+/// `out`, each 3/4 its own sum and 1/4 its neighbour's, rounded up by the biases (in
+/// sixteenths) on the left and right.
+#[inline(always)]
+fn widen(sums: &[u16], out: &mut [u8], (left_bias, right_bias): (u16, u16)) {
     let w = sums.len();
     let pair = |this: u16, left: u16, right: u16| {
         [
-            ((3 * this + left + 8) >> 4) as u8,
-            ((3 * this + right + 7) >> 4) as u8,
+            ((3 * this + left + left_bias) >> 4) as u8,
+            ((3 * this + right + right_bias) >> 4) as u8,
         ]
     };
     if w < 2 {
@@ -1044,6 +1197,19 @@ fn decode_block(
     prediction: &mut i32,
     out: &mut [(u8, i32); 64],
 ) -> Option<usize> {
+    decode_block_into(bits, dc, ac, prediction, |i, z, value| out[i] = (z, value))
+}
+
+/// `decode_block`, handing each coefficient to `put` as (its index among the block's
+/// nonzero coefficients, natural position, value) instead.
+#[inline(always)]
+fn decode_block_into(
+    bits: &mut Bits,
+    dc: &Huffman,
+    ac: &Huffman,
+    prediction: &mut i32,
+    mut put: impl FnMut(usize, u8, i32),
+) -> Option<usize> {
     bits.fill();
     let fast = dc.fast[(bits.acc >> (64 - LOOKUP_BITS)) as usize];
     let diff = if fast != 0 {
@@ -1061,7 +1227,7 @@ fn decode_block(
     if prediction.abs() > 2047 {
         return None;
     }
-    out[0] = (0, *prediction);
+    put(0, 0, *prediction);
     let mut count = 1;
     // `k` is the zigzag index of the next coefficient.
     let mut k = 1usize;
@@ -1079,7 +1245,7 @@ fn decode_block(
                 return None;
             }
             if advance != 16 {
-                out[count] = (ZIGZAG[k - 1], fast >> 16);
+                put(count, ZIGZAG[k - 1], fast >> 16);
                 count += 1;
             }
             continue;
@@ -1100,7 +1266,7 @@ fn decode_block(
         if k > 63 {
             return None;
         }
-        out[count] = (ZIGZAG[k], bits.value(size));
+        put(count, ZIGZAG[k], bits.value(size));
         count += 1;
         k += 1;
     }
@@ -1182,7 +1348,8 @@ fn ycbcr_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     for (((&y, &cb), &cr), rgb) in y.iter().zip(cb).zip(cr).zip(out.chunks_exact_mut(3)) {
         let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
         let r = y + ((fix(1.402) * cr + HALF) >> 16);
-        let g = y + ((-fix(0.344_136) * cb - fix(0.714_136) * cr + HALF) >> 16);
+        // libjpeg's constants to five places (FIX(0.344136) would be one less).
+        let g = y + ((-fix(0.344_14) * cb - fix(0.714_14) * cr + HALF) >> 16);
         let b = y + ((fix(1.772) * cb + HALF) >> 16);
         rgb[0] = r.clamp(0, 255) as u8;
         rgb[1] = g.clamp(0, 255) as u8;
@@ -1302,6 +1469,25 @@ mod tests {
     }
 
     #[test]
+    fn full_size_decode_agrees_with_the_image_crate() {
+        // The `image` crate's decoder (zune-jpeg) rounds its IDCT and upsampling its own way,
+        // so a level apart at most places; Mosaic's decode is libjpeg's exactly (the image
+        // tests hold it to Pillow's pixels).
+        let card = card(203, 117, 90);
+        let mut inputs = photos();
+        inputs.push(("card", &card));
+        for (name, data) in inputs {
+            let reference = image::load_from_memory(data).unwrap();
+            let (w, h) = (reference.width(), reference.height());
+            let full = decode(data, 1, (w, h)).unwrap_or_else(|| panic!("{name}: declined"));
+            assert_eq!((full.width(), full.height()), (w, h), "{name}");
+            assert_eq!(full.color(), reference.color(), "{name}");
+            let diff = box_difference(&reference, &full, 1);
+            assert!(diff < 0.3, "{name}: {diff}");
+        }
+    }
+
+    #[test]
     fn the_dc_walk_takes_long_codes_and_full_blocks() {
         // Noise at quality 100: every coefficient coded (blocks without an end-of-block),
         // long AC codes, and alternately black and white blocks for DC differences too
@@ -1350,6 +1536,7 @@ mod tests {
         for cut in (0..data.len()).step_by(7) {
             let _ = decode(&data[..cut], 4, (64, 48));
             let _ = decode(&data[..cut], 8, (64, 48));
+            let _ = decode(&data[..cut], 1, (64, 48));
         }
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
@@ -1363,6 +1550,7 @@ mod tests {
             }
             let _ = decode(&bad, 8, (64, 48));
             let _ = decode(&bad, 2, (64, 48));
+            let _ = decode(&bad, 1, (64, 48));
         }
     }
 
@@ -1403,8 +1591,9 @@ mod tests {
             );
             let diff = box_difference(&luma(&full), &luma(&reduced), 8);
             assert!(diff < 1.0, "{name} luma: {diff}");
-            // Larger scales need the AC terms: decoded in full instead.
+            // Larger scales need the AC terms: left to the `image` crate's decoder.
             assert!(decode(progressive, 4, size).is_none(), "{name}");
+            assert!(decode(progressive, 1, size).is_none(), "{name}");
             // A progressive stream cut short, or damaged, is declined or decoded, never
             // a panic.
             let step = progressive.len() / 400 + 1;
@@ -1424,6 +1613,7 @@ mod tests {
         let mut data = card(32, 32, 90);
         let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         data[sof + 1] = 0xC2;
+        assert!(decode(&data, 1, (32, 32)).is_none());
         assert!(decode(&data, 2, (32, 32)).is_none());
         assert!(decode(&data, 8, (32, 32)).is_none());
     }
