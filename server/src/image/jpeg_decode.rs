@@ -300,7 +300,7 @@ struct Component {
     /// `basis[z * nx * ny + o]`: what a coefficient of 1 at natural position z adds to
     /// output sample o (see `box_idct`).
     basis: Vec<f32>,
-    /// The reduced samples: `nx` x `ny` per block.
+    /// The decoded samples: `nx` x `ny` per block.
     plane: Vec<u8>,
     scanned: bool,
     /// A progressive frame's DC terms, per block (`blocks_w` a row), as its DC scans
@@ -461,6 +461,11 @@ impl<'a> Decoder<'a> {
                 dc_terms: Vec::new(),
                 dc_quant: 0,
             });
+        }
+        // Components named R, G and B hold RGB, not YCbCr (libjpeg's reading, without a
+        // JFIF or Adobe marker to say otherwise): not for this decoder.
+        if self.components.iter().map(|c| c.id).eq(*b"RGB") {
+            return None;
         }
         if count == 1 {
             // A gray image's sampling factors mean nothing: its scan is one block per MCU.
@@ -1616,5 +1621,18 @@ mod tests {
         assert!(decode(&data, 1, (32, 32)).is_none());
         assert!(decode(&data, 2, (32, 32)).is_none());
         assert!(decode(&data, 8, (32, 32)).is_none());
+        // Components named R, G, B: RGB samples, left to the `image` crate.
+        let mut data = card(32, 32, 90);
+        let sof = data.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        for (i, id) in b"RGB".iter().enumerate() {
+            data[sof + 10 + 3 * i] = *id;
+        }
+        // The scan names its components by the same ids.
+        let sos = data.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        for (i, id) in b"RGB".iter().enumerate() {
+            data[sos + 5 + 2 * i] = *id;
+        }
+        assert!(decode(&data, 1, (32, 32)).is_none());
+        assert!(decode(&data, 4, (32, 32)).is_none());
     }
 }
