@@ -56,11 +56,13 @@ def prepare(directory: Path) -> dict[str, Path]:
     paths = {
         "photo": directory / "photo-1080p.png",
         "photo_jpeg": directory / "photo-1080p.jpg",
+        "photo_progressive": directory / "photo-1080p-progressive.jpg",
         "large_jpeg": directory / "photo-12mp.jpg",
         "large_progressive": directory / "photo-12mp-progressive.jpg",
     }
     photo.save(paths["photo"])
     photo.save(paths["photo_jpeg"], quality=90)
+    photo.save(paths["photo_progressive"], quality=90, progressive=True)
     large.save(paths["large_jpeg"], quality=90)
     large.save(paths["large_progressive"], quality=90, progressive=True)
     return paths
@@ -84,6 +86,7 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
     large = np.asarray(large_pil)
     png_bytes = paths["photo"].read_bytes()
     jpeg_bytes = paths["photo_jpeg"].read_bytes()
+    progressive_bytes = paths["photo_progressive"].read_bytes()
     large_jpeg = paths["large_jpeg"].read_bytes()
     large_progressive = paths["large_progressive"].read_bytes()
     h, w = rgb.shape[:2]
@@ -149,6 +152,14 @@ def reference_times(paths: dict[str, Path], iters: int) -> dict[str, tuple[float
             ),
             median_ms(iters, nothing, lambda _: Image.open(io.BytesIO(jpeg_bytes)).load()),
         ),
+        "progressive jpeg decode": (
+            median_ms(
+                iters,
+                nothing,
+                lambda _: cv2.imdecode(np.frombuffer(progressive_bytes, np.uint8), cv2.IMREAD_COLOR),
+            ),
+            median_ms(iters, nothing, lambda _: Image.open(io.BytesIO(progressive_bytes)).load()),
+        ),
         "decode + thumbnail of the large jpeg": thumbnail_times(large_jpeg),
         "decode + thumbnail of the large progressive jpeg": thumbnail_times(large_progressive),
     }
@@ -162,6 +173,8 @@ def mosaic_times(image_ops: Path, paths: dict[str, Path], iters: int) -> dict[st
             str(paths["photo"]),
             "--photo-jpeg",
             str(paths["photo_jpeg"]),
+            "--photo-progressive",
+            str(paths["photo_progressive"]),
             "--large-jpeg",
             str(paths["large_jpeg"]),
             "--large-progressive",

@@ -25,6 +25,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Args {
     photo: String,
     photo_jpeg: String,
+    photo_progressive: String,
     large_jpeg: String,
     large_progressive: String,
     iters: usize,
@@ -34,6 +35,7 @@ fn args() -> Result<Args> {
     let mut a = Args {
         photo: String::new(),
         photo_jpeg: String::new(),
+        photo_progressive: String::new(),
         large_jpeg: String::new(),
         large_progressive: String::new(),
         iters: 15,
@@ -44,19 +46,26 @@ fn args() -> Result<Args> {
         match flag.as_str() {
             "--photo" => a.photo = value,
             "--photo-jpeg" => a.photo_jpeg = value,
+            "--photo-progressive" => a.photo_progressive = value,
             "--large-jpeg" => a.large_jpeg = value,
             "--large-progressive" => a.large_progressive = value,
             "--iters" => a.iters = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
-    if [&a.photo, &a.photo_jpeg, &a.large_jpeg, &a.large_progressive]
+    if [
+        &a.photo,
+        &a.photo_jpeg,
+        &a.photo_progressive,
+        &a.large_jpeg,
+        &a.large_progressive,
+    ]
         .iter()
         .any(|path| path.is_empty())
     {
         bail!(
-            "usage: image-ops --photo PNG --photo-jpeg JPEG --large-jpeg JPEG \
-             --large-progressive JPEG [--iters N]"
+            "usage: image-ops --photo PNG --photo-jpeg JPEG --photo-progressive JPEG \
+             --large-jpeg JPEG --large-progressive JPEG [--iters N]"
         );
     }
     Ok(a)
@@ -162,6 +171,9 @@ fn main() -> Result<()> {
     println!("png decode\t{ms:.3}");
     let ms = time(a.iters, || (), |()| codec::decode(&jpeg, &limits));
     println!("jpeg decode\t{ms:.3}");
+    let progressive = encoded(&a.photo_progressive)?;
+    let ms = time(a.iters, || (), |()| codec::decode(&progressive, &limits));
+    println!("progressive jpeg decode\t{ms:.3}");
     let thumb = Op::Thumbnail(Thumbnail {
         max_width: 256,
         max_height: 256,

@@ -3,9 +3,9 @@
 //! At full size it computes what libjpeg computes by default (Pillow, OpenCV): the "islow"
 //! integer inverse DCT (`jpeg_idct`), "fancy" triangle upsampling of subsampled chroma with
 //! libjpeg-turbo's rounding and edges, and its fixed-point colour conversion, so a baseline
-//! or progressive JPEG decodes to the very pixels those libraries give (the image tests hold it to
-//! Pillow's, sample for sample). Colour is converted one MCU row behind the Huffman
-//! decoding, while the planes' rows are still in cache.
+//! or progressive JPEG decodes to the very pixels those libraries give (the image tests
+//! hold it to Pillow's, sample for sample). A baseline scan's colour is converted one MCU
+//! row behind its Huffman decoding, while the planes' rows are still in cache.
 //!
 //! The reduced scales are libjpeg's `scale_denom` (Pillow's `draft`, OpenCV's
 //! `IMREAD_REDUCED_*`): each 8x8 block goes through an inverse DCT of only its
