@@ -145,6 +145,8 @@ def test_window_level_default_output_is_gray8(client: Client) -> None:
 
 #: Two JPEG decoders may differ in IDCT and chroma upsampling (both are allowed by the
 #: standard), by a level or two on average at most and a few levels at sharp colour edges.
+#: Mosaic's own decoder does not differ from Pillow's (the exact tests below); this bound is
+#: for what it leaves to the `image` crate's decoder, and for JPEGs the tests do not make.
 JPEG_DECODE_MAD = 1.0
 JPEG_DECODE_MAX = 12
 
