@@ -778,10 +778,9 @@ impl<'a> Decoder<'a> {
         // Blocks left in the current run of end-of-bands (AC scans).
         let mut end_run = 0u32;
         for mcu in 0..mcus_w * mcus_h {
-            if self.restart > 0 && mcu > 0 && mcu.is_multiple_of(self.restart) {
+            if self.restart_at(mcu, &mut bits, &mut predictions)? {
                 end_run = 0;
             }
-            self.restart_at(mcu, &mut bits, &mut predictions)?;
             let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
             for (&(index, bw, bh), prediction) in layout.iter().zip(&mut predictions) {
                 let c = &self.components[index];
@@ -857,10 +856,10 @@ impl<'a> Decoder<'a> {
 
     /// Before MCU `mcu`: if a restart interval ends there, checks that the data does too
     /// (what is left of the byte is padding), steps over its RSTn marker and resets the
-    /// predictions.
-    fn restart_at(&self, mcu: usize, bits: &mut Bits<'a>, predictions: &mut [i32]) -> Option<()> {
+    /// predictions. Returns whether it restarted.
+    fn restart_at(&self, mcu: usize, bits: &mut Bits<'a>, predictions: &mut [i32]) -> Option<bool> {
         if self.restart == 0 || mcu == 0 || !mcu.is_multiple_of(self.restart) {
-            return Some(());
+            return Some(false);
         }
         if !bits.in_bounds() {
             return None;
@@ -871,7 +870,7 @@ impl<'a> Decoder<'a> {
         }
         *bits = Bits::new(self.data, at + 2);
         predictions.fill(0);
-        Some(())
+        Some(true)
     }
 
     /// A progressive DC scan (for `layout` as in `scan`) into the components' `dc_terms`:
