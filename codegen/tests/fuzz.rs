@@ -109,6 +109,14 @@ const TOKENS: &[&str] = &[
     "é",
 ];
 
+/// 512 cases per property in CI; `PROPTEST_CASES=300000` fuzzes deeper by hand (minutes).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 fn mutate(base: &[u8], edits: &[(u8, usize, Vec<u8>)]) -> Vec<u8> {
     let mut text = base.to_vec();
     for (kind, at, bytes) in edits {
@@ -141,7 +149,7 @@ fn mutate(base: &[u8], edits: &[(u8, usize, Vec<u8>)]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {

@@ -188,9 +188,12 @@ impl<'a> Parser<'a> {
 
     // ---- recovery ----
 
-    /// Skips to the next token that can start a header or definition on a new line.
-    fn recover_top(&mut self) {
-        if self.peek().tok != Tok::Eof {
+    /// Skips to the next token that can start a header or definition on a new line. The item
+    /// that failed started at `start`: it is skipped even if it starts a line, so the loop moves
+    /// on, but a definition the failed one ran into (a value cut off by the next line's
+    /// `enum`) is kept.
+    fn recover_top(&mut self, start: usize) {
+        if self.pos == start && self.peek().tok != Tok::Eof {
             self.bump();
         }
         while self.peek().tok != Tok::Eof && !(self.peek().line_start && self.starts_item()) {
@@ -260,6 +263,7 @@ impl<'a> Parser<'a> {
         let mut first_definition: Option<Span> = None;
         loop {
             let t = self.peek().clone();
+            let start = self.pos;
             let result = match &t.tok {
                 Tok::Eof => break,
                 Tok::Keyword(Kw::Include | Kw::CppInclude | Kw::Namespace) => {
@@ -284,7 +288,7 @@ impl<'a> Parser<'a> {
                 _ => self.expected("a definition"),
             };
             if result.is_err() {
-                self.recover_top();
+                self.recover_top(start);
             }
         }
         doc
@@ -575,10 +579,13 @@ impl<'a> Parser<'a> {
                 Ok(v) => out.push(v),
                 Err(Fail) => {
                     self.recover_item(close);
-                    if self.pos == before
-                        && !self.at_sym(close)
-                        && !(self.peek().line_start && is_top_keyword(&self.peek().tok))
-                    {
+                    if self.pos == before && !self.at_sym(close) {
+                        // A definition starting on its own line ends any list that failed
+                        // in front of it; anything else is skipped. Either way the loop moves on.
+                        if self.peek().line_start && is_top_keyword(&self.peek().tok) {
+                            self.unclosed(open, close);
+                            return out;
+                        }
                         self.bump();
                     }
                 }

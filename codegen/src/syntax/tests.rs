@@ -127,6 +127,37 @@ fn reports_several_errors_per_file() {
     assert_eq!(codes.len(), 4, "one error per bad item: {codes:?}");
 }
 
+/// An argument list that fails just before a definition on the next line used to loop
+/// forever (and allocate a diagnostic per turn): the list must end there instead.
+#[test]
+fn a_failed_list_ends_at_a_definition_on_the_next_line() {
+    for src in [
+        "service S {\n  void f(1: string x oneway\ntypedef i32 T\n}\n",
+        "service S {\n  void f(1: oneway\ntypedef i32 T\n",
+        "struct A {\n  1: i32 x = [1,\nstruct B {}\n",
+        "const map<i32, i32> M = {1:\nenum E { X }\n",
+    ] {
+        let (doc, diags) = parse(FileId(0), src);
+        assert!(
+            diags.iter().any(|d| d.is_error()),
+            "{src:?} is reported as an error"
+        );
+        assert!(
+            diags.len() < 10,
+            "a few diagnostics, not a flood: {diags:#?}"
+        );
+        let names: Vec<&str> = doc
+            .definitions
+            .iter()
+            .map(|d| d.name().name.as_str())
+            .collect();
+        assert!(
+            names.iter().any(|n| ["T", "B", "E"].contains(n)),
+            "the definition after the broken list is parsed: {names:?} in {src:?}"
+        );
+    }
+}
+
 #[test]
 fn keyword_as_a_definition_name_is_refused() {
     assert_eq!(
