@@ -194,9 +194,9 @@ fn decode_encoded(
                 full_size: (width, height),
             });
         }
-        // Anything Mosaic's decoder does not take (progressive at 1/2 and 1/4, arithmetic,
-        // CMYK, 12-bit ...) or finds malformed goes to the `image` crate's decoder below,
-        // which also reports errors as usual.
+        // Anything Mosaic's decoder does not take (arithmetic coding, CMYK, 12-bit ...) or
+        // finds malformed goes to the `image` crate's decoder below, which also reports
+        // errors as usual.
     }
     drop(head);
     if format == ImageFormat::PNG {

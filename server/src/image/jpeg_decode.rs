@@ -14,17 +14,17 @@
 //! transformed or colour-converted. At 1/8, where a block is only its mean (its DC term),
 //! `jpeg_dc` walks the scan instead, skipping the AC terms unread.
 //!
-//! A progressive JPEG at full size has every scan decoded into the whole image's
-//! coefficients (`jdphuff.c`'s four kinds: DC first and refining, AC band first and
-//! refining, with end-of-band runs) and transformed at the end. At 1/8 it needs only its DC
-//! scans, which hold every block's DC term (in one scan, or in one and then bit by bit in
-//! refinement scans): the AC scans, most of the file, are skipped to their end marker unread.
+//! A progressive JPEG has every scan decoded into the whole image's coefficients
+//! (`jdphuff.c`'s four kinds: DC first and refining, AC band first and refining, with
+//! end-of-band runs) and transformed at the end, in full or reduced. At 1/8 it needs only
+//! its DC scans, which hold every block's DC term (in one scan, or in one and then bit by
+//! bit in refinement scans): the AC scans, most of the file, are skipped to their end
+//! marker unread.
 //!
-//! Handled: 8-bit baseline, extended and progressive Huffman (progressive at full size and
-//! 1/8), gray or YCbCr, chroma at full or half resolution, restart intervals. Anything else
-//! (progressive at 1/2 and 1/4, arithmetic coding, CMYK, Adobe RGB, other sampling) and any
-//! malformed stream returns `None`: the caller then uses the `image` crate's decoder, which
-//! also reports what is wrong in the usual way.
+//! Handled: 8-bit baseline, extended and progressive Huffman, gray or YCbCr, chroma at
+//! full or half resolution, restart intervals. Anything else (arithmetic coding, CMYK,
+//! Adobe RGB, other sampling) and any malformed stream returns `None`: the caller then
+//! uses the `image` crate's decoder, which also reports what is wrong in the usual way.
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
@@ -309,7 +309,7 @@ struct Component {
     /// leave them; with the DC quantiser in effect at the first of them.
     dc_terms: Vec<i32>,
     dc_quant: i32,
-    /// A progressive frame at full size: every block's 64 coefficients (zigzag order, so
+    /// A progressive frame not at 1/8: every block's 64 coefficients (zigzag order, so
     /// that a scan's band is a run of them; quantised), as the scans so far leave them.
     coefficients: Vec<i16>,
 }
@@ -393,9 +393,9 @@ impl<'a> Decoder<'a> {
             }
             match marker {
                 0xC0 | 0xC1 => self.frame()?,
-                // Progressive: at 1/8 its DC scans are all a block's mean needs; at full
-                // size every scan is decoded into the coefficients.
-                0xC2 if self.n == 1 || self.n == 8 => {
+                // Progressive: at 1/8 its DC scans are all a block's mean needs; at other
+                // scales every scan is decoded into the coefficients.
+                0xC2 => {
                     self.progressive = true;
                     self.frame()?;
                 }
@@ -512,7 +512,7 @@ impl<'a> Decoder<'a> {
                 }
             }
             c.plane = vec![0; c.blocks_w * c.nx * c.blocks_h * c.ny];
-            if self.progressive && n == 8 {
+            if self.progressive && n > 1 {
                 c.coefficients = vec![0; c.blocks_w * c.blocks_h * 64];
             } else if self.progressive {
                 c.dc_terms = vec![0; c.blocks_w * c.blocks_h];
@@ -577,8 +577,8 @@ impl<'a> Decoder<'a> {
         let refinement = match (self.progressive, start, end) {
             // Baseline: the whole spectrum at full precision (Ah = Al = 0).
             (false, 0, 63) if approximation == 0 => None,
-            // Progressive at full size: any scan, into the coefficients (below).
-            (true, _, _) if self.n == 8 => None,
+            // Progressive at full size, 1/2 or 1/4: any scan, into the coefficients (below).
+            (true, _, _) if self.n > 1 => None,
             // Progressive DC: every block's DC term, or one more bit of it (Ah > 0), shifted
             // left by Al.
             (true, 0, 0) if approximation & 15 <= 13 => {
@@ -634,7 +634,7 @@ impl<'a> Decoder<'a> {
                 }
             })
             .collect();
-        if self.progressive && self.n == 8 {
+        if self.progressive && self.n > 1 {
             let band = Band::new(start, end, approximation, count)?;
             return self.scan_progressive(&layout, mcus_w, mcus_h, band);
         }
@@ -762,7 +762,7 @@ impl<'a> Decoder<'a> {
         self.skip_to_marker(bits.pos)
     }
 
-    /// A progressive scan at full size (`layout` as in `scan`): its spectral band of every
+    /// A progressive scan not at 1/8 (`layout` as in `scan`): its spectral band of every
     /// block, or one more bit of it, into the components' coefficients, as `jdphuff.c`
     /// decodes it (ITU T.81 G.1.2).
     #[inline(always)]
@@ -826,9 +826,12 @@ impl<'a> Decoder<'a> {
     }
 
     /// After a progressive frame's scans: every block's coefficients through the inverse
-    /// DCT into its component's plane.
+    /// DCT (full or reduced, as for a baseline scan) into its component's plane.
     #[inline(always)]
     fn transform_coefficients(&mut self) -> Option<()> {
+        if self.n < 8 {
+            return self.transform_coefficients_reduced();
+        }
         let mut block = [0i32; 64];
         for c in &mut self.components {
             let table = jpeg_idct::Table::new(self.quant[c.quant].as_ref()?);
@@ -848,6 +851,40 @@ impl<'a> Decoder<'a> {
                         }
                     }
                     jpeg_idct::idct(&mut block, out, stride);
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// `transform_coefficients` at 1/2 or 1/4: each block's nonzero coefficients through
+    /// `reduced_idct`, into `nx` x `ny` samples of its component's plane.
+    #[inline(always)]
+    fn transform_coefficients_reduced(&mut self) -> Option<()> {
+        let mut nonzero = [(0u8, 0i32); 64];
+        let mut block = [0u8; 64];
+        for c in &mut self.components {
+            let quant = self.quant[c.quant].as_ref()?;
+            let (nx, ny) = (c.nx, c.ny);
+            let stride = c.blocks_w * nx;
+            let coefficients = std::mem::take(&mut c.coefficients);
+            for (i, coded) in coefficients.chunks_exact(64).enumerate() {
+                let (x, y) = (i % c.blocks_w, i / c.blocks_w);
+                let coded: &[i16; 64] = coded.try_into().ok()?;
+                let mut count = 0;
+                let mut mask = nonzero_mask(coded);
+                while mask != 0 {
+                    let k = mask.trailing_zeros() as usize;
+                    nonzero[count] = (ZIGZAG[k], i32::from(coded[k]));
+                    count += 1;
+                    mask &= mask - 1;
+                }
+                reduced_idct(&nonzero[..count], quant, c, &mut block);
+                for row in 0..ny {
+                    let start = (y * ny + row) * stride + x * nx;
+                    c.plane
+                        .get_mut(start..start + nx)?
+                        .copy_from_slice(&block[row * nx..row * nx + nx]);
                 }
             }
         }
@@ -1083,7 +1120,7 @@ impl<'a> Decoder<'a> {
         if self.components.is_empty() || self.components.iter().any(|c| !c.scanned) {
             return None;
         }
-        if self.progressive && self.n == 8 {
+        if self.progressive && self.n > 1 {
             self.transform_coefficients()?;
         } else if self.progressive {
             // Each block's mean, as `Means::fill` makes it of a baseline scan's.
@@ -1622,7 +1659,7 @@ fn sum_basis<const K: usize>(
     basis: &[f32],
     out: &mut [u8; 64],
 ) {
-    let mut sum = [128.5f32; K];
+    let mut sum = [128.0f32; K];
     for &(z, value) in coefficients {
         let z = usize::from(z);
         let weight = (value * quant[z]) as f32;
@@ -1631,8 +1668,10 @@ fn sum_basis<const K: usize>(
             *s += weight * b;
         }
     }
+    // Rounded by adding 2^23, where a float's unit in the last place is 1, and keeping the
+    // low bits: vector instructions throughout, where `as u8` converts one sample at a time.
     for (o, s) in out.iter_mut().zip(sum) {
-        *o = s.clamp(0.0, 255.0) as u8;
+        *o = (s.clamp(0.0, 255.0) + 8_388_608.0).to_bits() as u8;
     }
 }
 
@@ -1923,8 +1962,14 @@ mod tests {
                 decode(baseline, 1, size).unwrap().as_bytes(),
                 "{name} full size"
             );
-            // The other reduced scales are left to the `image` crate's decoder.
-            assert!(decode(progressive, 4, size).is_none(), "{name}");
+            // So at 1/2 and 1/4 (every scan too, through the reduced transform).
+            for denom in [2, 4] {
+                assert_eq!(
+                    decode(progressive, denom, size).expect(name).as_bytes(),
+                    decode(baseline, denom, size).unwrap().as_bytes(),
+                    "{name} at 1/{denom}"
+                );
+            }
             // A progressive stream cut short, or damaged, is declined or decoded, never
             // a panic.
             let step = progressive.len() / 400 + 1;
@@ -1933,6 +1978,7 @@ mod tests {
                 // A full decode costs more (unoptimised, as tests build it): every fifth.
                 if i % 5 == 0 {
                     let _ = decode(&progressive[..cut], 1, size);
+                    let _ = decode(&progressive[..cut], 2, size);
                 }
             }
             for (i, at) in (0..progressive.len()).step_by(step / 2 + 1).enumerate() {
@@ -1941,6 +1987,7 @@ mod tests {
                 let _ = decode(&bad, 8, size);
                 if i % 5 == 0 {
                     let _ = decode(&bad, 1, size);
+                    let _ = decode(&bad, 4, size);
                 }
             }
         }
