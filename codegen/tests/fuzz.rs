@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use mosaic_codegen::diag::codes;
 use mosaic_codegen::resolve::{load_with, LoadOptions, MemoryLoader};
 use proptest::prelude::*;
 
@@ -25,6 +26,11 @@ fn check(root: &str, text: &[u8]) {
         Ok(l) => l.render_warnings(),
         Err(f) => {
             assert!(f.errors().next().is_some(), "a failure carries an error");
+            assert!(
+                f.errors().all(|d| d.code != codes::PARSER_STUCK),
+                "the parser got stuck: {}",
+                f.render()
+            );
             f.render()
         }
     };

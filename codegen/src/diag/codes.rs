@@ -31,6 +31,9 @@ pub const DOTTED_NAME: &str = "M0102";
 pub const TOO_DEEP: &str = "M0103";
 /// Syntax Apache Thrift has removed (`senum`, `slist`, `cpp_namespace`, ...).
 pub const REMOVED_SYNTAX: &str = "M0104";
+/// The parser stopped making progress through the tokens: a bug in Mosaic's parser, reported
+/// (and the rest of the file skipped) instead of looping forever.
+pub const PARSER_STUCK: &str = "M0105";
 
 // Includes.
 /// An `include` whose file is found neither beside the including file nor in the include dirs.

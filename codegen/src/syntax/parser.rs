@@ -9,6 +9,8 @@
 //! brace or line break; a bad definition up to the next definition keyword at the start of a
 //! line. So one file reports several errors, and a token the lexer already reported adds none.
 
+use std::cell::Cell;
+
 use super::ast::*;
 use super::lexer::{Kw, Tok, Token};
 use crate::diag::{codes, Diagnostic};
@@ -29,8 +31,14 @@ pub(super) struct Parser<'a> {
     pos: usize,
     prev: Span,
     depth: usize,
+    /// Token look-ups left before the parser is deemed stuck (see `peek`).
+    fuel: Cell<usize>,
     pub(super) diags: Vec<Diagnostic>,
 }
+
+/// Look-ups a correct parse needs per token are a small constant (a few per grammar rule the
+/// token passes through, at most `MAX_DEPTH` of them); this is far above that.
+const FUEL_PER_TOKEN: usize = 4 * MAX_DEPTH + 64;
 
 fn is_top_keyword(t: &Tok) -> bool {
     matches!(
@@ -78,19 +86,43 @@ impl<'a> Parser<'a> {
         Parser {
             file,
             text,
-            toks,
             pos: 0,
             prev: Span::new(file, 0, 0),
             depth: 0,
+            fuel: Cell::new(FUEL_PER_TOKEN * (toks.len() + 1)),
+            toks,
             diags: Vec::new(),
         }
     }
 
+    /// The parser with only `fuel` look-ups, to test what running out does.
+    #[cfg(test)]
+    pub(super) fn with_fuel(self, fuel: usize) -> Self {
+        self.fuel.set(fuel);
+        self
+    }
+
+    /// Where the parser ran out of fuel, if it did: the document it returned ends early,
+    /// at the token where it stopped making progress.
+    pub(super) fn stuck_at(&self) -> Option<Span> {
+        let last = self.toks.len().saturating_sub(1);
+        (self.fuel.get() == 0).then(|| self.toks[self.pos.min(last)].span)
+    }
+
     // ---- token access ----
 
+    /// The next token. Every loop in the parser ends at end of file, so once the look-ups
+    /// run out of fuel (a loop that stopped consuming tokens: a bug) the parser sees end of
+    /// file and finishes, with a diagnostic, instead of spinning forever.
     fn peek(&self) -> &Token {
         let last = self.toks.len().saturating_sub(1);
-        &self.toks[self.pos.min(last)]
+        match self.fuel.get() {
+            0 => &self.toks[last],
+            n => {
+                self.fuel.set(n - 1);
+                &self.toks[self.pos.min(last)]
+            }
+        }
     }
 
     fn bump(&mut self) -> Token {

@@ -158,6 +158,26 @@ fn a_failed_list_ends_at_a_definition_on_the_next_line() {
     }
 }
 
+/// A parser that stops consuming tokens (a bug) runs out of look-ups, sees end of file and
+/// returns, instead of spinning; `parse` then reports where it stopped.
+#[test]
+fn a_stuck_parser_ends_at_its_fuel() {
+    let src = "struct A {\n  1: i32 x\n}\nstruct B {\n  1: list<i32> y\n}\n";
+    let (tokens, _) = super::lexer::lex(FileId(0), src);
+    let mut p = super::parser::Parser::new(FileId(0), src, tokens).with_fuel(12);
+    let doc = p.document();
+    let at = p.stuck_at().expect("ran out");
+    assert!(doc.definitions.len() < 2, "the document ends early");
+    assert!(
+        at.start > 0 && (at.start as usize) < src.len(),
+        "stopped inside: {at:?}"
+    );
+    // With its usual fuel the same parser reads it all.
+    let (doc, diags) = parse(FileId(0), src);
+    assert_eq!(doc.definitions.len(), 2);
+    assert!(!diags.iter().any(|d| d.code == codes::PARSER_STUCK));
+}
+
 #[test]
 fn keyword_as_a_definition_name_is_refused() {
     assert_eq!(
