@@ -310,7 +310,8 @@ struct Component {
     dc_terms: Vec<i32>,
     dc_quant: i32,
     /// A progressive frame not at 1/8: every block's 64 coefficients (zigzag order, so
-    /// that a scan's band is a run of them; quantised), as the scans so far leave them.
+    /// that a scan's band is a run of them; quantised), as the AC scans so far leave them;
+    /// the DC terms are in `dc_terms`, and coefficient 0 stays zero.
     coefficients: Vec<i16>,
 }
 
@@ -512,10 +513,11 @@ impl<'a> Decoder<'a> {
                 }
             }
             c.plane = vec![0; c.blocks_w * c.nx * c.blocks_h * c.ny];
-            if self.progressive && n > 1 {
-                c.coefficients = vec![0; c.blocks_w * c.blocks_h * 64];
-            } else if self.progressive {
+            if self.progressive {
                 c.dc_terms = vec![0; c.blocks_w * c.blocks_h];
+                if n > 1 {
+                    c.coefficients = vec![0; c.blocks_w * c.blocks_h * 64];
+                }
             }
         }
         Some(())
@@ -635,8 +637,14 @@ impl<'a> Decoder<'a> {
             })
             .collect();
         if self.progressive && self.n > 1 {
-            let band = Band::new(start, end, approximation, count)?;
-            return self.scan_progressive(&layout, mcus_w, mcus_h, band);
+            // DC scans into `dc_terms`, as at 1/8: a small array the DC refinement scan
+            // revisits in cache, where a whole image's blocks of coefficients are far
+            // larger than the cache.
+            return match Band::new(start, end, approximation, count)? {
+                Band::DcFirst(shift) => self.scan_dc(&layout, mcus_w, mcus_h, false, shift),
+                Band::DcRefine(shift) => self.scan_dc(&layout, mcus_w, mcus_h, true, shift),
+                band => self.scan_progressive(&layout, mcus_w, mcus_h, band),
+            };
         }
         if let Some((refine, shift)) = refinement {
             return self.scan_dc(&layout, mcus_w, mcus_h, refine, shift);
@@ -762,7 +770,7 @@ impl<'a> Decoder<'a> {
         self.skip_to_marker(bits.pos)
     }
 
-    /// A progressive scan not at 1/8 (`layout` as in `scan`): its spectral band of every
+    /// A progressive AC scan not at 1/8 (`layout` as in `scan`): its spectral band of every
     /// block, or one more bit of it, into the components' coefficients, as `jdphuff.c`
     /// decodes it (ITU T.81 G.1.2).
     #[inline(always)]
@@ -774,17 +782,17 @@ impl<'a> Decoder<'a> {
         band: Band,
     ) -> Option<()> {
         let mut bits = Bits::new(self.data, self.pos);
-        let mut predictions = vec![0i32; layout.len()];
-        // Blocks left in the current run of end-of-bands (AC scans).
+        // Blocks left in the current run of end-of-bands.
         let mut end_run = 0u32;
         for mcu in 0..mcus_w * mcus_h {
-            if self.restart_at(mcu, &mut bits, &mut predictions)? {
+            // No DC predictions to reset in an AC scan.
+            if self.restart_at(mcu, &mut bits, &mut [])? {
                 end_run = 0;
             }
             let (mx, my) = (mcu % mcus_w, mcu / mcus_w);
-            for (&(index, bw, bh), prediction) in layout.iter().zip(&mut predictions) {
+            for &(index, bw, bh) in layout {
                 let c = &self.components[index];
-                let (dc, ac) = (self.dc[c.dc].as_ref(), self.ac[c.ac].as_ref());
+                let ac = self.ac[c.ac].as_ref();
                 let blocks_w = c.blocks_w;
                 for by in 0..bh {
                     for bx in 0..bw {
@@ -794,20 +802,8 @@ impl<'a> Decoder<'a> {
                         let block: &mut [i16; 64] =
                             coefficients.get_mut(at..at + 64)?.try_into().ok()?;
                         match band {
-                            Band::DcFirst(shift) => {
-                                bits.fill();
-                                let size = bits.symbol(dc?)?;
-                                if size > 11 {
-                                    return None;
-                                }
-                                *prediction = prediction.wrapping_add(bits.value(u32::from(size)));
-                                block[0] = (*prediction as i16).wrapping_shl(shift);
-                            }
-                            Band::DcRefine(shift) => {
-                                bits.fill();
-                                block[0] |= ((bits.acc >> 63) as i16) << shift;
-                                bits.consume(1);
-                            }
+                            // Decoded by `scan_dc`.
+                            Band::DcFirst(_) | Band::DcRefine(_) => return None,
                             Band::AcFirst(from, to, shift) => {
                                 ac_first(&mut bits, ac?, block, (from, to), shift, &mut end_run)?
                             }
@@ -837,15 +833,17 @@ impl<'a> Decoder<'a> {
             let table = jpeg_idct::Table::new(self.quant[c.quant].as_ref()?);
             let stride = c.blocks_w * 8;
             let coefficients = std::mem::take(&mut c.coefficients);
-            for (i, coded) in coefficients.chunks_exact(64).enumerate() {
+            let blocks = coefficients.chunks_exact(64).zip(&c.dc_terms);
+            for (i, (coded, &dc)) in blocks.enumerate() {
                 let (x, y) = (i % c.blocks_w, i / c.blocks_w);
                 let start = y * 8 * stride + x * 8;
                 let out = c.plane.get_mut(start..start + 7 * stride + 8)?;
+                // The DC term as the coefficients' 16 bits hold it (`scan_dc` keeps 32).
+                table.put(&mut block, 0, i32::from(dc as i16));
                 if coded[1..].iter().all(|&v| v == 0) {
-                    table.put(&mut block, 0, i32::from(coded[0]));
                     jpeg_idct::fill(jpeg_idct::take_flat(&mut block), out, stride);
                 } else {
-                    for (&z, &value) in ZIGZAG.iter().zip(coded) {
+                    for (&z, &value) in ZIGZAG.iter().zip(coded).skip(1) {
                         if value != 0 {
                             table.put(&mut block, z, i32::from(value));
                         }
@@ -868,10 +866,13 @@ impl<'a> Decoder<'a> {
             let (nx, ny) = (c.nx, c.ny);
             let stride = c.blocks_w * nx;
             let coefficients = std::mem::take(&mut c.coefficients);
-            for (i, coded) in coefficients.chunks_exact(64).enumerate() {
+            let blocks = coefficients.chunks_exact(64).zip(&c.dc_terms);
+            for (i, (coded, &dc)) in blocks.enumerate() {
                 let (x, y) = (i % c.blocks_w, i / c.blocks_w);
                 let coded: &[i16; 64] = coded.try_into().ok()?;
-                let mut count = 0;
+                nonzero[0] = (0, i32::from(dc as i16));
+                let mut count = 1;
+                // Coefficient 0 stays zero: the DC term is in `dc_terms`.
                 let mut mask = nonzero_mask(coded);
                 while mask != 0 {
                     let k = mask.trailing_zeros() as usize;
