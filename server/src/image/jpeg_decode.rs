@@ -840,13 +840,16 @@ impl<'a> Decoder<'a> {
                 let out = c.plane.get_mut(start..start + 7 * stride + 8)?;
                 // The DC term as the coefficients' 16 bits hold it (`scan_dc` keeps 32).
                 table.put(&mut block, 0, i32::from(dc as i16));
-                if coded[1..].iter().all(|&v| v == 0) {
+                let coded: &[i16; 64] = coded.try_into().ok()?;
+                // Coefficient 0 is zero here (the DC term is in `dc_terms`).
+                let mut mask = nonzero_mask(coded);
+                if mask == 0 {
                     jpeg_idct::fill(jpeg_idct::take_flat(&mut block), out, stride);
                 } else {
-                    for (&z, &value) in ZIGZAG.iter().zip(coded).skip(1) {
-                        if value != 0 {
-                            table.put(&mut block, z, i32::from(value));
-                        }
+                    while mask != 0 {
+                        let k = mask.trailing_zeros() as usize;
+                        table.put(&mut block, ZIGZAG[k], i32::from(coded[k]));
+                        mask &= mask - 1;
                     }
                     jpeg_idct::idct(&mut block, out, stride);
                 }
