@@ -14,12 +14,12 @@
 //! transformed or colour-converted. At 1/8, where a block is only its mean (its DC term),
 //! `jpeg_dc` walks the scan instead, skipping the AC terms unread.
 //!
-//! A progressive JPEG has every scan decoded into the whole image's coefficients
-//! (`jdphuff.c`'s four kinds: DC first and refining, AC band first and refining, with
-//! end-of-band runs) and transformed at the end, in full or reduced. At 1/8 it needs only
-//! its DC scans, which hold every block's DC term (in one scan, or in one and then bit by
-//! bit in refinement scans): the AC scans, most of the file, are skipped to their end
-//! marker unread.
+//! A progressive JPEG has every scan decoded (`jdphuff.c`'s four kinds: DC first and
+//! refining, AC band first and refining, with end-of-band runs), its DC terms into one
+//! small array and its AC terms into the whole image's coefficients, and is transformed at
+//! the end, in full or reduced. At 1/8 it needs only its DC scans, which hold every
+//! block's DC term (in one scan, or in one and then bit by bit in refinement scans): the
+//! AC scans, most of the file, are skipped to their end marker unread.
 //!
 //! Handled: 8-bit baseline, extended and progressive Huffman, gray or YCbCr, chroma at
 //! full or half resolution, restart intervals. Anything else (arithmetic coding, CMYK,
@@ -397,7 +397,7 @@ impl<'a> Decoder<'a> {
             match marker {
                 0xC0 | 0xC1 => self.frame()?,
                 // Progressive: at 1/8 its DC scans are all a block's mean needs; at other
-                // scales every scan is decoded into the coefficients.
+                // scales every scan is decoded (see `scan`).
                 0xC2 => {
                     self.progressive = true;
                     self.frame()?;
@@ -581,7 +581,8 @@ impl<'a> Decoder<'a> {
         let refinement = match (self.progressive, start, end) {
             // Baseline: the whole spectrum at full precision (Ah = Al = 0).
             (false, 0, 63) if approximation == 0 => None,
-            // Progressive at full size, 1/2 or 1/4: any scan, into the coefficients (below).
+            // Progressive at full size, 1/2 or 1/4: any scan (below: DC scans into
+            // `dc_terms`, AC scans into the coefficients).
             (true, _, _) if self.n > 1 => None,
             // Progressive DC: every block's DC term, or one more bit of it (Ah > 0), shifted
             // left by Al.
